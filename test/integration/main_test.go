@@ -1,0 +1,150 @@
+//go:build integration
+
+// Package integration runs the real libvirt-ssh-proxy binary against real
+// parts on this host: private libvirtd daemons serving the test driver, a
+// private sshd, and OpenSSH's ssh, scp, sftp and rsync.
+//
+// Run:
+//
+//	go test -tags integration ./test/integration/
+//	go test -tags integration -run '^$' -bench . -benchtime 50x ./test/integration/
+//
+// Every run of the helper goes through test/nofsock, a seccomp guard under
+// which socket(AF_VSOCK) fails with ENODEV: on these machines a vsock connect
+// leaves the machine, so the helper's expected outcome for a running domain
+// with a CID is exit 11 ("no VM with CID N") and no packet is ever sent.
+//
+// With CI=true a missing binary (libvirtd, sshd, ssh, ...) fails the test;
+// otherwise the test is skipped with the install command.
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var (
+	// binDir holds the binaries TestMain built.
+	binDir string
+	// helperBin is the built libvirt-ssh-proxy; helperErr says why it is
+	// missing when the build failed (the tests that need it fail with it).
+	helperBin, helperErr = "", error(nil)
+	// nofsockBin is the built seccomp guard.
+	nofsockBin string
+	// repoRoot is the top of the source tree.
+	repoRoot string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	var err error
+	if repoRoot, err = filepath.Abs("../.."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if binDir, err = os.MkdirTemp("", "lspbin"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+
+	// The guard is needed by every test that runs the helper: no guard, no run.
+	nofsockBin = filepath.Join(binDir, "nofsock")
+	if out, err := goBuild(nofsockBin, "./test/nofsock"); err != nil {
+		fmt.Fprintf(os.Stderr, "building test/nofsock: %v\n%s", err, out)
+		return 1
+	}
+	helperBin = filepath.Join(binDir, "libvirt-ssh-proxy")
+	if out, err := goBuild(helperBin, "./cmd/libvirt-ssh-proxy"); err != nil {
+		helperErr = fmt.Errorf("building cmd/libvirt-ssh-proxy: %v\n%s", err, out)
+		helperBin = ""
+		fmt.Fprintln(os.Stderr, helperErr)
+	}
+	return m.Run()
+}
+
+func goBuild(out, pkg string) ([]byte, error) {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = repoRoot
+	return cmd.CombinedOutput()
+}
+
+// needHelper fails the test when the helper did not build.
+func needHelper(t testing.TB) {
+	t.Helper()
+	if helperBin == "" {
+		t.Fatalf("the helper is not available: %v", helperErr)
+	}
+}
+
+// packages maps the binaries the suite runs to the Debian package with them.
+var packages = map[string]string{
+	"libvirtd":   "libvirt-daemon",
+	"virsh":      "libvirt-clients",
+	"sshd":       "openssh-server",
+	"ssh":        "openssh-client",
+	"ssh-keygen": "openssh-client",
+	"scp":        "openssh-client",
+	"sftp":       "openssh-client",
+	"rsync":      "rsync",
+}
+
+// sbin is where sshd and libvirtd live; not always on a user's PATH.
+var sbin = []string{"/usr/sbin", "/sbin", "/usr/local/sbin"}
+
+// lookBin finds a binary on PATH or in the sbin directories.
+func lookBin(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range sbin {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found on PATH or in %s", name, strings.Join(sbin, ", "))
+}
+
+// requireBins makes sure each binary exists. Under CI=true a missing one is a
+// failure (CI must install it); elsewhere the test is skipped with the fix.
+func requireBins(t testing.TB, names ...string) {
+	t.Helper()
+	var missing, pkgs []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		if _, err := lookBin(n); err != nil {
+			missing = append(missing, n)
+			if p := packages[n]; p != "" && !seen[p] {
+				seen[p] = true
+				pkgs = append(pkgs, p)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("missing %s; install with: apt-get install -y --no-install-recommends %s",
+		strings.Join(missing, ", "), strings.Join(pkgs, " "))
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// mustBin is lookBin for a binary requireBins already checked.
+func mustBin(t testing.TB, name string) string {
+	t.Helper()
+	p, err := lookBin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

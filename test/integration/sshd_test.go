@@ -1,0 +1,230 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// SSHD is a private sshd reached through a unix socket the test owns: each
+// accepted connection gets its own `sshd -i` with the connection as stdin and
+// stdout, as a guest's vsock-activated sshd would.
+type SSHD struct {
+	Dir  string // keys, configs, logs, the socket
+	Sock string // absolute path of the listening unix socket
+	// ClientConfig is an ssh_config for `ssh -F`: our key, a private
+	// known_hosts, BatchMode, and an Include of the product drop-in with
+	// @LIBEXECDIR@ pointing at the built helper.
+	ClientConfig string
+	User         string
+	// DropIn is the instantiated copy of config/30-libvirt-ssh-proxy.conf.
+	DropIn string
+}
+
+// dropInTemplate is the shape config/30-libvirt-ssh-proxy.conf must have;
+// used only while the product file does not exist yet (a failure under CI).
+const dropInTemplate = `Host qemu/* qemu:system/* qemu:session/* qemu%*
+	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
+	ProxyUseFdpass yes
+	CheckHostIP no
+
+Host vsock/* vsock%* unix/* unix%*
+	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
+	ProxyUseFdpass yes
+	CheckHostIP no
+`
+
+// DropIn writes the product's ssh_config drop-in with @LIBEXECDIR@ replaced
+// by the directory of the built helper, into dir, and returns its path.
+func DropIn(t testing.TB, dir string) string {
+	t.Helper()
+	src := filepath.Join(repoRoot, "config", "30-libvirt-ssh-proxy.conf")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the product drop-in is missing: %v", err)
+		}
+		t.Logf("WARNING: %v; using the contract's shape instead", err)
+		b = []byte(dropInTemplate)
+	}
+	if !strings.Contains(string(b), "@LIBEXECDIR@") {
+		t.Fatalf("%s has no @LIBEXECDIR@ to replace:\n%s", src, b)
+	}
+	out := filepath.Join(dir, "30-libvirt-ssh-proxy.conf")
+	writeFile(t, out, strings.ReplaceAll(string(b), "@LIBEXECDIR@", filepath.Dir(helperBin)), 0o644)
+	return out
+}
+
+// StartSSHD generates keys and configs in a new short temp dir and listens on
+// DIR/sshd.sock until the test ends; every sshd it started is killed then.
+func StartSSHD(t testing.TB) *SSHD {
+	t.Helper()
+	requireBins(t, "sshd", "ssh", "ssh-keygen")
+	needHelper(t)
+	// sshd -i wants its privilege separation directory.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatalf("mkdir /run/sshd (sshd needs it): %v", err)
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := shortTempDir(t)
+	s := &SSHD{Dir: dir, Sock: filepath.Join(dir, "sshd.sock"), User: u.Username}
+	keygen := mustBin(t, "ssh-keygen")
+	for _, k := range []string{"hostkey", "id_ed25519"} {
+		out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", k, "-f", filepath.Join(dir, k)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, "id_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "authorized_keys"), string(pub), 0o600)
+
+	sshdConfig := filepath.Join(dir, "sshd_config")
+	writeFile(t, sshdConfig, fmt.Sprintf(`HostKey %[1]s/hostkey
+AuthorizedKeysFile %[1]s/authorized_keys
+StrictModes no
+UsePAM no
+PidFile none
+Subsystem sftp internal-sftp
+PermitRootLogin yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PrintMotd no
+LogLevel VERBOSE
+`, dir), 0o644)
+	// Check the config before any connection depends on it.
+	sshdBin := mustBin(t, "sshd")
+	if out, err := exec.Command(sshdBin, "-t", "-f", sshdConfig).CombinedOutput(); err != nil {
+		t.Fatalf("sshd -t: %v\n%s", err, out)
+	}
+
+	s.DropIn = DropIn(t, dir)
+	s.ClientConfig = filepath.Join(dir, "ssh_config")
+	writeFile(t, s.ClientConfig, fmt.Sprintf(`# Written by the integration test: everything for any host first, then the drop-in.
+User %[2]s
+IdentityFile %[1]s/id_ed25519
+IdentitiesOnly yes
+UserKnownHostsFile %[1]s/known_hosts
+GlobalKnownHostsFile /dev/null
+StrictHostKeyChecking accept-new
+UpdateHostKeys no
+BatchMode yes
+ControlMaster no
+ControlPath none
+ConnectTimeout 20
+LogLevel ERROR
+Include %[3]s
+`, dir, u.Username, s.DropIn), 0o644)
+
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: s.Sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		procs []*exec.Cmd
+		wg    sync.WaitGroup
+		n     int
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.AcceptUnix()
+			if err != nil {
+				return
+			}
+			f, err := c.File() // a dup: blocking, for sshd's stdin/stdout
+			c.Close()
+			if err != nil {
+				continue
+			}
+			mu.Lock()
+			n++
+			logf, _ := os.Create(filepath.Join(dir, fmt.Sprintf("sshd-%03d.log", n)))
+			cmd := exec.Command(sshdBin, "-i", "-f", sshdConfig, "-e")
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, logf
+			err = cmd.Start()
+			f.Close()
+			if logf != nil {
+				logf.Close()
+			}
+			if err != nil {
+				mu.Unlock()
+				continue
+			}
+			procs = append(procs, cmd)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd.Wait()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range procs {
+			c.Process.Kill() // no-op error if it already exited
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return s
+}
+
+// Host forms of the sshd's socket for ssh: unix/PATH is relative to /, so an
+// absolute socket path is written with its leading slash (or without it).
+func (s *SSHD) HostSlash() string   { return "unix/" + s.Sock }                        // unix//tmp/lspN/sshd.sock
+func (s *SSHD) HostRel() string     { return "unix/" + strings.TrimPrefix(s.Sock, "/") } // unix/tmp/lspN/sshd.sock
+func (s *SSHD) HostPercent() string { return "unix%" + s.Sock }                        // unix%/tmp/lspN/sshd.sock
+
+// HostNoSlash returns unix%NAME where /NAME is a symlink to the socket, made
+// for the test and removed after it.
+//
+// Why: scp, sftp and rsync decide "host:path" vs local path by looking for a
+// '/' before the first ':' — `root@unix%/tmp/x/sock:/f` is a LOCAL file to
+// them, and brackets do not help. The host part must contain no '/' at all.
+// unix%PATH is relative to /, so unix%NAME reaches /NAME; a symlink there to
+// the real socket keeps the socket itself in the temp dir (connect(2) follows
+// symlinks). Needs write access to / (the suite runs as root).
+func (s *SSHD) HostNoSlash(t testing.TB) string {
+	t.Helper()
+	name := "lsp-" + filepath.Base(s.Dir) + ".sock"
+	link := filepath.Join("/", name)
+	if err := os.Symlink(s.Sock, link); err != nil {
+		t.Fatalf("scp/rsync need a socket path without '/': symlink %s: %v", link, err)
+	}
+	t.Cleanup(func() { os.Remove(link) })
+	return "unix%" + name
+}
+
+// sshLimit bounds one ssh/scp/sftp/rsync run.
+const sshLimit = 60 * time.Second
+
+// Cmd returns a command for an OpenSSH client tool (ssh, scp, sftp) with
+// -F ClientConfig, under the nofsock guard (inherited by the ProxyCommand).
+func (s *SSHD) Cmd(ctx context.Context, tool string, args ...string) *exec.Cmd {
+	return guarded(ctx, tool, append([]string{"-F", s.ClientConfig}, args...)...)
+}
+
+// Rsync returns an rsync command whose ssh uses ClientConfig, under the guard.
+func (s *SSHD) Rsync(ctx context.Context, args ...string) *exec.Cmd {
+	return guarded(ctx, "rsync", append([]string{"-e", "ssh -F " + s.ClientConfig}, args...)...)
+}
