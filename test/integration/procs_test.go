@@ -238,3 +238,7 @@ func expectExit(t testing.TB, r Result, code int, substrs ...string) {
 		}
 	}
 }
+
+func execCmd(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
+
+func guardedSelftest() *exec.Cmd { return exec.Command(nofsockBin, "--selftest") }

@@ -61,7 +61,7 @@ func DropIn(t testing.TB, dir string) string {
 		t.Fatalf("%s has no @LIBEXECDIR@ to replace:\n%s", src, b)
 	}
 	out := filepath.Join(dir, "30-libvirt-ssh-proxy.conf")
-	writeFile(t, out, strings.ReplaceAll(string(b), "@LIBEXECDIR@", filepath.Dir(helperBin)), 0o644)
+	writeFile(t, out, strings.ReplaceAll(string(b), "@LIBEXECDIR@", binDir), 0o644)
 	return out
 }
 
@@ -70,7 +70,6 @@ func DropIn(t testing.TB, dir string) string {
 func StartSSHD(t testing.TB) *SSHD {
 	t.Helper()
 	requireBins(t, "sshd", "ssh", "ssh-keygen")
-	needHelper(t)
 	// sshd -i wants its privilege separation directory.
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatalf("mkdir /run/sshd (sshd needs it): %v", err)
@@ -191,9 +190,9 @@ Include %[3]s
 
 // Host forms of the sshd's socket for ssh: unix/PATH is relative to /, so an
 // absolute socket path is written with its leading slash (or without it).
-func (s *SSHD) HostSlash() string   { return "unix/" + s.Sock }                        // unix//tmp/lspN/sshd.sock
+func (s *SSHD) HostSlash() string   { return "unix/" + s.Sock }                          // unix//tmp/lspN/sshd.sock
 func (s *SSHD) HostRel() string     { return "unix/" + strings.TrimPrefix(s.Sock, "/") } // unix/tmp/lspN/sshd.sock
-func (s *SSHD) HostPercent() string { return "unix%" + s.Sock }                        // unix%/tmp/lspN/sshd.sock
+func (s *SSHD) HostPercent() string { return "unix%" + s.Sock }                          // unix%/tmp/lspN/sshd.sock
 
 // HostNoSlash returns unix%NAME where /NAME is a symlink to the socket, made
 // for the test and removed after it.
