@@ -1,0 +1,62 @@
+# libvirt-ssh-proxy — build, install, test.
+#   make && sudo make install     build, then install the helper and the ssh drop-in
+#   make check                    every test: lint, unit, host integration, vsock tier 1
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN         := bin/libvirt-ssh-proxy
+DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
+SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
+
+.PHONY: all build install uninstall check lint unit integration vm e2e fuzz bench clean
+
+all: build
+build: $(BIN)
+
+$(BIN): $(SOURCES)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' -o $@ ./cmd/libvirt-ssh-proxy
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy
+	install -d $(DESTDIR)$(SYSCONFDIR)/ssh/ssh_config.d
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' config/30-libvirt-ssh-proxy.conf > $(DESTDIR)$(DROPIN)
+	chmod 0644 $(DESTDIR)$(DROPIN)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
+
+# check runs everything; each part can also be run alone.
+check: lint unit integration vm
+
+lint:
+	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./test/...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+integration:
+	$(GO) test -count=1 -tags integration ./test/integration/
+
+vm: $(BIN)
+	test/vm/run-tier1.sh
+
+e2e: $(BIN)
+	test/vm/run-tier2.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
+	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultTimeout bounds lookup plus connect. It is longer than the kernel's
+// 2 s vsock connect timeout, so a guest that is not ready yet is reported as
+// such rather than as a timeout.
+const defaultTimeout = 5 * time.Second
+
+// options is the parsed command line.
+type options struct {
+	command string   // "" (proxy) or "resolve"
+	args    []string // positional arguments after the command
+	connect []string
+	timeout time.Duration
+	fdpass  bool
+	relay   bool
+	verbose bool
+	json    bool
+	help    bool
+	version bool
+}
+
+// parseArgs accepts options anywhere: before or after a subcommand and its
+// arguments, as ssh users write them. "--" ends the options.
+func parseArgs(argv []string) (options, error) {
+	o := options{timeout: defaultTimeout}
+	var pos []string
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		if a == "--" {
+			pos = append(pos, argv[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(argv) {
+				return "", fmt.Errorf("option %s needs a value", name)
+			}
+			i++
+			return argv[i], nil
+		}
+		flag := func(p *bool) error {
+			if hasVal {
+				return fmt.Errorf("option %s takes no value", name)
+			}
+			*p = true
+			return nil
+		}
+		var err error
+		switch name {
+		case "-c", "--connect":
+			var v string
+			if v, err = value(); err == nil {
+				if v == "" {
+					err = errors.New("option --connect needs a non-empty URI")
+				}
+				o.connect = append(o.connect, v)
+			}
+		case "-t", "--timeout":
+			var v string
+			if v, err = value(); err == nil {
+				o.timeout, err = parseTimeout(v)
+			}
+		case "--fdpass":
+			err = flag(&o.fdpass)
+		case "--relay":
+			err = flag(&o.relay)
+		case "-v", "--verbose":
+			err = flag(&o.verbose)
+		case "--json":
+			err = flag(&o.json)
+		case "-h", "--help":
+			err = flag(&o.help)
+		case "-V", "--version":
+			err = flag(&o.version)
+		default:
+			err = fmt.Errorf("unknown option %s", name)
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+	if o.fdpass && o.relay {
+		return o, errors.New("--fdpass and --relay exclude each other")
+	}
+	if len(pos) > 0 && pos[0] == "resolve" {
+		o.command, pos = pos[0], pos[1:]
+	}
+	o.args = pos
+	if o.help || o.version {
+		return o, nil
+	}
+	switch {
+	case o.command == "resolve" && (len(pos) < 1 || len(pos) > 2):
+		return o, errors.New("resolve takes HOST and an optional PORT")
+	case o.command == "" && len(pos) != 2:
+		return o, fmt.Errorf("want HOST PORT, got %d arguments", len(pos))
+	case o.command == "" && o.json:
+		return o, errors.New("--json goes with resolve")
+	}
+	return o, nil
+}
+
+// parseTimeout takes a Go duration ("2s", "1m30s") or plain seconds ("2", "0.5").
+func parseTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f != f || f > 1e6 {
+			return 0, fmt.Errorf("--timeout %q is not a duration (2s, 500ms) or a number of seconds", s)
+		}
+		d = time.Duration(f * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("--timeout %q must be more than zero", s)
+	}
+	return d, nil
+}

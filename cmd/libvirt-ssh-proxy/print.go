@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+)
+
+// resolved is what `resolve --json` prints. Fields that do not apply to the
+// target are left out.
+type resolved struct {
+	Host    string  `json:"host"`
+	Network string  `json:"network"`
+	URI     string  `json:"uri,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	UUID    string  `json:"uuid,omitempty"`
+	ID      *int32  `json:"id,omitempty"`
+	State   string  `json:"state,omitempty"`
+	CID     *uint32 `json:"cid,omitempty"`
+	Path    string  `json:"path,omitempty"`
+	Port    *uint32 `json:"port,omitempty"`
+}
+
+func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
+	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
+	if t.Network == lookup.VSock {
+		r.CID, r.Port = &t.CID, &t.Port
+	}
+	if d := t.Domain; d != nil {
+		r.URI, r.Name, r.UUID, r.ID, r.State = d.URI, d.Name, d.UUID, &d.ID, d.State
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s:\t%v\n", k, v) }
+	row("host", r.Host)
+	if d := t.Domain; d != nil {
+		row("uri", d.URI)
+		row("name", d.Name)
+		row("uuid", d.UUID)
+		row("id", d.ID)
+		row("state", d.State)
+	}
+	switch t.Network {
+	case lookup.VSock:
+		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
+	case lookup.Unix:
+		row("unix", t.Path)
+	}
+	return tw.Flush()
+}

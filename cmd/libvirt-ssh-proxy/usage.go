@@ -1,0 +1,44 @@
+package main
+
+const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
+       libvirt-ssh-proxy resolve [options] HOST [PORT]
+
+An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
+drop-in runs it for you: ssh user@qemu/myvm.
+
+HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a local path):
+  qemu/NAME          qemu:///system, then qemu:///session (root: system only)
+  qemu:system/NAME   qemu:///system only        (also qemu%system%NAME)
+  qemu:session/NAME  qemu:///session only       (also qemu%session%NAME)
+  qemu%NAME          same as qemu/NAME
+  vsock/CID          vsock CID directly         (also vsock%CID)
+  unix/PATH          a unix socket; PATH is taken from / unless it starts
+                     with / or ./                (also unix%PATH)
+NAME is tried as a domain name, then a UUID, then a numeric ID.
+PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
+
+Commands:
+  (none)             connect and hand the connection to ssh
+  resolve            print what HOST resolves to; connect to nothing
+
+Options (before or after the command and its arguments):
+  -c, --connect URI  search this libvirt URI instead of the defaults; repeat
+                     to search several in order; every qemu form then searches
+                     exactly these (e.g. qemu:///system,
+                     test+unix:///path/host.xml?socket=/path/libvirt-sock)
+  -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s)
+      --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
+      --relay        relay stdin/stdout to the connection
+                     (default: fd passing when stdout is ssh's socket)
+  -v, --verbose      explain each step on stderr
+      --json         resolve: print JSON
+  -V, --version      print the version
+  -h, --help         print this help
+
+Exit codes:
+  0 ok              5 domain not running      10 guest not ready (vsock timed out)
+  1 internal error  6 no vsock device         11 no such VM/CID or socket
+  2 usage           7 vsock without a CID     12 fd hand-off to ssh failed
+  3 libvirt unreachable  8 nothing listening on the port   13 relayed connection lost
+  4 domain not found     9 --timeout expired
+`

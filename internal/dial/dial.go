@@ -1,0 +1,142 @@
+// Package dial opens the connection to a Target: AF_VSOCK to a CID and port,
+// or AF_UNIX to a path. It is the only package that opens sockets to targets,
+// and it maps the kernel's answers to failures a user can act on.
+package dial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/mdlayher/vsock"
+	"golang.org/x/sys/unix"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+)
+
+// Dialer connects to targets.
+type Dialer struct {
+	// VSock dials an AF_VSOCK stream socket; nil means the kernel's
+	// (KernelVSock). Tests pass their own: on a host without vsock
+	// loopback, every real vsock connect leaves the machine.
+	VSock func(ctx context.Context, cid, port uint32) (net.Conn, error)
+}
+
+// KernelVSock dials cid:port with the kernel's AF_VSOCK. The kernel gives up
+// on its own after its connect timeout (2 s by default) with ETIMEDOUT.
+func KernelVSock(ctx context.Context, cid, port uint32) (net.Conn, error) {
+	return vsock.DialContext(ctx, cid, port, nil)
+}
+
+// Dial connects to t within ctx and returns the connected socket as a file,
+// ready to be passed to ssh or relayed. The caller closes it.
+func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
+	var (
+		c   net.Conn
+		err error
+	)
+	switch t.Network {
+	case lookup.VSock:
+		dial := d.VSock
+		if dial == nil {
+			dial = KernelVSock
+		}
+		c, err = dial(ctx, t.CID, t.Port)
+	case lookup.Unix:
+		var nd net.Dialer
+		c, err = nd.DialContext(ctx, "unix", t.Path)
+	default:
+		return nil, failure.New(failure.Internal, "dial: unknown network %q", t.Network)
+	}
+	if err != nil {
+		return nil, classify(ctx, t, err)
+	}
+	defer c.Close()
+	f, err := file(c)
+	if err != nil {
+		return nil, failure.Wrap(failure.Internal, err, "dial %s: take the socket's descriptor", where(t))
+	}
+	return f, nil
+}
+
+// file returns a duplicate of c's descriptor; closing c then leaves the
+// connection open through the file.
+func file(c net.Conn) (*os.File, error) {
+	if fc, ok := c.(interface{ File() (*os.File, error) }); ok {
+		return fc.File()
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("connection has no descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		fd   int
+		derr error
+	)
+	if err := rc.Control(func(s uintptr) {
+		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	return os.NewFile(uintptr(fd), "conn"), nil
+}
+
+func where(t lookup.Target) string {
+	if t.Network == lookup.Unix {
+		return t.Path
+	}
+	return fmt.Sprintf("vsock CID %d port %d", t.CID, t.Port)
+}
+
+// classify maps a connect error to what it means for the user. The errno
+// meanings for vsock were measured against a real vhost-vsock guest.
+func classify(ctx context.Context, t lookup.Target, err error) error {
+	if ctx.Err() != nil {
+		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
+			WithHint("the guest did not accept in time; raise --timeout if it is slow")
+	}
+	if t.Network == lookup.Unix {
+		switch {
+		case errors.Is(err, syscall.ENOENT):
+			return failure.New(failure.NoTarget, "no socket at %s", t.Path)
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return failure.New(failure.NotListening, "nothing listening on %s", t.Path).
+				WithHint("the socket file is there but no process accepts on it")
+		}
+		return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", t.Path)
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
+		return failure.New(failure.NotListening, "nothing listening on vsock port %d of CID %d", t.Port, t.CID).
+			WithHint("the guest may still be booting; otherwise its sshd is not on vsock: systemd >= 256 in the guest does it, older guests need a socket unit with ListenStream=vsock::%d or socat VSOCK-LISTEN:%d,fork TCP:localhost:22", t.Port, t.Port)
+	case errors.Is(err, syscall.ETIMEDOUT):
+		return failure.New(failure.NotReady, "guest at vsock CID %d is not ready: connect to port %d timed out", t.CID, t.Port).
+			WithHint("it is still booting, or its kernel has no vsock driver loaded")
+	case errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return failure.New(failure.NoTarget, "no VM holds vsock CID %d", t.CID).
+			WithHint("the VM is gone or has no vsock device; check its CID with: virsh dumpxml NAME")
+	case errors.Is(err, syscall.EAFNOSUPPORT):
+		return failure.New(failure.NoTarget, "this kernel has no vsock support").
+			WithHint("load it: modprobe vhost_vsock")
+	}
+	return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", where(t))
+}
+
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Err
+	}
+	return err
+}

@@ -1,0 +1,78 @@
+// Package failure gives every error the helper can report a class, so that
+// the command maps each class to one documented exit code and every message
+// reads the same way: what failed, why, and what to do.
+package failure
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Class says what kind of failure an Error is. The command maps each class to
+// its exit code; the values here are those exit codes.
+type Class int
+
+// The classes, in the order a request meets them. The numbers are the exit
+// codes documented in the README and must not change.
+const (
+	Internal     Class = 1  // a bug or an unexpected system error
+	Usage        Class = 2  // bad command line or host form
+	Unreachable  Class = 3  // cannot talk to libvirt
+	NotFound     Class = 4  // no such domain on any URI searched
+	NotRunning   Class = 5  // the domain exists but is not running
+	NoVsock      Class = 6  // the domain has no vsock device
+	NoCID        Class = 7  // the vsock device has no CID address
+	NotListening Class = 8  // nothing accepts on the guest port
+	Timeout      Class = 9  // --timeout expired
+	NotReady     Class = 10 // the guest's vsock does not answer yet
+	NoTarget     Class = 11 // no VM holds the CID, or no socket at the path
+	HandOff      Class = 12 // passing the fd to ssh failed
+	Relay        Class = 13 // the relayed connection failed
+)
+
+// Error is a failure with its class, a message saying what failed, an
+// optional hint saying what to do, and the underlying cause.
+type Error struct {
+	Class Class
+	Msg   string // what failed, e.g. `domain "web01" is not running`
+	Hint  string // what to do about it; may be empty
+	Err   error  // the cause; may be nil
+}
+
+func (e *Error) Error() string {
+	s := e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an Error of class c with a formatted message.
+func New(c Class, format string, args ...any) *Error {
+	return &Error{Class: c, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error of class c whose cause is err.
+func Wrap(c Class, err error, format string, args ...any) *Error {
+	return &Error{Class: c, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// WithHint sets the hint and returns e, so construction reads as one line.
+func (e *Error) WithHint(format string, args ...any) *Error {
+	e.Hint = fmt.Sprintf(format, args...)
+	return e
+}
+
+// ClassOf returns the class of the first *Error in err's chain, or Internal.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Internal
+}

@@ -1,0 +1,146 @@
+package host
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Spec
+	}{
+		{"qemu/web01", Spec{Kind: Domain, Scope: Any, Domain: "web01"}},
+		{"qemu:system/web01", Spec{Kind: Domain, Scope: System, Domain: "web01"}},
+		{"qemu:session/Dev-Box", Spec{Kind: Domain, Scope: Session, Domain: "Dev-Box"}},
+		{"qemu%web01", Spec{Kind: Domain, Scope: Any, Domain: "web01"}},
+		{"qemu%system%web01", Spec{Kind: Domain, Scope: System, Domain: "web01"}},
+		{"qemu%session%Dev-Box", Spec{Kind: Domain, Scope: Session, Domain: "Dev-Box"}},
+		{"qemu/7", Spec{Kind: Domain, Domain: "7"}},
+		{"qemu/6F0D1B2A-0000-4000-8000-00000000000A", Spec{Kind: Domain, Domain: "6F0D1B2A-0000-4000-8000-00000000000A"}},
+		// A name may hold '%', ':' and '@'; only the prefix is special.
+		{"qemu/a%b", Spec{Kind: Domain, Domain: "a%b"}},
+		{"qemu/a:b@c", Spec{Kind: Domain, Domain: "a:b@c"}},
+		{"qemu%a:b", Spec{Kind: Domain, Domain: "a:b"}},
+		// "system/x" after qemu/ is a name containing '/', refused below;
+		// "system%x" after qemu/ is a plain name.
+		{"qemu/system%x", Spec{Kind: Domain, Domain: "system%x"}},
+		{"qemu/système", Spec{Kind: Domain, Domain: "système"}},
+		{"vsock/3", Spec{Kind: VSock, CID: 3}},
+		{"vsock%1", Spec{Kind: VSock, CID: 1}},
+		{"vsock/4294967294", Spec{Kind: VSock, CID: 4294967294}},
+		{"unix/run/ssh.sock", Spec{Kind: Unix, Path: "/run/ssh.sock"}},
+		{"unix//run/ssh.sock", Spec{Kind: Unix, Path: "/run/ssh.sock"}},
+		{"unix/./rel.sock", Spec{Kind: Unix, Path: "./rel.sock"}},
+		{"unix%/tmp/x/s", Spec{Kind: Unix, Path: "/tmp/x/s"}},
+		{"unix%tmp/s", Spec{Kind: Unix, Path: "/tmp/s"}},
+		{"unix%./s", Spec{Kind: Unix, Path: "./s"}},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "empty"},
+		{"example.com", "not a host form"},
+		{"web01", "not a host form"},
+		{"QEMU/web01", "not a host form"},
+		{"Qemu%web01", "not a host form"},
+		{"qemu:system%web01", "not a host form"},
+		{"qemu:System/web01", "not a host form"},
+		{"qemu:///system/web01", "not a host form"},
+		{"lxc/web01", "not a host form"},
+		{"qemu/", "no domain"},
+		{"qemu%", "no domain"},
+		{"qemu%system%", "no domain"},
+		{"qemu:session/", "no domain"},
+		{"qemu/a/b", "contains '/'"},
+		{"qemu%a/b", "contains '/'"},
+		{"qemu/a\x00b", "control character"},
+		{"qemu/a\nb", "control character"},
+		{"qemu/\xff", "UTF-8"},
+		{"qemu/" + strings.Repeat("x", 4096), "bytes long"},
+		{"vsock/", "not a number"},
+		{"vsock/x", "not a number"},
+		{"vsock/-1", "not a number"},
+		{"vsock/+3", "not a number"},
+		{"vsock/4294967295", "not a number"},
+		{"vsock/4294967296", "not a number"},
+		{"vsock/3/4", "not a number"},
+		{"unix/", "no socket path"},
+		{"unix%", "no socket path"},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		if err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", tt.in, got)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) error %q, want it to contain %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestParsePort(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint32
+		ok   bool
+	}{
+		{"22", 22, true},
+		{"2222", 2222, true},
+		{"65536", 65536, true}, // vsock ports are 32 bits
+		{"4294967294", 4294967294, true},
+		{"4294967295", 0, false}, // VMADDR_PORT_ANY
+		{"0", 0, false},
+		{"", 0, false},
+		{"-1", 0, false},
+		{"+22", 0, false},
+		{"22x", 0, false},
+		{" 22", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParsePort(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParsePort(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "qemu/a%b/c", "", "%/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		spec, err := Parse(s)
+		if err != nil {
+			return
+		}
+		switch spec.Kind {
+		case Domain:
+			if spec.Domain == "" || strings.Contains(spec.Domain, "/") {
+				t.Fatalf("Parse(%q) gave bad domain %q", s, spec.Domain)
+			}
+		case VSock:
+			if spec.CID == vmaddrCIDAny {
+				t.Fatalf("Parse(%q) gave VMADDR_CID_ANY", s)
+			}
+		case Unix:
+			if !strings.HasPrefix(spec.Path, "/") && !strings.HasPrefix(spec.Path, "./") {
+				t.Fatalf("Parse(%q) gave relative path %q", s, spec.Path)
+			}
+		default:
+			t.Fatalf("Parse(%q) gave kind %d", s, spec.Kind)
+		}
+	})
+}

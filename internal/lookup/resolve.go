@@ -1,0 +1,304 @@
+package lookup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+)
+
+// Resolver resolves host specs to targets, asking libvirt for domain specs.
+type Resolver struct {
+	// URIs replaces the default URI list for every domain spec (--connect).
+	URIs []string
+	// Euid decides whether qemu/ also searches the session daemon.
+	Euid int
+	// Env locates the session daemon's socket.
+	Env Env
+	// State asks libvirt for the domain's state too: one more round trip,
+	// for the resolve command only.
+	State bool
+	// Logf, when set, is told each step (-v).
+	Logf func(format string, args ...any)
+}
+
+// Resolve returns where spec points, with port as the vsock port. A domain
+// spec asks libvirt; ctx bounds the whole lookup, including a daemon that
+// accepts and never answers (go-libvirt has no timeouts of its own).
+func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Target, error) {
+	switch spec.Kind {
+	case host.VSock:
+		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
+	case host.Unix:
+		return Target{Network: Unix, Path: spec.Path}, nil
+	}
+	uris := r.URIs
+	if len(uris) == 0 {
+		uris = DefaultURIs(spec.Scope, r.Euid)
+	}
+	var step atomic.Value // what the lookup is waiting on, for the timeout message
+	step.Store("starting")
+	type result struct {
+		t   Target
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := r.search(ctx, uris, spec.Domain, port, &step)
+		done <- result{t, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil && ctx.Err() != nil {
+			break
+		}
+		return res.t, res.err
+	case <-ctx.Done():
+	}
+	return Target{}, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out %s", step.Load()).
+		WithHint("the daemon did not answer in time; check it with: virsh -c URI list, or raise --timeout")
+}
+
+// outcome is what one URI said about the domain, for the final message.
+type outcome struct {
+	uri    string
+	err    error
+	reach  bool // the daemon answered
+	denied bool // the socket refused us for permissions
+}
+
+func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32, step *atomic.Value) (Target, error) {
+	var outcomes []outcome
+	for _, uri := range uris {
+		t, o := r.searchOne(ctx, uri, name, port, step)
+		if o.err == nil {
+			return t, nil
+		}
+		var fe *failure.Error
+		if errors.As(o.err, &fe) {
+			return Target{}, fe // found, but unusable: that is the answer
+		}
+		outcomes = append(outcomes, o)
+	}
+	return Target{}, notFound(name, outcomes)
+}
+
+// errNoDomain marks a URI whose daemon answered that it has no such domain.
+var errNoDomain = errors.New("no such domain")
+
+func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
+	o := outcome{uri: uri}
+	e, err := endpointFor(uri, r.Env)
+	if err != nil {
+		o.err = failure.Wrap(failure.Usage, err, "bad --connect URI")
+		return Target{}, o
+	}
+	step.Store("connecting to " + uri)
+	l, closeConn, err := r.open(ctx, e, step)
+	if err != nil {
+		o.err, o.denied = err, errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+		return Target{}, o
+	}
+	defer closeConn()
+	o.reach = true
+	step.Store(fmt.Sprintf("looking up %q on %s", name, uri))
+	dom, err := lookupDomain(l, name)
+	if err != nil {
+		o.err = err
+		if !errors.Is(err, errNoDomain) {
+			o.reach = false
+		}
+		return Target{}, o
+	}
+	d := &Domain{URI: uri, Name: dom.Name, UUID: formatUUID(dom.UUID), ID: dom.ID}
+	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
+	if dom.ID == -1 { // libvirt gives inactive domains no ID
+		o.err = failure.New(failure.NotRunning, "domain %q on %s is not running", d.Name, uri).
+			WithHint("start it: virsh -c %s start %s", uri, d.Name)
+		return Target{}, o
+	}
+	if r.State {
+		st, _, err := l.DomainGetState(dom, 0)
+		if err != nil {
+			o.err = failure.Wrap(failure.Unreachable, err, "get state of %q on %s", d.Name, uri)
+			return Target{}, o
+		}
+		d.State = stateName(st)
+	}
+	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
+	xml, err := l.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		o.err = failure.Wrap(failure.Unreachable, err, "get XML of %q on %s", d.Name, uri)
+		return Target{}, o
+	}
+	cid, err := CIDFromXML(xml)
+	switch {
+	case errors.Is(err, ErrNoVsock):
+		o.err = failure.New(failure.NoVsock, "domain %q on %s has no vsock device", d.Name, uri).
+			WithHint("add <vsock model='virtio'><cid auto='yes'/></vsock> to its <devices> with virsh edit, then restart it")
+	case errors.Is(err, ErrNoCID):
+		o.err = failure.New(failure.NoCID, "domain %q on %s has a vsock device without a CID address", d.Name, uri).
+			WithHint("give it <cid auto='no' address='N'/> with N >= 3, or auto='yes' on a running QEMU domain")
+	case err != nil:
+		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
+	default:
+		r.logf("domain %q has vsock CID %d", d.Name, cid)
+		return Target{Network: VSock, CID: cid, Port: port, Domain: d}, o
+	}
+	return Target{}, o
+}
+
+// open connects to the daemon behind e and opens its URI. The returned func
+// closes the connection. For the transports we dial ourselves, ctx's end
+// closes the socket, which makes go-libvirt's pending call return.
+func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
+	if e.network == "" {
+		l, err := libvirt.ConnectToURI(e.url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("connect: %w", err)
+		}
+		return l, func() { _ = l.Disconnect() }, nil
+	}
+	addr := e.addrs[0]
+	if e.network == "unix" {
+		if addr = existing(e.addrs); addr == "" {
+			return nil, nil, fmt.Errorf("no daemon socket (%s)", strings.Join(e.addrs, ", "))
+		}
+	}
+	r.logf("connecting to %s at %s", e.name, addr)
+	step.Store(fmt.Sprintf("waiting for libvirt at %s", addr))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, e.network, addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to %s: %w", addr, unwrapOp(err))
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
+	if err := l.ConnectToURI(libvirt.ConnectURI(e.name)); err != nil {
+		stop()
+		conn.Close()
+		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, err)
+	}
+	return l, func() {
+		stop()
+		_ = l.Disconnect()
+	}, nil
+}
+
+// unwrapOp drops net.OpError's repetition of the address we already name.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Err
+	}
+	return err
+}
+
+// lookupDomain tries s as a name, then a UUID, then an ID: the order of
+// libvirt's helper, so a domain named "7" wins over the domain with ID 7.
+func lookupDomain(l *libvirt.Libvirt, s string) (libvirt.Domain, error) {
+	d, err := l.DomainLookupByName(s)
+	if !libvirt.IsNotFound(err) {
+		return d, wrapLookup(err)
+	}
+	if u, ok := ParseUUID(s); ok {
+		if d, err = l.DomainLookupByUUID(u); !libvirt.IsNotFound(err) {
+			return d, wrapLookup(err)
+		}
+	}
+	if id, ok := parseID(s); ok {
+		if d, err = l.DomainLookupByID(id); !libvirt.IsNotFound(err) {
+			return d, wrapLookup(err)
+		}
+	}
+	return d, errNoDomain
+}
+
+func wrapLookup(err error) error {
+	if err != nil {
+		return fmt.Errorf("lookup: %w", err)
+	}
+	return nil
+}
+
+// ParseUUID parses a UUID in any case, with or without dashes.
+func ParseUUID(s string) (libvirt.UUID, bool) {
+	var u libvirt.UUID
+	h := strings.ReplaceAll(s, "-", "")
+	if len(h) != 2*len(u) {
+		return u, false
+	}
+	for i := range u {
+		b, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return u, false
+		}
+		u[i] = byte(b)
+	}
+	return u, true
+}
+
+func formatUUID(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// parseID accepts only plain decimal digits, as libvirt's helper does.
+func parseID(s string) (int32, bool) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 32)
+	return int32(id), err == nil
+}
+
+var stateNames = []string{"no state", "running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended"}
+
+func stateName(s int32) string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "state " + strconv.Itoa(int(s))
+}
+
+// notFound builds the answer when no URI had the domain: which URIs were
+// searched and what each said, so a missing daemon or a permission problem
+// is not mistaken for a missing domain.
+func notFound(name string, outcomes []outcome) error {
+	var parts []string
+	reached, denied := false, false
+	for _, o := range outcomes {
+		reached = reached || o.reach
+		denied = denied || o.denied
+		if errors.Is(o.err, errNoDomain) {
+			parts = append(parts, o.uri+": not found")
+		} else {
+			parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
+		}
+	}
+	searched := strings.Join(parts, "; ")
+	if reached {
+		return failure.New(failure.NotFound, "no domain named %q, nor with that UUID or ID (searched %s)", name, searched).
+			WithHint("list domains with: virsh list --all")
+	}
+	e := failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched)
+	if denied {
+		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
+	}
+	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+}
+
+func (r *Resolver) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}

@@ -1,0 +1,128 @@
+package lookup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+)
+
+// The URIs libvirt's own helper searches for qemu/ forms.
+const (
+	SystemURI  = "qemu:///system"
+	SessionURI = "qemu:///session"
+)
+
+// DefaultURIs returns the URIs a domain spec of the given scope searches when
+// no --connect is given: libvirt's meaning, where qemu/ tries system then
+// session and root, having no session of its own there, tries system only.
+func DefaultURIs(scope host.Scope, euid int) []string {
+	switch scope {
+	case host.System:
+		return []string{SystemURI}
+	case host.Session:
+		return []string{SessionURI}
+	}
+	if euid == 0 {
+		return []string{SystemURI}
+	}
+	return []string{SystemURI, SessionURI}
+}
+
+// Env is the part of the process environment the socket rule reads.
+type Env struct {
+	Getenv func(string) string
+	Home   string
+}
+
+// endpoint is how to reach the daemon behind a URI.
+type endpoint struct {
+	network string   // "unix" or "tcp"; "" = let go-libvirt dial it
+	addrs   []string // candidates in libvirt's order; the first that exists wins
+	name    string   // the URI to open once connected (no transport, no host)
+	url     *url.URL
+}
+
+// endpointFor applies libvirt's client rule (remote_sockets.c) to a URI.
+func endpointFor(uri string, env Env) (endpoint, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("parse URI %q: %w", uri, err)
+	}
+	driver, transport, _ := strings.Cut(u.Scheme, "+")
+	if driver == "" || u.Opaque != "" {
+		return endpoint{}, fmt.Errorf("parse URI %q: not a libvirt URI (want driver[+transport]://[host]/path)", uri)
+	}
+	if transport == "" && u.Host != "" {
+		transport = "tls"
+	}
+	e := endpoint{name: remoteName(u), url: u}
+	switch transport {
+	case "", "unix":
+		if u.Host != "" {
+			return endpoint{}, fmt.Errorf("parse URI %q: a unix transport takes no host", uri)
+		}
+		e.network = "unix"
+		if s := u.Query().Get("socket"); s != "" {
+			e.addrs = []string{s}
+		} else {
+			e.addrs = localSockets(driver, u.Path, env)
+		}
+	case "tcp":
+		port := u.Port()
+		if port == "" {
+			port = "16509"
+		}
+		e.network, e.addrs = "tcp", []string{u.Hostname() + ":" + port}
+	case "tls", "ssh":
+		// go-libvirt dials these itself; they are bounded by the lookup's
+		// deadline rather than by closing a connection we hold.
+	default:
+		return endpoint{}, fmt.Errorf("parse URI %q: transport %q is not supported (use unix, tcp, tls or ssh)", uri, transport)
+	}
+	return e, nil
+}
+
+// remoteName is the URI the daemon is asked to open: the client-side URI
+// without transport and host, or its name= parameter.
+func remoteName(u *url.URL) string {
+	if n := u.Query().Get("name"); n != "" {
+		return n
+	}
+	driver, _, _ := strings.Cut(u.Scheme, "+")
+	return (&url.URL{Scheme: driver, Path: u.Path}).String()
+}
+
+// localSockets lists the daemon sockets for a local URI in libvirt's order:
+// the modular per-driver daemon before the monolithic libvirtd. The system
+// daemon is reached on its read-only socket, which is all the helper needs
+// and which libvirt's default polkit rules grant to every user.
+func localSockets(driver, path string, env Env) []string {
+	daemon := "virt" + driver + "d-sock"
+	if path == "/session" {
+		dir := env.Getenv("XDG_RUNTIME_DIR")
+		if dir == "" {
+			dir = filepath.Join(env.Home, ".cache")
+		}
+		dir = filepath.Join(dir, "libvirt")
+		return []string{filepath.Join(dir, daemon), filepath.Join(dir, "libvirt-sock")}
+	}
+	return []string{"/run/libvirt/" + daemon + "-ro", "/run/libvirt/libvirt-sock-ro"}
+}
+
+// existing returns the first candidate socket that exists, or "" if none
+// does. A socket we may not even stat counts as existing, so that dialing it
+// reports the permission problem instead of calling it absent.
+func existing(paths []string) string {
+	for _, p := range paths {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			return p
+		}
+	}
+	return ""
+}
