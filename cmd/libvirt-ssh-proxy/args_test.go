@@ -1,0 +1,68 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		argv []string
+		want options
+	}{
+		{[]string{"qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout}},
+		{[]string{"-v", "--relay", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, verbose: true, relay: true}},
+		{[]string{"qemu/vm", "22", "-c", "a:///x", "--connect=b:///y"}, options{args: []string{"qemu/vm", "22"}, connect: []string{"a:///x", "b:///y"}, timeout: defaultTimeout}},
+		{[]string{"--timeout", "2", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: 2 * time.Second}},
+		{[]string{"--timeout=1500ms", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: 1500 * time.Millisecond}},
+		{[]string{"-t", "0.5", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: 500 * time.Millisecond}},
+		{[]string{"resolve", "qemu/vm", "--json"}, options{command: "resolve", args: []string{"qemu/vm"}, timeout: defaultTimeout, json: true}},
+		{[]string{"--json", "-c", "x:///y", "resolve", "qemu/vm", "2222"}, options{command: "resolve", args: []string{"qemu/vm", "2222"}, connect: []string{"x:///y"}, timeout: defaultTimeout, json: true}},
+		{[]string{"--", "-odd", "22"}, options{args: []string{"-odd", "22"}, timeout: defaultTimeout}},
+		{[]string{"--help"}, options{help: true, timeout: defaultTimeout}},
+		{[]string{"--version"}, options{version: true, timeout: defaultTimeout}},
+		{[]string{"--fdpass", "vsock/3", "22"}, options{args: []string{"vsock/3", "22"}, timeout: defaultTimeout, fdpass: true}},
+	}
+	for _, tt := range tests {
+		got, err := parseArgs(tt.argv)
+		if err != nil {
+			t.Errorf("parseArgs(%q): %v", tt.argv, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parseArgs(%q) = %+v, want %+v", tt.argv, got, tt.want)
+		}
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	tests := []struct {
+		argv []string
+		want string
+	}{
+		{nil, "want HOST PORT"},
+		{[]string{"qemu/vm"}, "want HOST PORT"},
+		{[]string{"qemu/vm", "22", "extra"}, "want HOST PORT"},
+		{[]string{"resolve"}, "resolve takes HOST"},
+		{[]string{"resolve", "a", "b", "c"}, "resolve takes HOST"},
+		{[]string{"--bogus", "qemu/vm", "22"}, "unknown option --bogus"},
+		{[]string{"qemu/vm", "22", "-c"}, "needs a value"},
+		{[]string{"--connect=", "qemu/vm", "22"}, "non-empty URI"},
+		{[]string{"--timeout", "soon", "qemu/vm", "22"}, "not a duration"},
+		{[]string{"--timeout", "0", "qemu/vm", "22"}, "more than zero"},
+		{[]string{"--timeout", "-2s", "qemu/vm", "22"}, "more than zero"},
+		{[]string{"--timeout", "NaN", "qemu/vm", "22"}, "not a duration"},
+		{[]string{"--timeout", "1e300", "qemu/vm", "22"}, "not a duration"},
+		{[]string{"--fdpass", "--relay", "qemu/vm", "22"}, "exclude each other"},
+		{[]string{"--relay=yes", "qemu/vm", "22"}, "takes no value"},
+		{[]string{"--json", "qemu/vm", "22"}, "--json goes with resolve"},
+	}
+	for _, tt := range tests {
+		_, err := parseArgs(tt.argv)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("parseArgs(%q) error = %v, want it to contain %q", tt.argv, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package dial
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+)
+
+// socketPair returns two connected unix stream conns, standing in for a
+// vsock connection: on this host a real vsock connect would leave the machine.
+func socketPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) net.Conn {
+		f := os.NewFile(uintptr(fd), "pair")
+		defer f.Close()
+		c, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	return conn(fds[0]), conn(fds[1])
+}
+
+func TestDialVSockInjected(t *testing.T) {
+	ours, peer := socketPair(t)
+	var gotCID, gotPort uint32
+	d := Dialer{VSock: func(_ context.Context, cid, port uint32) (net.Conn, error) {
+		gotCID, gotPort = cid, port
+		return ours, nil
+	}}
+	f, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 2222})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if gotCID != 42 || gotPort != 2222 {
+		t.Fatalf("dialed %d:%d, want 42:2222", gotCID, gotPort)
+	}
+	// The file must outlive the conn Dial closed.
+	if _, err := f.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2)
+	if _, err := peer.Read(buf); err != nil || string(buf) != "hi" {
+		t.Fatalf("peer read %q, %v", buf, err)
+	}
+}
+
+func TestDialVSockErrors(t *testing.T) {
+	tests := []struct {
+		err   error
+		class failure.Class
+		text  string
+	}{
+		{syscall.ECONNRESET, failure.NotListening, "nothing listening on vsock port 22 of CID 42"},
+		{syscall.ECONNREFUSED, failure.NotListening, "nothing listening on vsock port 22"},
+		{syscall.ETIMEDOUT, failure.NotReady, "not ready"},
+		{syscall.ENODEV, failure.NoTarget, "no VM holds vsock CID 42"},
+		{syscall.EHOSTUNREACH, failure.NoTarget, "no VM holds vsock CID 42"},
+		{syscall.EAFNOSUPPORT, failure.NoTarget, "no vsock support"},
+		{&net.OpError{Op: "dial", Net: "vsock", Err: os.NewSyscallError("connect", syscall.ECONNRESET)}, failure.NotListening, "nothing listening"},
+		{syscall.EPERM, failure.NoTarget, "connect to vsock CID 42 port 22: operation not permitted"},
+	}
+	for _, tt := range tests {
+		d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, tt.err }}
+		_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22})
+		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("%v: got class %d %q, want class %d containing %q", tt.err, failure.ClassOf(err), err, tt.class, tt.text)
+		}
+	}
+}
+
+func TestDialTimeout(t *testing.T) {
+	d := Dialer{VSock: func(ctx context.Context, _, _ uint32) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := d.Dial(ctx, lookup.Target{Network: lookup.VSock, CID: 3, Port: 22})
+	if failure.ClassOf(err) != failure.Timeout || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("got %v (class %d), want a timeout", err, failure.ClassOf(err))
+	}
+}
+
+func TestDialUnix(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Write([]byte("banner"))
+			c.Close()
+		}
+	}()
+	f, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Unix, Path: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 6)
+	if _, err := f.Read(buf); err != nil || string(buf) != "banner" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+
+	stale := filepath.Join(dir, "stale")
+	sl, _ := net.Listen("unix", stale)
+	sl.(*net.UnixListener).SetUnlinkOnClose(false)
+	sl.Close()
+	tests := []struct {
+		path  string
+		class failure.Class
+		text  string
+	}{
+		{filepath.Join(dir, "absent"), failure.NoTarget, "no socket at"},
+		{stale, failure.NotListening, "nothing listening on"},
+	}
+	for _, tt := range tests {
+		_, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Unix, Path: tt.path})
+		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("%s: got class %d %v, want class %d containing %q", tt.path, failure.ClassOf(err), err, tt.class, tt.text)
+		}
+	}
+	if _, err := (Dialer{}).Dial(context.Background(), lookup.Target{}); failure.ClassOf(err) != failure.Internal {
+		t.Errorf("empty target: %v", err)
+	}
+}
