@@ -1,0 +1,549 @@
+//go:build linux
+
+package pipe
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// relayPipeSize is the intermediate pipe size we ask for. 1 MiB is the
+	// default /proc/sys/fs/pipe-max-size, so unprivileged processes usually
+	// get it; bigger splices mean fewer syscalls per byte.
+	relayPipeSize = 1 << 20
+
+	// copyBufSize is the buffer for directions that fell back to read/write.
+	copyBufSize = 256 << 10
+
+	// pipeBuf is PIPE_BUF: a pipe that polls writable takes a write this
+	// small without blocking, which is all we can promise for a blocking
+	// FIFO or terminal we are not allowed to make non-blocking.
+	pipeBuf = 4096
+
+	// SPLICE_F_NONBLOCK only makes the pipe ends non-blocking; the other
+	// end is protected separately (see mayBlock).
+	spliceFlags = unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
+
+	// stepRounds bounds the work one direction does before the other gets
+	// a turn, so a fast stream cannot starve the opposite one.
+	stepRounds = 16
+
+	// idlePolls is how many consecutive wake-ups without progress we accept
+	// before slowing down; it only matters if poll and the I/O syscalls ever
+	// disagree, and then it turns a CPU spin into a slow retry.
+	idlePolls = 64
+)
+
+// Relay copies in -> conn and conn -> out until both directions have ended.
+// EOF on in shuts down the write side of conn (shutdown(SHUT_WR)) and keeps
+// reading; EOF from conn closes out. It returns nil only if both directions
+// ended cleanly; an error in either direction (reset, EPIPE on out, ...) ends
+// the relay at once and is returned, wrapped with which direction failed
+// ("in->conn" or "conn->out"); errors.Is sees the underlying errno.
+//
+// Relay is one goroutine around poll(2) on raw descriptors. Nothing ever
+// sits in a blocking read, so a failure in one direction is noticed and
+// returned at once instead of waiting for stdin, and the netpoller (which
+// cannot handle AF_VSOCK) is not involved. Each direction splices through
+// its own intermediate pipe so data never enters user space; a direction
+// whose fd rejects splice (EINVAL, e.g. an O_APPEND file) falls back to
+// read/write.
+//
+// Blocking mode: descriptors are taken with SyscallConn rather than Fd,
+// because Fd would permanently switch Go-managed non-blocking files to
+// blocking mode. Any mode works: sockets that are blocking are made
+// non-blocking for the duration of the call and restored before it returns
+// (splice to a blocking socket could otherwise block the whole loop); pipes
+// are left alone because SPLICE_F_NONBLOCK covers them, and terminals are
+// left alone because their open file description is shared with the shell.
+// A blocking fd that cannot be protected is only touched after poll reported
+// it ready, and then with at most PIPE_BUF bytes.
+//
+// SIGPIPE: nothing to do for the caller. Relay writes with raw syscalls, so
+// a reader that went away shows up as EPIPE. The process-killing SIGPIPE Go
+// documents for fds 1 and 2 is raised by the os package's Write, which Relay
+// never calls, and the kernel's SIGPIPE is dropped by the runtime handler
+// unless someone called signal.Notify for it (which is harmless too).
+// Calling signal.Ignore(syscall.SIGPIPE) in main does no harm either.
+//
+// Ownership: on a clean EOF from conn, out is closed with out.Close (and
+// shut down first if it is a socket, in case another fd shares it), because
+// that is how ssh learns the session is over. in and conn are never closed.
+// The files must stay open and must not be used by anyone else while Relay
+// runs; in and out must be different files.
+func Relay(in, out, conn *os.File) error {
+	if in == nil || out == nil || conn == nil {
+		return errors.New("pipe: relay: nil file")
+	}
+	if in == out {
+		return errors.New("pipe: relay: in and out must be different files")
+	}
+	defer runtime.KeepAlive(in)
+	defer runtime.KeepAlive(out)
+	defer runtime.KeepAlive(conn)
+
+	var infos [3]*fdInfo
+	for i, f := range []*os.File{in, conn, out} {
+		fd, err := rawFD(f)
+		if err == nil {
+			infos[i], err = inspect(fd)
+		}
+		if err != nil {
+			return fmt.Errorf("pipe: relay: %s: %w", [...]string{"in", "conn", "out"}[i], err)
+		}
+	}
+	inI, connI, outI := infos[0], infos[1], infos[2]
+	if connI.mode != unix.S_IFSOCK {
+		return errors.New("pipe: relay: conn is not a socket")
+	}
+	// All original flags are read above before any is changed, so two fds
+	// sharing one open file description still get their true original back.
+	defer func() {
+		for i := len(infos) - 1; i >= 0; i-- {
+			infos[i].restore()
+		}
+	}()
+	for _, info := range infos {
+		if info.mode == unix.S_IFSOCK && !info.nonblock {
+			if err := info.setNonblock(); err != nil {
+				return fmt.Errorf("pipe: relay: set O_NONBLOCK: %w", err)
+			}
+		}
+	}
+
+	up := newHalf(inI, connI)
+	defer up.close()
+	up.finish = func() error {
+		err := ignoreEINTR(func() error { return unix.Shutdown(connI.fd, unix.SHUT_WR) })
+		// ENOTCONN: the peer is already completely gone (e.g. AF_VSOCK or TCP
+		// after the peer closed); there is nobody left to tell about EOF.
+		if err != nil && err != unix.ENOTCONN {
+			return os.NewSyscallError("shutdown", err)
+		}
+		return nil
+	}
+	down := newHalf(connI, outI)
+	defer down.close()
+	down.finish = func() error {
+		if outI.mode == unix.S_IFSOCK {
+			_ = unix.Shutdown(outI.fd, unix.SHUT_WR)
+		}
+		outI.restore()
+		outI.closed = true
+		return out.Close()
+	}
+
+	const slotIn, slotConn, slotOut = 0, 1, 2
+	pfds := make([]unix.PollFd, 3)
+	// quiet marks an fd we only watch for errors that already reported a
+	// hangup: poll would report it again immediately every time, so we stop
+	// watching it until we want to do I/O on it again.
+	var quiet [3]bool
+	idle := 0
+	for !up.done || !down.done {
+		progUp, err := up.step()
+		if err != nil {
+			return fmt.Errorf("pipe: relay in->conn: %w", err)
+		}
+		progDown, err := down.step()
+		if err != nil {
+			return fmt.Errorf("pipe: relay conn->out: %w", err)
+		}
+		if progUp || progDown {
+			idle = 0
+			continue
+		}
+		if up.done && down.done {
+			break
+		}
+
+		var ev [3]int16
+		if up.wantSrc() {
+			ev[slotIn] |= unix.POLLIN
+		}
+		if up.wantDst() {
+			ev[slotConn] |= unix.POLLOUT
+		}
+		if down.wantSrc() {
+			ev[slotConn] |= unix.POLLIN
+		}
+		if down.wantDst() {
+			ev[slotOut] |= unix.POLLOUT
+		}
+		// conn and out are also watched while idle: a reset conn or an out
+		// whose reader left must end the relay even if in is silent.
+		watch := [3]bool{false, true, !outI.closed}
+		fds := [3]int{inI.fd, connI.fd, outI.fd}
+		for i := range pfds {
+			if ev[i] != 0 {
+				quiet[i] = false
+			}
+			fd := -1
+			if ev[i] != 0 || (watch[i] && !quiet[i]) {
+				fd = fds[i]
+			}
+			pfds[i] = unix.PollFd{Fd: int32(fd), Events: ev[i]}
+		}
+		if idle++; idle > idlePolls {
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := unix.Poll(pfds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fmt.Errorf("pipe: relay: %w", os.NewSyscallError("poll", err))
+		}
+
+		for i := range pfds {
+			if pfds[i].Fd >= 0 && pfds[i].Revents&unix.POLLNVAL != 0 {
+				dir := "in->conn"
+				if i == slotOut || (i == slotConn && !down.done) {
+					dir = "conn->out"
+				}
+				return fmt.Errorf("pipe: relay %s: %w", dir, os.NewSyscallError("poll", unix.EBADF))
+			}
+		}
+		const anyIn = unix.POLLIN | unix.POLLHUP | unix.POLLERR
+		const anyOut = unix.POLLOUT | unix.POLLHUP | unix.POLLERR
+		if ev[slotIn]&unix.POLLIN != 0 && pfds[slotIn].Revents&anyIn != 0 {
+			up.srcWait = false
+		}
+		if ev[slotConn]&unix.POLLOUT != 0 && pfds[slotConn].Revents&anyOut != 0 {
+			up.dstWait = false
+		}
+		if ev[slotConn]&unix.POLLIN != 0 && pfds[slotConn].Revents&anyIn != 0 {
+			down.srcWait = false
+		}
+		if ev[slotOut]&unix.POLLOUT != 0 && pfds[slotOut].Revents&anyOut != 0 {
+			down.dstWait = false
+		}
+
+		// Errors on fds we were only watching. An out with POLLERR or POLLHUP
+		// has lost its reader (pipe, socket peer gone, terminal hung up) or
+		// has a pending error: nothing more can be delivered, so fail now. A conn error while conn->out is
+		// still running is left for the next read, so data the peer sent
+		// before the error still reaches out first.
+		if ev[slotOut] == 0 && pfds[slotOut].Fd >= 0 && pfds[slotOut].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			return fmt.Errorf("pipe: relay conn->out: %w", os.NewSyscallError("poll", pendingError(outI.fd)))
+		}
+		if ev[slotConn] == 0 && pfds[slotConn].Fd >= 0 && pfds[slotConn].Revents&unix.POLLERR != 0 && down.done {
+			return fmt.Errorf("pipe: relay in->conn: %w", os.NewSyscallError("poll", pendingError(connI.fd)))
+		}
+		for i := range pfds {
+			if ev[i] == 0 && pfds[i].Fd >= 0 && pfds[i].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				quiet[i] = true
+			}
+		}
+	}
+	return nil
+}
+
+// pendingError explains a POLLERR: the socket's pending error if there is
+// one, otherwise EPIPE, which is what POLLERR means on a pipe's write end.
+func pendingError(fd int) error {
+	if e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && e != 0 {
+		return unix.Errno(e)
+	}
+	return unix.EPIPE
+}
+
+// fdInfo is what the relay needs to know about one descriptor.
+type fdInfo struct {
+	fd        int
+	mode      uint32 // st_mode & S_IFMT
+	nonblock  bool   // O_NONBLOCK is (now) set
+	origFlags int
+	changed   bool // we set O_NONBLOCK and owe a restore
+	closed    bool // closed by the relay; fd may already be reused
+}
+
+func inspect(fd int) (*fdInfo, error) {
+	var st unix.Stat_t
+	if err := ignoreEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		return nil, os.NewSyscallError("fstat", err)
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	return &fdInfo{fd: fd, mode: st.Mode & unix.S_IFMT, nonblock: fl&unix.O_NONBLOCK != 0, origFlags: fl}, nil
+}
+
+func (i *fdInfo) setNonblock() error {
+	if _, err := unix.FcntlInt(uintptr(i.fd), unix.F_SETFL, i.origFlags|unix.O_NONBLOCK); err != nil {
+		return err
+	}
+	i.nonblock, i.changed = true, true
+	return nil
+}
+
+// restore undoes setNonblock. Errors are ignored: the fd is still usable,
+// and there is nobody to report them to on the way out.
+func (i *fdInfo) restore() {
+	if i.changed && !i.closed {
+		_, _ = unix.FcntlInt(uintptr(i.fd), unix.F_SETFL, i.origFlags)
+		i.changed = false
+	}
+}
+
+// mayBlock reports whether an I/O syscall on the fd could block even though
+// we never want it to: only blocking fds whose blocking we could not remove.
+// Regular files and block devices never wait for a peer, and a blocking pipe
+// is safe under splice thanks to SPLICE_F_NONBLOCK (but not under read/write).
+func (i *fdInfo) mayBlock(splicing bool) bool {
+	switch {
+	case i.nonblock, i.mode == unix.S_IFREG, i.mode == unix.S_IFBLK:
+		return false
+	case splicing && i.mode == unix.S_IFIFO:
+		return false
+	}
+	return true
+}
+
+// half is one direction of the relay. Data waits either in the intermediate
+// pipe (splice mode, pr >= 0) or in buf[off:off+pending] (copy mode).
+type half struct {
+	src, dst *fdInfo
+	pr, pw   int
+	fillLen  int
+	buf      []byte
+	off      int
+	pending  int
+	eof      bool
+	done     bool
+	// srcWait/dstWait mean "do not touch this fd until poll reports it
+	// ready": set after EAGAIN, so an idle fd costs no syscall per loop, and
+	// after every call on an fd that may block, so it is only used when a
+	// fresh readiness report says the call will return at once.
+	srcWait, dstWait bool
+	finish           func() error
+}
+
+func newHalf(src, dst *fdInfo) *half {
+	h := &half{src: src, dst: dst, pr: -1, pw: -1}
+	p := make([]int, 2)
+	if err := unix.Pipe2(p, unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		// Out of fds or similar: read/write still works, just with copies.
+		h.buf = make([]byte, copyBufSize)
+	} else {
+		h.pr, h.pw = p[0], p[1]
+		// EPERM past the user's pipe quota is fine: the default size works.
+		_, _ = unix.FcntlInt(uintptr(h.pw), unix.F_SETPIPE_SZ, relayPipeSize)
+		h.fillLen = 64 << 10
+		if sz, err := unix.FcntlInt(uintptr(h.pw), unix.F_GETPIPE_SZ, 0); err == nil && sz > 0 {
+			h.fillLen = sz
+		}
+	}
+	h.srcWait = src.mayBlock(h.pr >= 0)
+	h.dstWait = dst.mayBlock(h.pr >= 0)
+	return h
+}
+
+func (h *half) close() {
+	if h.pr >= 0 {
+		_ = unix.Close(h.pr)
+		_ = unix.Close(h.pw)
+		h.pr, h.pw = -1, -1
+	}
+}
+
+// wantSrc and wantDst tell the poll loop what an unfinished direction is
+// waiting for. The pipe is only refilled once empty, so an EAGAIN from
+// filling always means "src has nothing" and never "our pipe is full",
+// which poll could not express.
+func (h *half) wantSrc() bool { return !h.done && h.pending == 0 && !h.eof }
+func (h *half) wantDst() bool { return !h.done && h.pending > 0 }
+
+// step moves as much data as possible without blocking. It reports whether
+// anything happened; EAGAIN is not an error but a reason to poll.
+func (h *half) step() (progress bool, err error) {
+	for i := 0; i < stepRounds && !h.done; i++ {
+		if h.pending > 0 {
+			if err := h.flush(); err != nil {
+				if err == unix.EAGAIN {
+					return progress, nil
+				}
+				return progress, err
+			}
+			progress = true
+			continue
+		}
+		if h.eof {
+			h.done = true
+			return true, h.finish()
+		}
+		n, err := h.fill()
+		if err != nil {
+			if err == unix.EAGAIN {
+				return progress, nil
+			}
+			return progress, err
+		}
+		progress = true
+		if n == 0 {
+			h.eof = true
+		}
+	}
+	return progress, nil
+}
+
+// fill reads the next chunk from src. Only called with nothing pending.
+func (h *half) fill() (int, error) {
+	if h.srcWait {
+		return 0, unix.EAGAIN
+	}
+	if h.pr >= 0 {
+		n, err := splice(h.src.fd, h.pw, h.fillLen)
+		h.srcWait = err == unix.EAGAIN || h.src.mayBlock(true)
+		if err == nil {
+			h.pending = n
+			return n, nil
+		}
+		if !spliceUnsupported(err) {
+			return 0, spliceErr(err)
+		}
+		if err := h.toCopyMode(); err != nil {
+			return 0, err
+		}
+		if h.srcWait {
+			return 0, unix.EAGAIN
+		}
+	}
+	n, err := ignoreEINTRn(func() (int, error) { return unix.Read(h.src.fd, h.buf) })
+	h.srcWait = err == unix.EAGAIN || h.src.mayBlock(false)
+	if err != nil {
+		if err == unix.EAGAIN {
+			return 0, err
+		}
+		return 0, os.NewSyscallError("read", err)
+	}
+	h.off, h.pending = 0, n
+	return n, nil
+}
+
+// flush writes pending data to dst; partial writes are fine.
+func (h *half) flush() error {
+	if h.dstWait {
+		return unix.EAGAIN
+	}
+	if h.pr >= 0 {
+		want := h.chunk(h.dst.mayBlock(true))
+		n, err := splice(h.pr, h.dst.fd, want)
+		// A short splice means dst is full; waiting for POLLOUT is cheaper
+		// than a splice that would only say EAGAIN.
+		h.dstWait = err == unix.EAGAIN || (err == nil && n < want) || h.dst.mayBlock(true)
+		if err == nil {
+			if n == 0 {
+				return io.ErrNoProgress
+			}
+			h.pending -= n
+			return nil
+		}
+		if !spliceUnsupported(err) {
+			return spliceErr(err)
+		}
+		// dst takes no splice (O_APPEND file, some devices): move what is
+		// already in the pipe to the buffer and continue with write(2).
+		if err := h.toCopyMode(); err != nil {
+			return err
+		}
+		if h.dstWait {
+			return unix.EAGAIN
+		}
+	}
+	blocking := h.dst.mayBlock(false)
+	want := h.chunk(blocking)
+	n, err := ignoreEINTRn(func() (int, error) { return unix.Write(h.dst.fd, h.buf[h.off:h.off+want]) })
+	h.dstWait = err == unix.EAGAIN || (err == nil && n < want) || blocking
+	if err != nil {
+		if err == unix.EAGAIN {
+			return err
+		}
+		return os.NewSyscallError("write", err)
+	}
+	if n == 0 {
+		return io.ErrShortWrite
+	}
+	h.off += n
+	h.pending -= n
+	return nil
+}
+
+// chunk is how much to hand dst in one syscall: everything, unless dst may
+// block, where only PIPE_BUF is sure to be taken without blocking after poll.
+func (h *half) chunk(dstMayBlock bool) int {
+	if dstMayBlock && h.pending > pipeBuf {
+		return pipeBuf
+	}
+	return h.pending
+}
+
+// toCopyMode switches the direction to read/write, carrying over whatever
+// already sits in the intermediate pipe. A pipe that was safe to splice
+// while blocking is not safe to read(2) or write(2), so fds that may now
+// block are first polled again.
+func (h *half) toCopyMode() error {
+	h.srcWait = h.srcWait || h.src.mayBlock(false)
+	h.dstWait = h.dstWait || h.dst.mayBlock(false)
+	h.buf = make([]byte, max(copyBufSize, h.pending))
+	for got := 0; got < h.pending; {
+		n, err := ignoreEINTRn(func() (int, error) { return unix.Read(h.pr, h.buf[got:h.pending]) })
+		if err != nil {
+			return os.NewSyscallError("read relay pipe", err)
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		got += n
+	}
+	h.off = 0
+	h.close()
+	return nil
+}
+
+func splice(from, to, n int) (int, error) {
+	return ignoreEINTRn(func() (int, error) {
+		m, err := unix.Splice(from, nil, to, nil, n, spliceFlags)
+		return int(m), err
+	})
+}
+
+// spliceUnsupported reports the errors meaning "this fd cannot splice"
+// rather than "this transfer failed".
+func spliceUnsupported(err error) bool {
+	return err == unix.EINVAL || err == unix.ENOSYS
+}
+
+func spliceErr(err error) error {
+	if err == unix.EAGAIN {
+		return err
+	}
+	return os.NewSyscallError("splice", err)
+}
+
+func ignoreEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func ignoreEINTRn(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != unix.EINTR {
+			if n < 0 {
+				n = 0
+			}
+			return n, err
+		}
+	}
+}
