@@ -59,7 +59,7 @@ func run(argv []string, sys system) int {
 	}
 	switch {
 	case o.help:
-		fmt.Fprint(out, usage)
+		io.WriteString(out, usage)
 		return 0
 	case o.version:
 		fmt.Fprintf(out, "%s %s\n", prog, version)

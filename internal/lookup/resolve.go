@@ -103,6 +103,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		o.err = failure.Wrap(failure.Usage, err, "bad --connect URI")
 		return Target{}, o
 	}
+	r.logf("searching %s", uri)
 	step.Store("connecting to " + uri)
 	l, closeConn, err := r.open(ctx, e, step)
 	if err != nil {
