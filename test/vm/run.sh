@@ -1,0 +1,321 @@
+#!/bin/bash
+# Nested-VM test rig for libvirt-ssh-proxy: real AF_VSOCK end to end.
+#
+#   test/vm/run.sh tier1    L1 guest (QEMU TCG) with vsock_loopback; ssh/scp/sftp/rsync
+#                           through the helper to sshd on vsock CID 1 (~1 min)
+#   test/vm/run.sh tier2    L1 guest with vhost_vsock running an L2 guest at CID 3,
+#                           a private libvirtd (test driver) and the qemu/NAME forms (~4 min)
+#
+# The outer host never touches AF_VSOCK: it only builds, boots QEMU and reads the
+# results the guest writes into the shared work directory (virtio-9p, read-write).
+# See test/vm/README.md for requirements and knobs (VM_* environment variables).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+TIER=${1:-}
+case $TIER in
+  tier1) TOTAL=${VM_TIMEOUT:-420} ;;
+  tier2) TOTAL=${VM_TIMEOUT:-900} ;;
+  *) echo "usage: $0 tier1|tier2" >&2; exit 2 ;;
+esac
+
+START=$EPOCHREALTIME
+DEADLINE=$(( ${START%.*} + TOTAL ))
+W=$(mktemp -d "${TMPDIR:-/tmp}/lsp-vm.XXXXXX") || exit 1
+chmod 755 "$W"
+LOG=$W/log
+mkdir -p "$LOG/steps" "$LOG/checks" "$LOG/guest" "$W/results" "$W/bin" "$W/ssh" "$W/data" "$W/guest"
+QPID=
+FAILED=
+STEPS=()
+
+remaining() { local r=$(( DEADLINE - $(date +%s) )); [ $r -gt 1 ] && echo $r || echo 1; }
+# tmo CMD...: run CMD under what is left of the overall time budget
+tmo() { timeout -k 5 "$(remaining)" "$@"; }
+secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'; }
+say() { echo "vm-$TIER: $*" >&2; }
+
+dump_logs() {
+  local f
+  say "---- logs in $LOG ----"
+  for f in "$LOG"/steps/*.log "$LOG"/guest/*.log "$LOG"/console-*.log "$LOG"/checks/*.log; do
+    [ -s "$f" ] || continue
+    echo "======== ${f#"$W"/} (last 150 lines) ========" >&2
+    tail -n 150 "$f" | tr -d '\r' >&2
+  done
+  say "---- end of logs; everything is kept in $W ----"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
+    kill -TERM "$QPID" 2>/dev/null
+    # qemu exits on SIGTERM at once; wait for it (bounded)
+    for _ in $(seq 50); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$QPID" 2>/dev/null
+    wait "$QPID" 2>/dev/null
+  fi
+  if [ -n "$FAILED" ] || [ $rc -ne 0 ]; then
+    dump_logs
+    say "FAILED ($FAILED) after $(secs "$START") s"
+    [ $rc -ne 0 ] || rc=1
+  elif [ -z "${VM_KEEP:-}" ]; then
+    rm -rf "$W"
+  else
+    say "work dir kept: $W"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'FAILED="${FAILED:+$FAILED, }interrupted"; exit 130' INT TERM
+
+# step NAME FUNCTION: run FUNCTION (errexit on) with its output in $LOG/steps/NAME.log
+step() {
+  local name=$1 fn=$2 t0=$EPOCHREALTIME rc
+  ( set -e; "$fn" ) > "$LOG/steps/$name.log" 2>&1
+  rc=$?
+  STEPS+=("$name $(secs "$t0")")
+  if [ $rc -ne 0 ]; then
+    FAILED="step $name (rc=$rc)"
+    exit 1
+  fi
+}
+
+# ---------------------------------------------------------------- steps
+
+install_deps() {
+  # CI only (fresh Debian 12, root): everything the rig runs, host and guest side
+  export DEBIAN_FRONTEND=noninteractive
+  tmo apt-get update
+  tmo apt-get install -y --no-install-recommends qemu-system-x86 busybox-static socat \
+    openssh-server openssh-client libvirt-daemon libvirt-clients rsync xz-utils bc procps \
+    binutils ca-certificates
+}
+
+KERNEL_PKG= KERNEL_VER= KDIR=
+resolve_kernel() {
+  if [ -n "${VM_KERNEL_DIR:-}" ]; then KDIR=$VM_KERNEL_DIR; return; fi
+  KERNEL_PKG=${VM_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
+    awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
+  [ -n "$KERNEL_PKG" ] || { say "cannot resolve the kernel package (apt-cache depends linux-image-amd64); set VM_KERNEL_DIR"; exit 1; }
+  KERNEL_VER=$(apt-cache show --no-all-versions "$KERNEL_PKG" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+  [ -n "$KERNEL_VER" ] || { say "no candidate version for $KERNEL_PKG"; exit 1; }
+  local cache=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-ssh-proxy}
+  KDIR=$cache/kernel-${KERNEL_PKG#linux-image-}_$KERNEL_VER
+}
+
+fetch_kernel() {
+  # cached per kernel package version; a run that finds $KDIR/ok re-uses it
+  local cache tmp deb z off
+  cache=$(dirname "$KDIR"); mkdir -p "$cache"
+  exec 9> "$cache/.lock"; tmo flock 9
+  if [ -f "$KDIR/ok" ]; then echo "cached: $KDIR"; return 0; fi
+  tmp=$(mktemp -d "$cache/.tmp.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  cd "$tmp"
+  tmo apt-get download "$KERNEL_PKG=$KERNEL_VER"
+  deb=$(ls ./*.deb)
+  dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards './boot/vmlinuz-*' \
+    './lib/modules/*/kernel/net/vmw_vsock/*' './lib/modules/*/kernel/drivers/vhost/*' \
+    './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' './lib/modules/*/kernel/fs/netfs/*' \
+    './lib/modules/*/kernel/fs/fscache/*' './lib/modules/*/kernel/drivers/virtio/*'
+  rm -f "$deb"
+  # ELF vmlinux for PVH boot: skips the in-guest decompression (seconds under TCG,
+  # ~30x that under nested TCG)
+  z=$(ls boot/vmlinuz-*)
+  off=$(LC_ALL=C grep -abo $'\xfd7zXZ' "$z" | sed -n 1p | cut -d: -f1)
+  tail -c +$((off + 1)) "$z" | xz -dc 2>/dev/null > boot/vmlinux || true  # xz: trailing garbage
+  readelf -n boot/vmlinux | grep -q 0x00000012 || { echo "vmlinux has no PVH note"; exit 1; }
+  echo "$KERNEL_PKG $KERNEL_VER" > version
+  touch ok
+  cd /; rm -rf "$KDIR"; mv "$tmp" "$KDIR"; trap - EXIT
+  echo "extracted into $KDIR"
+}
+
+build() {
+  cd "$ROOT"
+  if [ -n "${VM_HELPER:-}" ]; then
+    cp "$VM_HELPER" "$W/bin/libvirt-ssh-proxy"
+    echo "helper: $VM_HELPER"
+  elif [ -d cmd/libvirt-ssh-proxy ]; then
+    tmo go build -o "$W/bin/libvirt-ssh-proxy" ./cmd/libvirt-ssh-proxy
+    echo "helper: built from ./cmd/libvirt-ssh-proxy"
+  else
+    echo "no helper: ./cmd/libvirt-ssh-proxy does not exist and VM_HELPER is unset"; exit 1
+  fi
+  CGO_ENABLED=0 tmo go build -o "$W/bin/vsockrig" ./test/vm/vsockrig
+  local dropin=${VM_DROPIN:-$ROOT/config/30-libvirt-ssh-proxy.conf}
+  [ -f "$dropin" ] || { echo "no drop-in template $dropin (set VM_DROPIN)"; exit 1; }
+  sed "s#@LIBEXECDIR@#$W/bin#g" "$dropin" > "$W/ssh/30-libvirt-ssh-proxy.conf"
+  echo "drop-in: $dropin"; cat "$W/ssh/30-libvirt-ssh-proxy.conf"
+  cp "$HERE"/guest/*.sh "$HERE"/guest/*.xml "$W/guest/"
+  ls -la "$W/bin"
+}
+
+setup() {
+  cd "$W/ssh"
+  ssh-keygen -q -t ed25519 -N '' -C rig-host -f hostkey
+  ssh-keygen -q -t ed25519 -N '' -C rig-client -f id_ed25519
+  cp id_ed25519.pub authorized_keys
+  # every rig host name, any port: the guest sshd must present this key
+  echo "* $(cat hostkey.pub)" > known_hosts
+  chmod 600 hostkey id_ed25519
+  cd "$W/data"
+  if [ "$TIER" = tier1 ]; then
+    head -c 64M /dev/urandom > big     # 64 MiB each way
+  else
+    head -c 1M /dev/urandom > big      # nested TCG: keep it small
+  fi
+  sha256sum big | cut -d' ' -f1 > big.sha256
+  mk_l1_initrd
+  [ "$TIER" = tier1 ] || mk_l2_initrd
+}
+
+kmods() { # kmods ROOTDIR MOD...: copy modules (paths relative to .../kernel, no .ko) + load order
+  local r=$1 m km; shift
+  km=$(ls -d "$KDIR"/lib/modules/*/kernel)
+  mkdir -p "$r/mod"
+  for m in "$@"; do cp "$km/$m.ko" "$r/mod/"; echo "${m##*/}" >> "$r/mod/order"; done
+}
+
+VIRTIO="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
+ drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci"
+VSOCK="net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common"
+
+mk_l1_initrd() {
+  local r=$W/l1root a
+  mkdir -p "$r"/{bin,proc,sys,dev,mnt/host}
+  cp /bin/busybox "$r/bin/"
+  for a in sh mount umount insmod poweroff cat mkdir chroot ip cut sync; do ln -s busybox "$r/bin/$a"; done
+  # shellcheck disable=SC2086
+  kmods "$r" $VIRTIO fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p $VSOCK
+  if [ "$TIER" = tier1 ]; then
+    kmods "$r" net/vmw_vsock/vsock_loopback
+  else
+    # a vhost-vsock host (local CID 2); vmw_vsock_virtio_transport must NOT be loaded
+    kmods "$r" drivers/vhost/vhost_iotlb drivers/vhost/vhost drivers/vhost/vhost_vsock net/vmw_vsock/vsock_loopback
+  fi
+  local gt=$(( $(remaining) - 20 ))
+  cat > "$r/init" <<EOI
+#!/bin/sh
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in \$(cat /mod/order); do insmod /mod/\$m.ko || echo "L1: insmod \$m failed"; done
+H=/mnt/host
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot \$H || { echo "L1: 9p root mount failed"; poweroff -f; }
+mount -t tmpfs -o size=80% tmp \$H/tmp; mount -t tmpfs run \$H/run; mkdir -p \$H/run/sshd
+mkdir -p \$H$W; mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share \$H$W || { echo "L1: 9p share mount failed"; poweroff -f; }
+mount -t proc proc \$H/proc; mount -t sysfs sys \$H/sys; mount -t devtmpfs dev \$H/dev
+mkdir -p \$H/dev/pts; mount -t devpts devpts \$H/dev/pts
+ip link set lo up
+echo "L1: init done at \$(cut -d' ' -f1 /proc/uptime)"
+chroot \$H /usr/bin/timeout -k 5 $gt /bin/bash $W/guest/$TIER.sh $W
+rc=\$?
+echo "GUEST-EXIT: \$rc"
+echo \$rc > \$H$W/results/.exit
+sync
+poweroff -f
+EOI
+  chmod +x "$r/init"
+  (cd "$r" && find . | busybox cpio -o -H newc 2>/dev/null) > "$W/l1-initrd.cpio"
+  ls -la "$W/l1-initrd.cpio"
+}
+
+mk_l2_initrd() {
+  # L2: busybox, the virtio/vsock guest modules, vsockrig, and this machine's own
+  # sshd, sftp-server and rsync with their shared libraries
+  local r=$W/l2root a l b
+  mkdir -p "$r"/{bin,sbin,proc,sys,dev,etc/ssh,run/sshd,root,tmp,usr/sbin,usr/bin,usr/lib/openssh}
+  cp /bin/busybox "$r/bin/"
+  for a in $(busybox --list); do [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"; done
+  # shellcheck disable=SC2086
+  kmods "$r" $VIRTIO drivers/virtio/virtio_mmio $VSOCK net/vmw_vsock/vmw_vsock_virtio_transport
+  cp "$W/bin/vsockrig" "$r/bin/vsockrig"
+  for b in /usr/sbin/sshd /usr/lib/openssh/sftp-server /usr/bin/rsync; do
+    cp "$b" "$r$b"
+    for l in $(ldd "$b" | awk '/=>/{print $3} /ld-linux/{print $1}'); do
+      mkdir -p "$r$(dirname "$l")"; cp -Ln "$l" "$r$(dirname "$l")/"
+    done
+  done
+  cp "$W/ssh/hostkey" "$r/etc/ssh/hostkey"; chmod 600 "$r/etc/ssh/hostkey"
+  cp "$W/ssh/authorized_keys" "$r/etc/ssh/authorized_keys"
+  cat > "$r/etc/ssh/sshd_config" <<EOC
+HostKey /etc/ssh/hostkey
+AuthorizedKeysFile /etc/ssh/authorized_keys
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+UsePAM no
+UseDNS no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+SetEnv RIG_GUEST=l2
+LogLevel VERBOSE
+EOC
+  printf 'root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/bin/false\n' > "$r/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
+  cp "$HERE/guest/l2-init" "$r/init"; chmod +x "$r/init"
+  (cd "$r" && find . | busybox cpio -o -H newc 2>/dev/null) > "$W/l2-initrd.cpio"
+  ls -la "$W/l2-initrd.cpio"
+}
+
+boot_l1() {
+  local mem=3072 k=$KDIR/boot/vmlinux
+  [ "$TIER" = tier1 ] || mem=4096
+  say "booting L1 (QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
+  [ -n "${VM_VERBOSE:-}" ] && { tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; }
+  timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+    -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
+    -serial "file:$LOG/console-l1.log" -kernel "$k" -initrd "$W/l1-initrd.cpio" \
+    -append "console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l1" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0 \
+    -virtfs "local,path=$W,mount_tag=share,security_model=none,multidevs=remap,id=fs1" \
+    < /dev/null > "$LOG/steps/qemu-l1.log" 2>&1 &
+  QPID=$!
+  local t0=$EPOCHREALTIME rc
+  wait "$QPID"; rc=$?
+  QPID=
+  [ -n "${TAILPID:-}" ] && kill "$TAILPID" 2>/dev/null
+  STEPS+=("guest $(secs "$t0")")
+  echo "qemu exit status $rc" >> "$LOG/steps/qemu-l1.log"
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then FAILED="overall timeout (${TOTAL} s) while the guest ran"; fi
+}
+
+report() {
+  local f st t name det n=0 bad=0 gexit
+  if [ ! -f "$W/results/.plan" ]; then
+    FAILED=${FAILED:-"guest wrote no check plan"}
+    return
+  fi
+  while read -r name; do
+    [ -n "$name" ] || continue
+    n=$((n + 1))
+    f=$W/results/${name//\//_}
+    if [ -f "$f" ]; then
+      read -r st t det < "$f"
+    else
+      st=MISSING t=- det="(no result: the guest stopped before this check)"
+    fi
+    [ "$st" = PASS ] || bad=$((bad + 1))
+    printf '%-7s %7ss  %-34s %s\n' "$st" "$t" "$name" "$det"
+  done < "$W/results/.plan"
+  gexit=$(cat "$W/results/.exit" 2>/dev/null || echo none)
+  if [ $bad -ne 0 ]; then FAILED=${FAILED:-"$bad of $n checks"}; fi
+  if [ "$gexit" != 0 ] && [ -z "$FAILED" ]; then FAILED="guest script exit status $gexit"; fi
+}
+
+# ---------------------------------------------------------------- main
+
+if [ "${CI:-}" = true ] && [ -z "${VM_NO_INSTALL:-}" ]; then step deps install_deps; fi
+resolve_kernel
+step kernel fetch_kernel
+step build build
+step setup setup
+boot_l1
+report
+say "steps: ${STEPS[*]}"
+if [ -n "$FAILED" ]; then exit 1; fi
+say "PASS: all checks in $(secs "$START") s wall"
