@@ -330,3 +330,59 @@ func TestSSHTransfers(t *testing.T) {
 		})
 	}
 }
+
+// TestSSHQemuGuarded: ssh, scp and sftp with qemu host forms reach the helper
+// through the drop-in with the name as typed (capitals kept: '%n'), the
+// lookup succeeds, and under the guard the vsock step fails: the helper's
+// one line (exit 11, the CID) comes out on ssh's stderr. The drop-in's
+// ProxyCommand gets `-c URI` inserted so it searches the private daemon.
+func TestSSHQemuGuarded(t *testing.T) {
+	requireBins(t, "ssh", "scp", "sftp", "libvirtd", "virsh")
+	needHelper(t)
+	e := newLookupEnv(t)
+	dir := shortTempDir(t)
+	b, err := os.ReadFile(DropIn(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
+	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+e.sys.URI()+"' ")
+	if strings.Count(dropin, "-c '") < 2 {
+		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
+	}
+	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
+	cfg := filepath.Join(dir, "ssh_config")
+	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
+		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+	cases := []struct {
+		tool string
+		args []string
+		cid  string
+	}{
+		{"ssh", []string{"root@qemu/Dev-Box", "true"}, "55"},
+		{"ssh", []string{"qemu:system/vm", "true"}, "42"},
+		{"ssh", []string{"-p", "2222", "qemu%web-01", "true"}, "1234"},
+		{"ssh", []string{"qemu%system%Dev-Box", "true"}, "55"},
+		{"scp", []string{"-q", cfg, "root@qemu%Dev-Box:/tmp/x"}, "55"},
+		{"sftp", []string{"-q", "-b", "/dev/null", "qemu%vm"}, "42"},
+	}
+	for _, c := range cases {
+		t.Run(c.tool+" "+strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, sshLimit, guarded(context.Background(), c.tool, append([]string{"-F", cfg}, c.args...)...))
+			if r.Code == 0 {
+				t.Fatalf("want failure (no vsock under the guard): %s", r)
+			}
+			var line string
+			for _, l := range strings.Split(r.Stderr, "\n") {
+				if strings.HasPrefix(l, "libvirt-ssh-proxy: ") {
+					line = l
+				}
+			}
+			if line == "" || !strings.Contains(line, c.cid) {
+				t.Errorf("want the helper's line naming CID %s on stderr: %s", c.cid, r)
+			}
+			t.Logf("%s", line)
+		})
+	}
+}
