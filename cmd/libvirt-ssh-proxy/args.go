@@ -97,22 +97,29 @@ func parseArgs(argv []string) (options, error) {
 	if o.fdpass && o.relay {
 		return o, errors.New("--fdpass and --relay exclude each other")
 	}
-	if len(pos) > 0 && pos[0] == "resolve" {
+	if len(pos) > 0 && pos[0] != "" && commands[pos[0]] != nil {
 		o.command, pos = pos[0], pos[1:]
 	}
 	o.args = pos
 	if o.help || o.version {
 		return o, nil
 	}
-	switch {
-	case o.command == "resolve" && (len(pos) < 1 || len(pos) > 2):
-		return o, errors.New("resolve takes HOST and an optional PORT")
-	case o.command == "" && len(pos) != 2:
-		return o, fmt.Errorf("want HOST PORT, got %d arguments", len(pos))
-	case o.command == "" && o.json:
-		return o, errors.New("--json goes with resolve")
+	if n := arity[o.command]; len(pos) < n.min || len(pos) > n.max {
+		return o, fmt.Errorf("%s (got %d arguments)", n.usage, len(pos))
+	}
+	if o.json && o.command == "" {
+		return o, errors.New("--json goes with a command such as resolve")
 	}
 	return o, nil
+}
+
+// arity says how many positional arguments each command takes.
+var arity = map[string]struct {
+	min, max int
+	usage    string
+}{
+	"":        {2, 2, "want HOST PORT"},
+	"resolve": {1, 2, "resolve takes HOST and an optional PORT"},
 }
 
 // parseTimeout takes a Go duration ("2s", "1m30s") or plain seconds ("2", "0.5").

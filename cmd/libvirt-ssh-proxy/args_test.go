@@ -57,7 +57,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--timeout", "1e300", "qemu/vm", "22"}, "not a duration"},
 		{[]string{"--fdpass", "--relay", "qemu/vm", "22"}, "exclude each other"},
 		{[]string{"--relay=yes", "qemu/vm", "22"}, "takes no value"},
-		{[]string{"--json", "qemu/vm", "22"}, "--json goes with resolve"},
+		{[]string{"--json", "qemu/vm", "22"}, "--json goes with a command"},
 	}
 	for _, tt := range tests {
 		_, err := parseArgs(tt.argv)

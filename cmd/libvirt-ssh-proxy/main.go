@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -23,12 +21,27 @@ var version = "devel"
 
 const prog = "libvirt-ssh-proxy"
 
+// commands maps each subcommand ("" is the ProxyCommand form) to its code.
+var commands = map[string]func(*invocation) int{
+	"":        proxy,
+	"resolve": resolve,
+}
+
 // system is what the command takes from the process; tests pass their own.
 type system struct {
 	stdin, stdout, stderr *os.File
 	euid                  int
 	env                   lookup.Env
 	dialer                dial.Dialer
+}
+
+// invocation is one run of the command: its options, its process, and where
+// its output goes.
+type invocation struct {
+	options
+	system
+	out  io.Writer // stdout, or stderr when stdout is ssh's fd channel
+	host string    // the HOST argument, which every message names
 }
 
 func main() {
@@ -42,82 +55,72 @@ func main() {
 	}))
 }
 
-// run is the whole command: parse, resolve, dial, hand off. It returns the
-// exit code.
+// run parses the command line and runs the command. It returns the exit code.
 func run(argv []string, sys system) int {
 	o, err := parseArgs(argv)
 	if err != nil {
 		fmt.Fprintf(sys.stderr, "%s: %v (see %s --help)\n", prog, err, prog)
 		return int(failure.Usage)
 	}
+	c := &invocation{options: o, system: sys, out: sys.stdout}
 	// Under ProxyUseFdpass stdout is ssh's fd channel: nothing but the fd
 	// may go there, so even help and version go to stderr.
-	fdChannel := pipe.IsFDChannel(sys.stdin, sys.stdout)
-	out := io.Writer(sys.stdout)
-	if fdChannel {
-		out = sys.stderr
+	if pipe.IsFDChannel(sys.stdin, sys.stdout) {
+		c.out = sys.stderr
 	}
 	switch {
 	case o.help:
-		io.WriteString(out, usage)
+		io.WriteString(c.out, usage)
 		return 0
 	case o.version:
-		fmt.Fprintf(out, "%s %s\n", prog, version)
+		fmt.Fprintf(c.out, "%s %s\n", prog, version)
 		return 0
 	}
-	name := o.args[0]
-	fail := func(err error) int {
-		fmt.Fprintf(sys.stderr, "%s: %s: %v\n", prog, name, err)
-		return int(failure.ClassOf(err))
+	if len(o.args) > 0 {
+		c.host = o.args[0]
 	}
-	spec, err := host.Parse(name)
+	return commands[o.command](c)
+}
+
+// fail reports err as the one line a failure gets and returns its exit code.
+func (c *invocation) fail(err error) int {
+	if c.host != "" {
+		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, c.host, err)
+	} else {
+		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
+	}
+	return int(failure.ClassOf(err))
+}
+
+// logf explains a step on stderr when -v is given.
+func (c *invocation) logf(format string, args ...any) {
+	if c.verbose {
+		fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, c.host, fmt.Sprintf(format, args...))
+	}
+}
+
+// resolver returns the libvirt resolver the options describe.
+func (c *invocation) resolver() *lookup.Resolver {
+	return &lookup.Resolver{URIs: c.connect, Euid: c.euid, Env: c.env, Logf: c.logf}
+}
+
+// context bounds a command's lookup and connect by --timeout.
+func (c *invocation) context() (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(context.Background(), c.timeout,
+		fmt.Errorf("--timeout %v expired", c.timeout))
+}
+
+// target parses HOST and PORT (22 when absent) and resolves them.
+func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Target, error) {
+	spec, err := host.Parse(c.host)
 	if err != nil {
-		return fail(failure.Wrap(failure.Usage, err, "bad host name"))
+		return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
 	}
 	port := uint32(22)
-	if len(o.args) > 1 {
-		if port, err = host.ParsePort(o.args[1]); err != nil {
-			return fail(failure.Wrap(failure.Usage, err, "bad port"))
+	if len(c.args) > 1 {
+		if port, err = host.ParsePort(c.args[1]); err != nil {
+			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
 	}
-	logf := func(format string, args ...any) {
-		if o.verbose {
-			fmt.Fprintf(sys.stderr, "%s: %s: %s\n", prog, name, fmt.Sprintf(format, args...))
-		}
-	}
-	r := lookup.Resolver{URIs: o.connect, Euid: sys.euid, Env: sys.env, State: o.command == "resolve", Logf: logf}
-	ctx, cancel := context.WithTimeoutCause(context.Background(), o.timeout,
-		fmt.Errorf("--timeout %v expired", o.timeout))
-	defer cancel()
-	t, err := r.Resolve(ctx, spec, port)
-	if err != nil {
-		return fail(err)
-	}
-	if o.command == "resolve" {
-		if err := printTarget(out, name, t, o.json); err != nil {
-			return fail(failure.Wrap(failure.Internal, err, "print"))
-		}
-		return 0
-	}
-	conn, err := sys.dialer.Dial(ctx, t)
-	if err != nil {
-		return fail(err)
-	}
-	defer conn.Close()
-	if o.fdpass || (fdChannel && !o.relay) {
-		logf("passing the connection to ssh")
-		if err := pipe.SendFD(sys.stdout, conn); err != nil {
-			return fail(failure.Wrap(failure.HandOff, err, "pass the connection to ssh").
-				WithHint("stdout must be ssh's socket: set ProxyUseFdpass yes, or use --relay"))
-		}
-		return 0
-	}
-	logf("relaying between stdio and the connection")
-	// A reader that goes away must end the relay with an error, not kill
-	// the process silently.
-	signal.Ignore(syscall.SIGPIPE)
-	if err := pipe.Relay(sys.stdin, sys.stdout, conn); err != nil {
-		return fail(failure.Wrap(failure.Relay, err, "connection lost"))
-	}
-	return 0
+	return r.Resolve(ctx, spec, port)
 }

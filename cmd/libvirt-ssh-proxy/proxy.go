@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+)
+
+// proxy is the ProxyCommand form: resolve HOST, connect to PORT, and hand
+// the connection to ssh — the fd itself when ssh asked for it, else a relay.
+func proxy(c *invocation) int {
+	ctx, cancel := c.context()
+	defer cancel()
+	t, err := c.target(ctx, c.resolver())
+	if err != nil {
+		return c.fail(err)
+	}
+	conn, err := c.dialer.Dial(ctx, t)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer conn.Close()
+	if c.fdpass || (!c.relay && pipe.IsFDChannel(c.stdin, c.stdout)) {
+		c.logf("passing the connection to ssh")
+		if err := pipe.SendFD(c.stdout, conn); err != nil {
+			return c.fail(failure.Wrap(failure.HandOff, err, "pass the connection to ssh").
+				WithHint("stdout must be ssh's socket: set ProxyUseFdpass yes, or use --relay"))
+		}
+		return 0
+	}
+	c.logf("relaying between stdin/stdout and the connection")
+	// A reader that goes away must end the relay with an error, not kill
+	// the process silently.
+	signal.Ignore(syscall.SIGPIPE)
+	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
+		return c.fail(failure.Wrap(failure.Relay, err, "connection lost"))
+	}
+	return 0
+}
