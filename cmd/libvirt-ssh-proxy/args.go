@@ -118,8 +118,9 @@ var arity = map[string]struct {
 	min, max int
 	usage    string
 }{
-	"":        {2, 2, "want HOST PORT"},
-	"resolve": {1, 2, "resolve takes HOST and an optional PORT"},
+	"":               {2, 2, "want HOST PORT"},
+	"resolve":        {1, 2, "resolve takes HOST and an optional PORT"},
+	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
 }
 
 // parseTimeout takes a Go duration ("2s", "1m30s") or plain seconds ("2", "0.5").

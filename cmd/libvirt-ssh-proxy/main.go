@@ -23,8 +23,9 @@ const prog = "libvirt-ssh-proxy"
 
 // commands maps each subcommand ("" is the ProxyCommand form) to its code.
 var commands = map[string]func(*invocation) int{
-	"":        proxy,
-	"resolve": resolve,
+	"":               proxy,
+	"resolve":        resolve,
+	"complete-hosts": completeHosts,
 }
 
 // system is what the command takes from the process; tests pass their own.

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+)
+
+// hostForm is a spelling of the qemu host prefix and the scope it searches.
+type hostForm struct {
+	prefix string
+	scope  host.Scope
+}
+
+// hostForms are the qemu spellings, in the order a partly typed prefix
+// picks them: "" and "qemu" get the default qemu/, "qemu:s" qemu:system/.
+var hostForms = []hostForm{
+	{"qemu/", host.Any},
+	{"qemu%", host.Any},
+	{"qemu:system/", host.System},
+	{"qemu:session/", host.Session},
+	{"qemu%system%", host.System},
+	{"qemu%session%", host.Session},
+}
+
+// completeHosts prints the qemu host names of running domains that start
+// with WORD, one a line, for shell completion. WORD may carry "user@"; its
+// spelling (qemu/, qemu%, qemu:system/, ...) is kept, and without one the
+// names come as qemu/NAME. It asks libvirt only when WORD can still become
+// a qemu host name.
+func completeHosts(c *invocation) int {
+	word := ""
+	if len(c.args) > 0 {
+		word = c.args[0]
+	}
+	at := strings.LastIndex(word, "@") + 1
+	user, typed := word[:at], word[at:]
+	form := formOf(typed)
+	if !strings.HasPrefix(typed, form.prefix) && !strings.HasPrefix(form.prefix, typed) {
+		return 0
+	}
+	uris := c.connect
+	if len(uris) == 0 {
+		uris = lookup.DefaultURIs(form.scope, c.euid)
+	}
+	ctx, cancel := c.context()
+	defer cancel()
+	names, errs := lookup.RunningNames(c.resolver().Running(ctx, uris))
+	for _, err := range errs {
+		c.logf("%v", err)
+	}
+	if len(errs) == len(uris) {
+		return c.fail(errs[0])
+	}
+	var b strings.Builder
+	for _, h := range candidates(user, typed, form, names) {
+		b.WriteString(h + "\n")
+	}
+	if _, err := fmt.Fprint(c.out, b.String()); err != nil {
+		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+	}
+	return 0
+}
+
+// candidates spells each name in form, after user, keeping those that start
+// with what was typed and that can be completed.
+func candidates(user, typed string, form hostForm, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if h := form.prefix + n; completable(n, form) && strings.HasPrefix(h, typed) {
+			out = append(out, user+h)
+		}
+	}
+	return out
+}
+
+// formOf returns the spelling typed starts with (the longest, so that
+// "qemu%system%" wins over "qemu%"), else the first one typed is the start
+// of, else the default qemu/.
+func formOf(typed string) hostForm {
+	best := -1
+	for i, f := range hostForms {
+		if strings.HasPrefix(typed, f.prefix) && (best < 0 || len(f.prefix) > len(hostForms[best].prefix)) {
+			best = i
+		}
+	}
+	for i, f := range hostForms {
+		if best < 0 && strings.HasPrefix(f.prefix, typed) {
+			best = i
+		}
+	}
+	return hostForms[max(best, 0)]
+}
+
+// completable says whether a domain name can be offered in that spelling:
+// not when ssh refuses it as a host name (quotes, shell metacharacters,
+// whitespace, ',' and '@' which split user from host), nor when the shell
+// would expand it, nor with ':' in a '%' spelling (scp and rsync split the
+// host at the first ':'). Such domains are still reachable by UUID or ID.
+func completable(name string, f hostForm) bool {
+	if strings.ContainsAny(name, "'\"`$\\;&<>|(){}[]*?!#~,@=") ||
+		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return false
+	}
+	return !strings.Contains(f.prefix, "%") || !strings.Contains(name, ":")
+}

@@ -1,0 +1,104 @@
+# bash completion for libvirt-ssh-proxy                      -*- shell-script -*-
+#
+# Two parts, one file (installed twice):
+#  - in bash-completion's completions/ directory it completes the helper's own
+#    subcommands, options and HOST argument (loaded on first use);
+#  - in /etc/bash_completion.d/ (sourced when bash-completion starts) it wraps
+#    _known_hosts_real, which ssh, scp, sftp and rsync complete hosts with, so
+#    that a host word starting with "q" also gets qemu/NAME (scp and rsync:
+#    qemu%NAME:) for every running libvirt domain. Other words are untouched.
+#
+# The names come from `libvirt-ssh-proxy complete-hosts WORD`. The URIs it
+# searches are its defaults, or those in LIBVIRT_SSH_PROXY_CONNECT
+# (space-separated), passed as --connect.
+
+_libvirt_ssh_proxy_bin=@LIBEXECDIR@/libvirt-ssh-proxy
+
+# _libvirt_ssh_proxy_hosts WORD: the completions of WORD, one a line.
+_libvirt_ssh_proxy_hosts()
+{
+    local -a uris=() args=()
+    local u
+    read -ra uris <<<"${LIBVIRT_SSH_PROXY_CONNECT-}"
+    for u in "${uris[@]}"; do
+        args+=(--connect "$u")
+    done
+    "$_libvirt_ssh_proxy_bin" complete-hosts --timeout 2 "${args[@]}" -- "$1" 2>/dev/null
+}
+
+# The helper's own command line.
+_libvirt_ssh_proxy()
+{
+    local cur prev words cword
+    _init_completion -n : || return
+
+    case $prev in
+        -c | --connect | -t | --timeout)
+            return
+            ;;
+    esac
+    local help
+    help=$("${words[0]}" --help 2>&1) || return
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(grep -oE -- '--[a-z][a-z-]*' <<<"$help" | sort -u)" -- "$cur"))
+        return
+    fi
+    local i cmd="" nargs=0
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            -c | --connect | -t | --timeout) ((i++)) ;;
+            -*) ;;
+            *) if [[ -z $cmd && $nargs == 0 ]] && grep -qE "^  ${words[i]} " <<<"$help"; then
+                   cmd=${words[i]}
+               else
+                   ((nargs++))
+               fi ;;
+        esac
+    done
+    if [[ -z $cmd && $nargs == 0 ]]; then
+        COMPREPLY=($(compgen -W "$(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' <<<"$help")" -- "$cur"))
+    fi
+    if [[ $nargs == 0 && $cmd != complete-hosts ]]; then
+        local IFS=$'\n'
+        COMPREPLY+=($(_libvirt_ssh_proxy_hosts "$cur"))
+        __ltrim_colon_completions "$cur"
+    fi
+} &&
+    complete -F _libvirt_ssh_proxy libvirt-ssh-proxy
+
+# The wrapper around _known_hosts_real, made once per shell.
+if declare -F _known_hosts_real >/dev/null &&
+    ! declare -F _libvirt_ssh_proxy_known_hosts_real >/dev/null; then
+    eval "_libvirt_ssh_proxy_known_hosts_real()
+$(declare -f _known_hosts_real | tail -n +2)"
+
+    _known_hosts_real()
+    {
+        _libvirt_ssh_proxy_known_hosts_real "$@"
+        local ret=$? flag prefix="" suffix="" OPTIND=1
+        while getopts "ac46F:p:" flag "$@"; do
+            case $flag in
+                c) suffix=: ;;
+                p) prefix=$OPTARG ;;
+            esac
+        done
+        local cur=${!OPTIND-}
+        [[ $cur == *@* ]] && prefix=$prefix${cur%@*}@ && cur=${cur#*@}
+        [[ $cur == q* ]] || return $ret
+        # scp and rsync (-c) need the %-spelling: they take "a/b:path" for a
+        # local path.
+        local word=$cur
+        [[ $suffix && qemu% == "$cur"* ]] && word=qemu%
+        local -a ours=() theirs=("${COMPREPLY[@]}")
+        local h IFS=$'\n'
+        for h in $(_libvirt_ssh_proxy_hosts "$word"); do
+            ours+=("$prefix$h$suffix")
+        done
+        COMPREPLY=("${ours[@]}")
+        __ltrim_colon_completions "$prefix$cur"
+        COMPREPLY=("${theirs[@]}" "${COMPREPLY[@]}")
+        return $ret
+    }
+fi
+
+# ex: filetype=sh
