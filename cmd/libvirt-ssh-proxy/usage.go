@@ -2,9 +2,10 @@ package main
 
 const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
        libvirt-ssh-proxy resolve [options] HOST [PORT]
+       libvirt-ssh-proxy complete-hosts [options] [WORD]
 
 An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
-drop-in runs it for you: ssh user@qemu/myvm.
+drop-in runs it for you: ssh user@qemu/myvm. Manual: man libvirt-ssh-proxy.
 
 HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a local path):
   qemu/NAME          qemu:///system, then qemu:///session (root: system only)
@@ -20,6 +21,8 @@ PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
 Commands:
   (none)             connect and hand the connection to ssh
   resolve            print what HOST resolves to; connect to nothing
+  complete-hosts     print qemu host names of running domains starting with
+                     WORD, for shell completion
 
 Options (before or after the command and its arguments):
   -c, --connect URI  search this libvirt URI instead of the defaults; repeat
