@@ -1,0 +1,226 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// completionDomains are the domains the completion tests list: running ones
+// with plain, mixed-case and colon names, one whose name ssh refuses, and
+// one shut off.
+var completionDomains = []Domain{
+	{Name: "web01", CID: 40},
+	{Name: "web02", CID: 41},
+	{Name: "Dev-Box", CID: 42},
+	{Name: "db:1", CID: 43},
+	{Name: "has space", CID: 44},
+	{Name: "wasted", CID: 45, Stopped: true},
+}
+
+// guardedHelperDir makes a directory holding "libvirt-ssh-proxy", a script
+// that runs the built helper under the nofsock guard: what the completion
+// files run in place of @LIBEXECDIR@/libvirt-ssh-proxy.
+func guardedHelperDir(t *testing.T) string {
+	t.Helper()
+	needHelper(t)
+	dir := shortTempDir(t)
+	writeFile(t, filepath.Join(dir, "libvirt-ssh-proxy"),
+		fmt.Sprintf("#!/bin/sh\nexec %s -- %s \"$@\"\n", nofsockBin, helperBin), 0o755)
+	return dir
+}
+
+// TestCompleteHosts runs the command the shells call.
+func TestCompleteHosts(t *testing.T) {
+	d := StartLibvirtd(t, HostXML(completionDomains...))
+	uri := d.URI()
+	tests := []struct {
+		word string
+		want []string
+	}{
+		{"", []string{"qemu/Dev-Box", "qemu/db:1", "qemu/web01", "qemu/web02"}},
+		{"qemu/w", []string{"qemu/web01", "qemu/web02"}},
+		{"alice@qemu/D", []string{"alice@qemu/Dev-Box"}},
+		{"qemu%", []string{"qemu%Dev-Box", "qemu%web01", "qemu%web02"}},
+		{"qemu:s", []string{"qemu:system/Dev-Box", "qemu:system/db:1", "qemu:system/web01", "qemu:system/web02"}},
+		{"qemu%session%web", []string{"qemu%session%web01", "qemu%session%web02"}},
+		{"qemu/x", nil},
+		{"example.com", nil},
+	}
+	for _, tt := range tests {
+		r := runHelper(t, "complete-hosts", "-c", uri, tt.word)
+		if r.Code != 0 || r.Stderr != "" {
+			t.Errorf("complete-hosts %q: %s", tt.word, r)
+			continue
+		}
+		if got := strings.Fields(r.Stdout); !slices.Equal(got, tt.want) {
+			t.Errorf("complete-hosts %q = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+	// Two URIs with the same domains: each name once. One unreachable URI
+	// among reachable ones is not an error; all unreachable is exit 3.
+	dead := DeadSocket(t, shortTempDir(t))
+	r := runHelper(t, "complete-hosts", "-c", URIFor(d.HostXML, dead), "-c", uri, "-c", uri, "qemu/web")
+	if r.Code != 0 || strings.Join(strings.Fields(r.Stdout), " ") != "qemu/web01 qemu/web02" {
+		t.Errorf("complete-hosts with a dead URI and a URI twice: %s", r)
+	}
+	expectExit(t, runHelper(t, "complete-hosts", "-c", URIFor(d.HostXML, dead), "qemu/"), 3, "connect")
+}
+
+// bashCompletion is a bash with bash-completion and our completion file
+// loaded as a distribution loads it: our file in the compat directory, which
+// bash_completion sources at start.
+type bashCompletion struct {
+	dir, home string
+	env       []string
+}
+
+func newBashCompletion(t *testing.T, connect string) *bashCompletion {
+	t.Helper()
+	requireBins(t, "bash", "ssh")
+	const main = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(main); err != nil {
+		msg := "bash-completion not installed; install with: apt-get install -y --no-install-recommends bash-completion"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	src, err := os.ReadFile(filepath.Join(repoRoot, "completion", "libvirt-ssh-proxy.bash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := guardedHelperDir(t)
+	b := &bashCompletion{dir: shortTempDir(t)}
+	compat := filepath.Join(b.dir, "compat")
+	b.home = filepath.Join(b.dir, "home")
+	for _, d := range []string{compat, filepath.Join(b.home, ".ssh")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(compat, "libvirt-ssh-proxy"), strings.ReplaceAll(string(src), "@LIBEXECDIR@", bin), 0o644)
+	// A host of the user's own, which the stock completion must still offer.
+	writeFile(t, filepath.Join(b.home, ".ssh", "config"), "Host quux-known\n    HostName 192.0.2.1\n", 0o600)
+	b.env = []string{
+		"HOME=" + b.home, "PATH=" + bin + ":/usr/bin:/bin:/usr/sbin:/sbin", "TERM=dumb", "LC_ALL=C.UTF-8",
+		"BASH_COMPLETION_COMPAT_DIR=" + compat, "BASH_COMPLETION_USER_DIR=" + filepath.Join(b.dir, "user"),
+		"LIBVIRT_SSH_PROXY_CONNECT=" + connect,
+	}
+	return b
+}
+
+// complete completes the last of words (COMP_WORDS as bash splits the line,
+// so "qemu:system/x" is three words) with the function bash-completion has
+// for words[0], in an interactive bash, and returns COMPREPLY.
+func (b *bashCompletion) complete(t *testing.T, words ...string) []string {
+	t.Helper()
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	quoted := make([]string, len(words))
+	line := ""
+	for i, w := range words {
+		quoted[i] = quote(w)
+		if i > 0 && w != ":" && words[i-1] != ":" {
+			line += " "
+		}
+		line += w
+	}
+	script := fmt.Sprintf(`
+source /usr/share/bash-completion/bash_completion || exit 97
+COMP_WORDS=(%s)
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE=%s
+COMP_POINT=${#COMP_LINE}
+cmd=${COMP_WORDS[0]}
+complete -p "$cmd" >/dev/null 2>&1 || __load_completion "$cmd" || exit 98
+fn=$(complete -p "$cmd" | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+[ -n "$fn" ] || exit 99
+COMPREPLY=()
+"$fn" "$cmd" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%%s\n' "${COMPREPLY[@]}"
+`, strings.Join(quoted, " "), quote(line))
+	cmd := execCmd(mustBin(t, "bash"), "--norc", "--noprofile", "-i", "-c", script)
+	cmd.Env = b.env
+	cmd.Dir = b.dir
+	r := runCmd(t, 30*time.Second, cmd)
+	if r.Code != 0 {
+		t.Fatalf("bash completion of %q: %s", words, r)
+	}
+	var out []string
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestBashCompletion: ssh, sftp, scp and rsync complete qemu host names of
+// running domains through bash-completion's own _ssh, _scp and _rsync, the
+// stock host completion still works, and the helper's own arguments complete.
+func TestBashCompletion(t *testing.T) {
+	d := StartLibvirtd(t, HostXML(completionDomains...))
+	b := newBashCompletion(t, d.URI())
+	tests := []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"ssh", "qemu/w"}, []string{"qemu/web01", "qemu/web02"}},
+		{[]string{"ssh", "q"}, []string{"qemu/Dev-Box", "qemu/db:1", "qemu/web01", "qemu/web02", "quux-known"}},
+		{[]string{"ssh", "alice@qemu/D"}, []string{"alice@qemu/Dev-Box"}},
+		{[]string{"ssh", "-p", "2222", "qemu/web0"}, []string{"qemu/web01", "qemu/web02"}},
+		// bash splits at ':' (COMP_WORDBREAKS): the replies are trimmed to
+		// the part after it, as bash-completion does for its own.
+		{[]string{"ssh", "qemu", ":", "system/w"}, []string{"system/web01", "system/web02"}},
+		{[]string{"sftp", "qemu/Dev"}, []string{"qemu/Dev-Box"}},
+		// scp and rsync: the %-spelling with the ':' that starts the path.
+		{[]string{"scp", "notes.txt", "qemu"}, []string{"qemu%Dev-Box:", "qemu%web01:", "qemu%web02:"}},
+		{[]string{"scp", "notes.txt", "alice@qemu%w"}, []string{"alice@qemu%web01:", "alice@qemu%web02:"}},
+		{[]string{"rsync", "-a", "dir/", "qemu%system%web"}, []string{"qemu%system%web01:", "qemu%system%web02:"}},
+		// Not ours: untouched.
+		{[]string{"ssh", "quux"}, []string{"quux-known"}},
+		{[]string{"ssh", "qemu/nothing"}, nil},
+		// The helper's own command line.
+		{[]string{"libvirt-ssh-proxy", "--con"}, []string{"--connect"}},
+		{[]string{"libvirt-ssh-proxy", "res"}, []string{"resolve"}},
+		{[]string{"libvirt-ssh-proxy", "resolve", "qemu/web"}, []string{"qemu/web01", "qemu/web02"}},
+		{[]string{"libvirt-ssh-proxy", "resolve", "--json", "qemu/Dev"}, []string{"qemu/Dev-Box"}},
+		{[]string{"libvirt-ssh-proxy", "resolve", "qemu/web01", "2"}, nil},
+	}
+	for _, tt := range tests {
+		if got := b.complete(t, tt.words...); !slices.Equal(got, tt.want) {
+			t.Errorf("completing %q: got %q, want %q", tt.words, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkCompleteHosts measures `complete-hosts qemu/` (wall time, exec to
+// exit, under the guard) against a private libvirtd running 1,000 domains:
+// what a Tab costs. Target: under 200 ms.
+//
+//	go test -tags integration -run '^$' -bench CompleteHosts -benchtime 20x ./test/integration/
+func BenchmarkCompleteHosts(b *testing.B) {
+	needHelper(b)
+	requireBins(b, "libvirtd")
+	doms := make([]Domain, 1000)
+	for i := range doms {
+		doms[i] = Domain{Name: fmt.Sprintf("vm-%04d", i), CID: 1000 + i}
+	}
+	d := StartLibvirtd(b, HostXML())
+	uri := DefaultWith(b, d, doms)
+	benchExec(b, 0, func() Result {
+		r := runCmd(b, helperLimit, guarded(context.Background(), helperBin, "complete-hosts", "-c", uri, "qemu/"))
+		if n := strings.Count(r.Stdout, "\n"); n != 1001 { // and test:///default's own "test"
+			b.Fatalf("complete-hosts listed %d names, want 1001: %s", n, r)
+		}
+		return r
+	})
+}
