@@ -37,6 +37,27 @@ func guardedHelperDir(t *testing.T) string {
 	return dir
 }
 
+// renderCompletion writes the repository's completion file src to dst with
+// @LIBEXECDIR@ replaced by a guardedHelperDir, which it returns, and gives
+// the user a host of their own in home/.ssh/config, which the stock
+// completion must still offer.
+func renderCompletion(t *testing.T, src, dst, home string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "completion", src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := guardedHelperDir(t)
+	for _, d := range []string{filepath.Dir(dst), filepath.Join(home, ".ssh")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, dst, strings.ReplaceAll(string(b), "@LIBEXECDIR@", bin), 0o644)
+	writeFile(t, filepath.Join(home, ".ssh", "config"), "Host quux-known\n    HostName 192.0.2.1\n", 0o600)
+	return bin
+}
+
 // TestCompleteHosts runs the command the shells call.
 func TestCompleteHosts(t *testing.T) {
 	d := StartLibvirtd(t, HostXML(completionDomains...))
@@ -93,22 +114,10 @@ func newBashCompletion(t *testing.T, connect string) *bashCompletion {
 		}
 		t.Skip(msg)
 	}
-	src, err := os.ReadFile(filepath.Join(repoRoot, "completion", "libvirt-ssh-proxy.bash"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := guardedHelperDir(t)
 	b := &bashCompletion{dir: shortTempDir(t)}
 	compat := filepath.Join(b.dir, "compat")
 	b.home = filepath.Join(b.dir, "home")
-	for _, d := range []string{compat, filepath.Join(b.home, ".ssh")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeFile(t, filepath.Join(compat, "libvirt-ssh-proxy"), strings.ReplaceAll(string(src), "@LIBEXECDIR@", bin), 0o644)
-	// A host of the user's own, which the stock completion must still offer.
-	writeFile(t, filepath.Join(b.home, ".ssh", "config"), "Host quux-known\n    HostName 192.0.2.1\n", 0o600)
+	bin := renderCompletion(t, "libvirt-ssh-proxy.bash", filepath.Join(compat, "libvirt-ssh-proxy"), b.home)
 	b.env = []string{
 		"HOME=" + b.home, "PATH=" + bin + ":/usr/bin:/bin:/usr/sbin:/sbin", "TERM=dumb", "LC_ALL=C.UTF-8",
 		"BASH_COMPLETION_COMPAT_DIR=" + compat, "BASH_COMPLETION_USER_DIR=" + filepath.Join(b.dir, "user"),
@@ -223,4 +232,72 @@ func BenchmarkCompleteHosts(b *testing.B) {
 		}
 		return r
 	})
+}
+
+// zshComplete types line and a Tab into an interactive zsh (driven through
+// zsh/zpty) that has our completion first in $fpath, as site-functions is,
+// and returns every match the completion functions added.
+func zshComplete(t *testing.T, connect, line string) []string {
+	t.Helper()
+	requireBins(t, "zsh")
+	dir := shortTempDir(t)
+	fdir := filepath.Join(dir, "site-functions")
+	bin := renderCompletion(t, "_libvirt-ssh-proxy", filepath.Join(fdir, "_libvirt-ssh-proxy"), dir)
+	matches := filepath.Join(dir, "matches")
+	// compadd is wrapped to record what each call adds (-O: the matches
+	// only); the Tab is followed by a line that prints DONE, which zle
+	// reads only once the completion has finished.
+	script := `zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z "PS1='>'; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -D -u"
+zpty -w z "compadd() { local -a __m; builtin compadd -O __m \"\$@\"; print -rl -- \$__m >> ${(q)2}; builtin compadd \"\$@\"; }"
+zpty -w z 'print READY'
+zpty -r -m z x '*READY*' || exit 97
+zpty -w -n z "$3"$'\t'
+zpty -w z $'\C-e\C-u print DONE'
+zpty -r -m z x '*DONE*' || exit 98
+zpty -d z
+`
+	writeFile(t, filepath.Join(dir, "drive.zsh"), script, 0o644)
+	cmd := execCmd(mustBin(t, "zsh"), "-f", filepath.Join(dir, "drive.zsh"), fdir, matches, line)
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + bin + ":/usr/bin:/bin", "TERM=dumb", "LC_ALL=C.UTF-8",
+		"LIBVIRT_SSH_PROXY_CONNECT=" + connect}
+	cmd.Dir = dir
+	if r := runCmd(t, 30*time.Second, cmd); r.Code != 0 {
+		t.Fatalf("zsh completion of %q: %s", line, r)
+	}
+	b, _ := os.ReadFile(matches)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestZshCompletion: ssh, scp and rsync complete qemu host names through
+// zsh's own _ssh and _rsync, the user's hosts still come, and the helper's
+// own arguments complete.
+func TestZshCompletion(t *testing.T) {
+	d := StartLibvirtd(t, HostXML(completionDomains...))
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"ssh qemu/w", []string{"qemu/web01", "qemu/web02"}},
+		{"ssh alice@qemu/D", []string{"qemu/Dev-Box"}},
+		{"ssh qu", []string{"quux-known"}},
+		{"ssh q", []string{"qemu/Dev-Box", "qemu/db:1", "qemu/web01", "qemu/web02", "quux-known"}},
+		{"scp notes.txt qemu", []string{"qemu%Dev-Box", "qemu%web01", "qemu%web02"}},
+		{"rsync -a dir/ qemu%system%w", []string{"qemu%system%web01", "qemu%system%web02"}},
+		{"libvirt-ssh-proxy --con", []string{"--connect"}},
+		{"libvirt-ssh-proxy resolve qemu/web", []string{"qemu/web01", "qemu/web02"}},
+	}
+	for _, tt := range tests {
+		if got := zshComplete(t, d.URI(), tt.line); !slices.Equal(got, tt.want) {
+			t.Errorf("zsh: completing %q: got %q, want %q", tt.line, got, tt.want)
+		}
+	}
 }
