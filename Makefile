@@ -17,7 +17,7 @@ BIN         := bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
-.PHONY: install-data
+.PHONY: install-data deb rpm package-test
 .PHONY: all build install uninstall check lint unit integration vm e2e fuzz bench clean
 
 all: build
@@ -52,7 +52,7 @@ install-data:
 	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
 
 # check runs everything; each part can also be run alone.
-check: lint unit integration vm
+check: lint unit integration vm package-test
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -79,5 +79,17 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 
+# Packages: .deb and .rpm (host: libvirt-ssh-proxy-go, guest:
+# libvirt-ssh-proxy-guest) in build/pkg/, reproducibly; see packaging/README.md.
+# package-test builds them twice and compares, then installs, checks and
+# purges the .debs (root only; it skips itself otherwise).
+deb:
+	packaging/build.sh deb
+rpm:
+	packaging/build.sh rpm
+package-test:
+	packaging/test.sh
+
 clean:
 	rm -rf bin
+	rm -rf build
