@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -158,6 +159,7 @@ Include %[3]s
 			logf, _ := os.Create(filepath.Join(dir, fmt.Sprintf("sshd-%03d.log", n)))
 			cmd := exec.Command(sshdBin, "-i", "-f", sshdConfig, "-e")
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, logf
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			err = cmd.Start()
 			f.Close()
 			if logf != nil {
