@@ -334,6 +334,8 @@ func TestProxyGuarded(t *testing.T) {
 		{"sockets missing", []string{"-c", e.missing, "qemu/vm", "22"}, 3, nil},
 		{"missing socket skipped", []string{"-c", e.missing, "-c", sys, "qemu/vm", "22"}, 11, []string{"42"}},
 		{"no HOST PORT", []string{"-c", sys}, 2, nil},
+		{"bad PORT", []string{"vsock/42", "ssh"}, 2, nil},
+		{"CID beyond 32 bits", []string{"vsock/4294967296", "22"}, 2, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -364,6 +366,20 @@ func TestProxyUnixErrors(t *testing.T) {
 			t.Parallel()
 			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
 		})
+	}
+}
+
+// TestProxyUnixBusyListener: a unix target whose listener is alive but has
+// its backlog full (connect: EAGAIN) is neither "no socket at PATH" (11) nor
+// "nothing listening" (8): the helper should keep trying until --timeout and
+// report exit 9, "timed out".
+func TestProxyUnixBusyListener(t *testing.T) {
+	needHelper(t)
+	busy := BusySocket(t, shortTempDir(t))
+	r := runHelper(t, "--timeout", "1", "unix/"+busy, "22")
+	expectExit(t, r, 9, "timed out")
+	if r.Elapsed > 2*time.Second {
+		t.Errorf("took %v, want at most --timeout 1s + 1s", r.Elapsed)
 	}
 }
 
