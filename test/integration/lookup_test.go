@@ -40,6 +40,7 @@ var systemDomains = []Domain{
 	{Name: "a@b", CID: 61},
 	{Name: "my vm", CID: 62},
 	{Name: "system", CID: 63},
+	{Name: "café", CID: 64},
 }
 
 // sessionDomains is the "session" daemon's host file. "vm" is in both: the
@@ -159,6 +160,7 @@ func TestResolveLookup(t *testing.T) {
 		{"name with ':', qemu%", "qemu%db:primary", "db:primary", 60},
 		{"name with '@'", "qemu/a@b", "a@b", 61},
 		{"name with a space", "qemu/my vm", "my vm", 62},
+		{"non-ASCII name", "qemu/café", "café", 64},
 		{"domain named system, qemu%", "qemu%system", "system", 63},
 		{"domain named system, qemu%system%", "qemu%system%system", "system", 63},
 	}
