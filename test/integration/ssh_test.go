@@ -218,9 +218,12 @@ func fileSum(t testing.TB, path string) (string, int64) {
 	return hex.EncodeToString(h.Sum(nil)), n
 }
 
+// checkSum compares a received copy with the source, then removes the copy
+// (eleven 100 MiB files would otherwise sit in /tmp until the test ends).
 func checkSum(t testing.TB, path, want string) {
 	t.Helper()
 	got, n := fileSum(t, path)
+	os.Remove(path)
 	if n != bigSize || got != want {
 		t.Errorf("%s: %d bytes sha256 %s; want %d bytes sha256 %s", filepath.Base(path), n, got, bigSize, want)
 	}
