@@ -95,6 +95,7 @@ var packages = map[string]string{
 	"sftp":       "openssh-client",
 	"rsync":      "rsync",
 	"socat":      "socat",
+	"make":       "make",
 }
 
 // sbin is where sshd and libvirtd live; not always on a user's PATH.
