@@ -95,6 +95,8 @@ var packages = map[string]string{
 	"sftp":       "openssh-client",
 	"rsync":      "rsync",
 	"zsh":        "zsh",
+	"socat":      "socat",
+	"make":       "make",
 }
 
 // sbin is where sshd and libvirtd live; not always on a user's PATH.
