@@ -4,7 +4,8 @@
 #  - in bash-completion's completions/ directory it completes the helper's own
 #    subcommands, options and HOST argument (loaded on first use);
 #  - in /etc/bash_completion.d/ (sourced when bash-completion starts) it wraps
-#    _known_hosts_real, which ssh, scp, sftp and rsync complete hosts with, so
+#    the known-hosts function ssh, scp, sftp and rsync complete hosts with
+#    (_known_hosts_real; _comp_compgen_known_hosts__impl from 2.12 on), so
 #    that a host word starting with "q" also gets qemu/NAME (scp and rsync:
 #    qemu%NAME:) for every running libvirt domain. Other words are untouched.
 #
@@ -66,8 +67,56 @@ _libvirt_ssh_proxy()
 } &&
     complete -F _libvirt_ssh_proxy libvirt-ssh-proxy
 
-# The wrapper around _known_hosts_real, made once per shell.
-if declare -F _known_hosts_real >/dev/null &&
+# _libvirt_ssh_proxy_qemu_hosts [-ac46] [-F FILE] [-p PREFIX] CWORD: takes
+# the arguments of bash-completion's known-hosts function and prints, one a
+# line, the qemu host names that complete CWORD, spelled as that function
+# spells its own: PREFIX and a user@ before, ':' after with -c (scp, rsync:
+# also the %-spelling, as they take "a/b:path" for a local path), and the
+# part up to the last ':' of the word removed when bash splits words there.
+# Words not starting with "q" get nothing, and cost nothing.
+_libvirt_ssh_proxy_qemu_hosts()
+{
+    local flag prefix="" suffix="" OPTIND=1
+    while getopts "ac46F:p:" flag "$@"; do
+        case $flag in
+            c) suffix=: ;;
+            p) prefix=$OPTARG ;;
+        esac
+    done
+    local cur=${!OPTIND-}
+    [[ $cur == *@* ]] && prefix=$prefix${cur%@*}@ && cur=${cur#*@}
+    [[ $cur == q* ]] || return 0
+    local word=$cur trim=""
+    [[ $suffix && qemu% == "$cur"* ]] && word=qemu%
+    if [[ $prefix$cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+        trim=${prefix}${cur%"${cur##*:}"}
+    fi
+    local h IFS=$'\n'
+    for h in $(_libvirt_ssh_proxy_hosts "$word"); do
+        h=$prefix$h$suffix
+        printf '%s\n' "${h#"$trim"}"
+    done
+}
+
+# Wrap bash-completion's known-hosts function, once per shell: up to 2.11
+# _known_hosts_real adds to COMPREPLY; from 2.12 on
+# _comp_compgen_known_hosts__impl fills the caller's known_hosts array.
+if declare -F _comp_compgen_known_hosts__impl >/dev/null &&
+    ! declare -F _libvirt_ssh_proxy_known_hosts_impl >/dev/null; then
+    eval "_libvirt_ssh_proxy_known_hosts_impl()
+$(declare -f _comp_compgen_known_hosts__impl | tail -n +2)"
+
+    _comp_compgen_known_hosts__impl()
+    {
+        _libvirt_ssh_proxy_known_hosts_impl "$@"
+        local ret=$? h IFS=$'\n'
+        for h in $(_libvirt_ssh_proxy_qemu_hosts "$@"); do
+            known_hosts+=("$h")
+            ret=0
+        done
+        return $ret
+    }
+elif declare -F _known_hosts_real >/dev/null &&
     ! declare -F _libvirt_ssh_proxy_known_hosts_real >/dev/null; then
     eval "_libvirt_ssh_proxy_known_hosts_real()
 $(declare -f _known_hosts_real | tail -n +2)"
@@ -75,28 +124,10 @@ $(declare -f _known_hosts_real | tail -n +2)"
     _known_hosts_real()
     {
         _libvirt_ssh_proxy_known_hosts_real "$@"
-        local ret=$? flag prefix="" suffix="" OPTIND=1
-        while getopts "ac46F:p:" flag "$@"; do
-            case $flag in
-                c) suffix=: ;;
-                p) prefix=$OPTARG ;;
-            esac
+        local ret=$? h IFS=$'\n'
+        for h in $(_libvirt_ssh_proxy_qemu_hosts "$@"); do
+            COMPREPLY+=("$h")
         done
-        local cur=${!OPTIND-}
-        [[ $cur == *@* ]] && prefix=$prefix${cur%@*}@ && cur=${cur#*@}
-        [[ $cur == q* ]] || return $ret
-        # scp and rsync (-c) need the %-spelling: they take "a/b:path" for a
-        # local path.
-        local word=$cur
-        [[ $suffix && qemu% == "$cur"* ]] && word=qemu%
-        local -a ours=() theirs=("${COMPREPLY[@]}")
-        local h IFS=$'\n'
-        for h in $(_libvirt_ssh_proxy_hosts "$word"); do
-            ours+=("$prefix$h$suffix")
-        done
-        COMPREPLY=("${ours[@]}")
-        __ltrim_colon_completions "$prefix$cur"
-        COMPREPLY=("${theirs[@]}" "${COMPREPLY[@]}")
         return $ret
     }
 fi

@@ -301,3 +301,47 @@ func TestZshCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestBashCompletion212 checks the wrapper for bash-completion 2.12 and
+// later (Debian 13, Fedora 40), where ssh's completion calls
+// _comp_compgen_known_hosts, whose _impl fills the caller's known_hosts
+// array with finished entries (prefix, suffix, colon-trimmed) and returns 1
+// when it has none. This machine has 2.11, so the two functions here are
+// stand-ins written to that contract, not bash-completion's own code.
+func TestBashCompletion212(t *testing.T) {
+	requireBins(t, "bash")
+	d := StartLibvirtd(t, HostXML(completionDomains...))
+	dir := shortTempDir(t)
+	file := filepath.Join(dir, "libvirt-ssh-proxy")
+	renderCompletion(t, "libvirt-ssh-proxy.bash", file, dir)
+	script := `
+_comp_compgen_known_hosts__impl() {
+    known_hosts=()
+    [[ quux-known == "${!#}"* ]] && known_hosts=(quux-known)
+    ((${#known_hosts[@]}))
+}
+_comp_compgen_known_hosts() {
+    local known_hosts
+    _comp_compgen_known_hosts__impl "$@" || return
+    COMPREPLY+=("${known_hosts[@]}")
+}
+source "$1" || exit 97
+for args in "-a -- qemu/w" "-a -- q" "-c -a -- alice@qemu" "-a -- qemu:system/D" "-a -- quux" "-a -- qemu/none"; do
+    COMPREPLY=()
+    _comp_compgen_known_hosts $args
+    echo "$? ${COMPREPLY[*]}"
+done
+`
+	cmd := execCmd(mustBin(t, "bash"), "--norc", "--noprofile", "-c", script, "bash", file)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LIBVIRT_SSH_PROXY_CONNECT=" + d.URI()}
+	r := runCmd(t, 30*time.Second, cmd)
+	want := "0 qemu/web01 qemu/web02\n" +
+		"0 quux-known qemu/Dev-Box qemu/db:1 qemu/web01 qemu/web02\n" +
+		"0 alice@qemu%Dev-Box: alice@qemu%web01: alice@qemu%web02:\n" +
+		"0 system/Dev-Box\n" +
+		"0 quux-known\n" +
+		"1 \n"
+	if r.Code != 0 || r.Stdout != want {
+		t.Errorf("bash-completion 2.12 contract:\n got %q\nwant %q\n%s", r.Stdout, want, r)
+	}
+}
