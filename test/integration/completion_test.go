@@ -28,7 +28,7 @@ var completionDomains = []Domain{
 // guardedHelperDir makes a directory holding "libvirt-ssh-proxy", a script
 // that runs the built helper under the nofsock guard: what the completion
 // files run in place of @LIBEXECDIR@/libvirt-ssh-proxy.
-func guardedHelperDir(t *testing.T) string {
+func guardedHelperDir(t testing.TB) string {
 	t.Helper()
 	needHelper(t)
 	dir := shortTempDir(t)
@@ -41,7 +41,7 @@ func guardedHelperDir(t *testing.T) string {
 // @LIBEXECDIR@ replaced by a guardedHelperDir, which it returns, and gives
 // the user a host of their own in home/.ssh/config, which the stock
 // completion must still offer.
-func renderCompletion(t *testing.T, src, dst, home string) string {
+func renderCompletion(t testing.TB, src, dst, home string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "completion", src))
 	if err != nil {
@@ -103,7 +103,7 @@ type bashCompletion struct {
 	env       []string
 }
 
-func newBashCompletion(t *testing.T, connect string) *bashCompletion {
+func newBashCompletion(t testing.TB, connect string) *bashCompletion {
 	t.Helper()
 	requireBins(t, "bash", "ssh")
 	const main = "/usr/share/bash-completion/bash_completion"
@@ -225,12 +225,50 @@ func BenchmarkCompleteHosts(b *testing.B) {
 	}
 	d := StartLibvirtd(b, HostXML())
 	uri := DefaultWith(b, d, doms)
-	benchExec(b, 0, func() Result {
-		r := runCmd(b, helperLimit, guarded(context.Background(), helperBin, "complete-hosts", "-c", uri, "qemu/"))
-		if n := strings.Count(r.Stdout, "\n"); n != 1001 { // and test:///default's own "test"
-			b.Fatalf("complete-hosts listed %d names, want 1001: %s", n, r)
+	b.Run("helper", func(b *testing.B) {
+		benchExec(b, 0, func() Result {
+			r := runCmd(b, helperLimit, guarded(context.Background(), helperBin, "complete-hosts", "-c", uri, "qemu/"))
+			if n := strings.Count(r.Stdout, "\n"); n != 1001 { // and test:///default's own "test"
+				b.Fatalf("complete-hosts listed %d names, want 1001: %s", n, r)
+			}
+			return r
+		})
+	})
+	// The whole Tab in bash: bash-completion's _ssh for "ssh qemu/vm-09",
+	// timed inside one interactive bash (no bash start-up counted).
+	b.Run("bash-ssh-tab", func(b *testing.B) {
+		bc := newBashCompletion(b, uri)
+		script := fmt.Sprintf(`
+source /usr/share/bash-completion/bash_completion || exit 97
+__load_completion ssh || exit 98
+COMP_WORDS=(ssh qemu/vm-09); COMP_CWORD=1; COMP_LINE="ssh qemu/vm-09"; COMP_POINT=${#COMP_LINE}
+for ((i = 0; i < %d; i++)); do
+    COMPREPLY=()
+    t0=$EPOCHREALTIME
+    _ssh ssh qemu/vm-09 ssh
+    t1=$EPOCHREALTIME
+    echo "$(( (${t1/./} - ${t0/./}) )) ${#COMPREPLY[@]}"
+done
+`, b.N)
+		cmd := execCmd(mustBin(b, "bash"), "--norc", "--noprofile", "-i", "-c", script)
+		cmd.Env, cmd.Dir = bc.env, bc.dir
+		b.ResetTimer()
+		r := runCmd(b, 10*time.Minute, cmd)
+		b.StopTimer()
+		var us []int
+		for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			var t, n int
+			if _, err := fmt.Sscan(l, &t, &n); err != nil || n != 100 {
+				b.Fatalf("want 100 completions per Tab: %q in %s", l, r)
+			}
+			us = append(us, t)
 		}
-		return r
+		if r.Code != 0 || len(us) != b.N {
+			b.Fatalf("bash: %s", r)
+		}
+		slices.Sort(us)
+		b.ReportMetric(float64(us[len(us)/2])/1000, "median-ms")
+		b.ReportMetric(float64(us[len(us)*9/10])/1000, "p90-ms")
 	})
 }
 
