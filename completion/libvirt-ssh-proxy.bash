@@ -27,37 +27,38 @@ _libvirt_ssh_proxy_hosts()
     "$_libvirt_ssh_proxy_bin" complete-hosts --timeout 2 "${args[@]}" -- "$1" 2>/dev/null
 }
 
-# The helper's own command line.
+# The helper's own command line. Its options, which of them take a value,
+# and its subcommands are read from its --help, so that new ones complete
+# without a change here.
 _libvirt_ssh_proxy()
 {
     local cur prev words cword
     _init_completion -n : || return
 
-    case $prev in
-        -c | --connect | -t | --timeout)
-            return
-            ;;
-    esac
     local help
     help=$("${words[0]}" --help 2>&1) || return
+    local valopts commands
+    valopts=" $(sed -nE 's/^ +(-[A-Za-z]), (--[a-z-]+) [A-Z].*/\1 \2/p; s/^ +(--[a-z-]+) [A-Z].*/\1/p' <<<"$help" | tr '\n' ' ')"
+    commands=" $(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' <<<"$help" | tr '\n' ' ')"
+    [[ $valopts == *" $prev "* ]] && return
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(grep -oE -- '--[a-z][a-z-]*' <<<"$help" | sort -u)" -- "$cur"))
         return
     fi
     local i cmd="" nargs=0
     for ((i = 1; i < cword; i++)); do
-        case ${words[i]} in
-            -c | --connect | -t | --timeout) ((i++)) ;;
-            -*) ;;
-            *) if [[ -z $cmd && $nargs == 0 ]] && grep -qE "^  ${words[i]} " <<<"$help"; then
-                   cmd=${words[i]}
-               else
-                   ((nargs++))
-               fi ;;
-        esac
+        if [[ $valopts == *" ${words[i]} "* ]]; then
+            ((i++))
+        elif [[ ${words[i]} == -* ]]; then
+            :
+        elif [[ -z $cmd && $nargs == 0 && $commands == *" ${words[i]} "* ]]; then
+            cmd=${words[i]}
+        else
+            ((nargs++))
+        fi
     done
     if [[ -z $cmd && $nargs == 0 ]]; then
-        COMPREPLY=($(compgen -W "$(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' <<<"$help")" -- "$cur"))
+        COMPREPLY=($(compgen -W "$commands" -- "$cur"))
     fi
     if [[ $nargs == 0 && $cmd != complete-hosts ]]; then
         local IFS=$'\n'

@@ -203,6 +203,10 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"libvirt-ssh-proxy", "resolve", "qemu/web"}, []string{"qemu/web01", "qemu/web02"}},
 		{[]string{"libvirt-ssh-proxy", "resolve", "--json", "qemu/Dev"}, []string{"qemu/Dev-Box"}},
 		{[]string{"libvirt-ssh-proxy", "resolve", "qemu/web01", "2"}, nil},
+		// Options with a value (read from --help) are skipped with it.
+		{[]string{"libvirt-ssh-proxy", "-t", "2", "resolve", "qemu/web"}, []string{"qemu/web01", "qemu/web02"}},
+		{[]string{"libvirt-ssh-proxy", "--timeout", "2", "r"}, []string{"resolve"}},
+		{[]string{"libvirt-ssh-proxy", "--connect", "q"}, nil},
 	}
 	for _, tt := range tests {
 		if got := b.complete(t, tt.words...); !slices.Equal(got, tt.want) {
@@ -332,6 +336,8 @@ func TestZshCompletion(t *testing.T) {
 		{"rsync -a dir/ qemu%system%w", []string{"qemu%system%web01", "qemu%system%web02"}},
 		{"libvirt-ssh-proxy --con", []string{"--connect"}},
 		{"libvirt-ssh-proxy resolve qemu/web", []string{"qemu/web01", "qemu/web02"}},
+		{"libvirt-ssh-proxy -t 2 resolve qemu/web", []string{"qemu/web01", "qemu/web02"}},
+		{"libvirt-ssh-proxy --timeout 2 r", []string{"resolve"}},
 	}
 	for _, tt := range tests {
 		if got := zshComplete(t, d.URI(), tt.line); !slices.Equal(got, tt.want) {
