@@ -268,3 +268,26 @@ func TestManPageRenders(t *testing.T) {
 		}
 	}
 }
+
+// TestManPageHostForms: the host form prefixes in --help's HOST forms
+// section and in the manual's "Host forms" list are the same, % spellings
+// included.
+func TestManPageHostForms(t *testing.T) {
+	var help, man []string
+	for _, m := range regexp.MustCompile(`\b([a-z][a-z-]*(?::[a-z]+)?[/%](?:[a-z]+%)?)[A-Z]+\b`).FindAllStringSubmatch(usageSection(t, "HOST forms"), -1) {
+		help = append(help, m[1])
+	}
+	desc := manSection(t, readManPage(t), "DESCRIPTION")
+	_, forms, ok := strings.Cut(desc, "\n.Ss Host forms\n")
+	if !ok {
+		t.Fatal("the manual's DESCRIPTION has no .Ss Host forms")
+	}
+	forms, _, _ = strings.Cut(forms, "\n.El\n")
+	for _, m := range regexp.MustCompile(`\bLi ([a-z][^ ]*[/%]) Ns Ar [A-Z]+`).FindAllStringSubmatch(forms, -1) {
+		man = append(man, m[1])
+	}
+	if len(help) < 8 {
+		t.Fatalf("found only host forms %q in --help: has it changed shape?", help)
+	}
+	sameSets(t, "host form", map[string][]string{"--help": set(help), "the manual's Host forms": set(man)})
+}
