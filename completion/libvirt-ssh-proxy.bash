@@ -11,7 +11,7 @@
 #
 # The names come from `libvirt-ssh-proxy complete-hosts WORD`. The URIs it
 # searches are its defaults, or those in LIBVIRT_SSH_PROXY_CONNECT
-# (space-separated), passed as --connect.
+# (separated by spaces or commas), passed as --connect.
 
 _libvirt_ssh_proxy_bin=@LIBEXECDIR@/libvirt-ssh-proxy
 
@@ -20,7 +20,7 @@ _libvirt_ssh_proxy_hosts()
 {
     local -a uris=() args=()
     local u
-    read -ra uris <<<"${LIBVIRT_SSH_PROXY_CONNECT-}"
+    read -ra uris <<<"${LIBVIRT_SSH_PROXY_CONNECT//,/ }"
     for u in "${uris[@]}"; do
         args+=(--connect "$u")
     done
