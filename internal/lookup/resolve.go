@@ -30,11 +30,19 @@ type Resolver struct {
 	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
+	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
+	// leases.DefaultDir.
+	LeaseDir string
 }
 
 // Resolve returns where spec points, with port as the vsock port. A domain
 // spec asks libvirt; ctx bounds the whole lookup, including a daemon that
 // accepts and never answers (go-libvirt has no timeouts of its own).
+//
+// When the domain is found but has no usable vsock (failure.NoVsock,
+// failure.NoCID), the Target returned with that error has no Network but
+// names the Domain and the port, so that the caller can fall back to its
+// IP addresses (Addresses).
 func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Target, error) {
 	switch spec.Kind {
 	case host.VSock:
@@ -86,7 +94,9 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		}
 		var fe *failure.Error
 		if errors.As(o.err, &fe) {
-			return Target{}, fe // found, but unusable: that is the answer
+			// Found, but unusable: that is the answer. t still names the
+			// domain when it lacks a usable vsock, for the IP fallback.
+			return t, fe
 		}
 		outcomes = append(outcomes, o)
 	}
@@ -142,6 +152,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		o.err = failure.Wrap(failure.Unreachable, err, "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
 	}
+	d.xml = xml
 	cid, err := CIDFromXML(xml)
 	switch {
 	case errors.Is(err, ErrNoVsock):
@@ -155,6 +166,9 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	default:
 		r.logf("domain %q has vsock CID %d", d.Name, cid)
 		return Target{Network: VSock, CID: cid, Port: port, Domain: d}, o
+	}
+	if failure.ClassOf(o.err) != failure.Internal {
+		return Target{Port: port, Domain: d}, o // no usable vsock: see Addresses
 	}
 	return Target{}, o
 }
