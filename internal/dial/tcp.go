@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -80,6 +81,10 @@ func share(ctx context.Context, n int) time.Duration {
 func attemptError(actx context.Context, err error, budget time.Duration) string {
 	if errors.Is(actx.Err(), context.DeadlineExceeded) {
 		return fmt.Sprintf("no answer within %v", budget.Round(time.Millisecond))
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err.Error() // "connection refused", not "connect: connection refused"
 	}
 	return unwrapOp(err).Error()
 }

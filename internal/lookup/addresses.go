@@ -48,8 +48,10 @@ var apiSources = []struct {
 // skipped. It is called only after vsock failed: none of this is on the
 // vsock path. ctx bounds the libvirt calls; the lease files are read even
 // after it expired, so that the caller sees ctx's end when it dials.
+// The returned Addrs is never nil, so that "looked and found nothing" shows.
 func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
-	out := Target{Network: TCP, Port: t.Port, Domain: t.Domain}
+	// Addrs is empty but not nil: looked, and found nothing.
+	out := Target{Network: TCP, Port: t.Port, Domain: t.Domain, Addrs: []Address{}}
 	d := t.Domain
 	if d == nil {
 		return out
@@ -122,6 +124,7 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 			r.logf("%s: %v", src.name, err)
 			continue
 		}
+		n := len(out)
 		for _, iface := range ifaces {
 			for _, a := range iface.Addrs {
 				ip, err := netip.ParseAddr(a.Addr)
@@ -132,6 +135,7 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 				out = append(out, Address{IP: ip.Unmap(), Source: src.name})
 			}
 		}
+		r.logf("%s: %d addresses", src.name, len(out)-n)
 	}
 	return out
 }
