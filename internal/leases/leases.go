@@ -65,16 +65,11 @@ type entry struct {
 // is set only when the file as a whole is not a JSON array. An empty file
 // holds no leases: dnsmasq truncates before it writes.
 func ParseStatus(data []byte) (leases []Lease, bad int, err error) {
-	raw, err := array(data)
+	es, bad, err := decode[entry](data)
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, r := range raw {
-		var e entry
-		if json.Unmarshal(r, &e) != nil || e.IP == nil {
-			bad++
-			continue
-		}
+	for _, e := range es {
 		l, ok := lease(e)
 		if !ok {
 			bad++
@@ -87,6 +82,9 @@ func ParseStatus(data []byte) (leases []Lease, bad int, err error) {
 
 // lease checks and converts one decoded entry.
 func lease(e entry) (Lease, bool) {
+	if e.IP == nil {
+		return Lease{}, false
+	}
 	ip, err := netip.ParseAddr(*e.IP)
 	if err != nil {
 		return Lease{}, false
@@ -121,16 +119,12 @@ type DomainMACs struct {
 // {"domain": string, "macs": [string...]} with valid MACs are skipped and
 // counted in bad; err is set only when the file is not a JSON array.
 func ParseMACs(data []byte) (doms []DomainMACs, bad int, err error) {
-	raw, err := array(data)
+	es, bad, err := decode[macsEntry](data)
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, r := range raw {
-		var e struct {
-			Domain *string  `json:"domain"`
-			MACs   []string `json:"macs"`
-		}
-		if json.Unmarshal(r, &e) != nil || e.Domain == nil {
+	for _, e := range es {
+		if e.Domain == nil {
 			bad++
 			continue
 		}
@@ -153,16 +147,37 @@ func ParseMACs(data []byte) (doms []DomainMACs, bad int, err error) {
 	return doms, bad, nil
 }
 
-// array splits a JSON array into its elements.
-func array(data []byte) ([]json.RawMessage, error) {
+// macsEntry is a .macs entry as JSON has it.
+type macsEntry struct {
+	Domain *string  `json:"domain"`
+	MACs   []string `json:"macs"`
+}
+
+// decode decodes a JSON array of T: in one pass when every element fits T
+// (a well-formed file: the common case, and twice as fast), else element by
+// element, keeping those that fit and counting the others in bad. err is
+// set only when data is not a JSON array at all.
+func decode[T any](data []byte) (all []T, bad int, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil
+		return nil, 0, nil
+	}
+	if json.Unmarshal(data, &all) == nil {
+		return all, 0, nil
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("not a JSON array: %w", err)
+		return nil, 0, fmt.Errorf("not a JSON array: %w", err)
 	}
-	return raw, nil
+	all = all[:0]
+	for _, r := range raw {
+		var v T
+		if json.Unmarshal(r, &v) != nil {
+			bad++
+			continue
+		}
+		all = append(all, v)
+	}
+	return all, bad, nil
 }
 
 // canonicalMAC returns a 6-byte MAC in lower case with colons, the form

@@ -295,23 +295,26 @@ func FuzzParseMACs(f *testing.F) {
 	})
 }
 
-// BenchmarkFind measures one fallback's lease-file cost on a busy host: 4
-// networks of 250 leases each.
+// BenchmarkFind measures one fallback's lease-file cost: a host with one
+// network and a handful of leases, and a busy one with 4 networks of 250.
 func BenchmarkFind(b *testing.B) {
-	files := map[string]string{}
-	for n := 0; n < 4; n++ {
-		var ls []string
-		for i := 0; i < 250; i++ {
-			ls = append(ls, leaseJSON(fmt.Sprintf("10.%d.%d.%d", n, i/200, i%200+2), fmt.Sprintf("52:54:00:%02x:%02x:%02x", n, i/256, i%256), now.Unix()+int64(i)))
+	for _, size := range []struct{ networks, leases int }{{1, 5}, {4, 250}} {
+		files := map[string]string{}
+		for n := 0; n < size.networks; n++ {
+			var ls []string
+			for i := 0; i < size.leases; i++ {
+				ls = append(ls, leaseJSON(fmt.Sprintf("10.%d.%d.%d", n, i/200, i%200+2), fmt.Sprintf("52:54:00:%02x:%02x:%02x", n, i/256, i%256), now.Unix()+int64(i)))
+			}
+			files[fmt.Sprintf("virbr%d.status", n)] = "[" + strings.Join(ls, ",") + "]"
+			files[fmt.Sprintf("virbr%d.macs", n)] = fmt.Sprintf(`[{"domain":"vm-%d","macs":["52:54:00:%02x:00:03"]}]`, n, n)
 		}
-		files[fmt.Sprintf("virbr%d.status", n)] = "[" + strings.Join(ls, ",") + "]"
-		files[fmt.Sprintf("virbr%d.macs", n)] = fmt.Sprintf(`[{"domain":"vm-%d","macs":["52:54:00:%02x:00:07"]}]`, n, n)
-	}
-	dir := writeDir(b, files)
-	b.ResetTimer()
-	for b.Loop() {
-		if got, _ := Find(dir, "vm-2", nil, now); len(got) != 1 {
-			b.Fatalf("found %d leases, want 1", len(got))
-		}
+		dir := writeDir(b, files)
+		b.Run(fmt.Sprintf("leases=%d", size.networks*size.leases), func(b *testing.B) {
+			for b.Loop() {
+				if got, _ := Find(dir, "vm-0", nil, now); len(got) != 1 {
+					b.Fatalf("found %d leases, want 1", len(got))
+				}
+			}
+		})
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
 )
 
 // The MACs of the IP fallback's domains; each has its own lease (or none).
@@ -336,4 +339,110 @@ func TestIPFallbackSSH(t *testing.T) {
 			})
 		}
 	}
+}
+
+// BenchmarkIPFallback measures what the IP fallback costs, only ever paid
+// after vsock failed, against test:///default (built once, shared by every
+// connection; see DefaultWith) with a domain that has vsock and a NIC:
+//
+//	reconnect   in-process: what Addresses does over libvirt — connect, open,
+//	            look the domain up by name, the three DomainInterfaceAddresses
+//	            sources, close
+//	sources     the three DomainInterfaceAddresses calls alone, on a
+//	            connection kept open: what keeping Resolve's connection
+//	            would have cost instead
+//	refused     exec to exit: vsock refused (nofsock -e ECONNRESET), with
+//	            --no-ip-fallback (exit 8), and falling back to a loopback
+//	            listener from a lease file (relay, exit 0)
+//
+//	go test -tags integration -run '^$' -bench IPFallback -benchtime 50x ./test/integration/
+func BenchmarkIPFallback(b *testing.B) {
+	needHelper(b)
+	requireBins(b, "libvirtd")
+	d := StartLibvirtd(b, HostXML())
+	dom := Domain{Name: "bench-fallback", CID: 4400, NICs: []NIC{{"52:54:00:1f:10:01", "default"}}}
+	DefaultWith(b, d, []Domain{dom})
+
+	open := func(b *testing.B) *libvirt.Libvirt {
+		l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.Sock)))
+		if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
+			b.Fatalf("connect: %v", err)
+		}
+		return l
+	}
+	sources := func(l *libvirt.Libvirt, dm libvirt.Domain) {
+		for src := uint32(0); src < 3; src++ {
+			// The agent source fails on a read-only socket; that is part
+			// of the cost too.
+			l.DomainInterfaceAddresses(dm, src, 0)
+		}
+	}
+	b.Run("reconnect", func(b *testing.B) {
+		benchFunc(b, func() {
+			l := open(b)
+			dm, err := l.DomainLookupByName(dom.Name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sources(l, dm)
+			l.Disconnect()
+		})
+	})
+	b.Run("sources", func(b *testing.B) {
+		l := open(b)
+		defer l.Disconnect()
+		dm, err := l.DomainLookupByName(dom.Name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchFunc(b, func() { sources(l, dm) })
+	})
+
+	// A listener on loopback that accepts and closes: the relay ends at once.
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	leaseDir := shortTempDir(b)
+	writeFile(b, filepath.Join(leaseDir, "virbr0.status"), `[{"ip-address":"127.0.0.2","mac-address":"52:54:00:1f:10:01"}]`, 0o644)
+	// The test driver invents addresses for a NIC on its network, which
+	// the helper must never dial: these runs use a NIC on a network it
+	// does not know, so only the lease file answers.
+	noAPI := DefaultWith(b, d, []Domain{{Name: "bench-fallback-2", CID: 4401, NICs: []NIC{{"52:54:00:1f:10:01", "nosuch"}}}})
+	b.Run("refused/no-ip-fallback", func(b *testing.B) {
+		benchExec(b, 8, func() Result {
+			return runHelperErrno(b, "ECONNRESET", "-c", noAPI, "--lease-dir", leaseDir, "--no-ip-fallback", "qemu/bench-fallback-2", port)
+		})
+	})
+	b.Run("refused/fallback", func(b *testing.B) {
+		benchExec(b, 0, func() Result {
+			return runHelperErrno(b, "ECONNRESET", "-c", noAPI, "--lease-dir", leaseDir, "--relay", "qemu/bench-fallback-2", port)
+		})
+	})
+}
+
+// benchFunc runs f b.N times and reports the median and p90 in-process.
+func benchFunc(b *testing.B, f func()) {
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		f()
+		samples = append(samples, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2])/float64(time.Microsecond), "median-µs")
+	b.ReportMetric(float64(samples[len(samples)*9/10])/float64(time.Microsecond), "p90-µs")
 }
