@@ -49,6 +49,9 @@ func (c *invocation) dialIP(ctx context.Context, t lookup.Target, vsockErr error
 	c.logf("%s; trying the IP addresses of %q", why, t.Domain.Name)
 	tcp := c.addresses(ctx, t)
 	if len(tcp.Addrs) == 0 {
+		if ctx.Err() != nil {
+			return nil, fallbackFailed(vsockErr, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out looking for IP addresses"))
+		}
 		return nil, fallbackFailed(vsockErr, c.errNoAddress())
 	}
 	d := c.dialer

@@ -37,6 +37,9 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 	}
 	var tried []string
 	for i, a := range t.Addrs {
+		if ctx.Err() != nil {
+			break // what is left of --timeout went to the lookup or the others
+		}
 		addr := netip.AddrPortFrom(a.IP, uint16(t.Port)).String()
 		budget := share(ctx, len(t.Addrs)-i)
 		d.logf("trying %s (from %s), up to %v", addr, a.Source, budget.Round(time.Millisecond))
@@ -50,11 +53,11 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 		why := attemptError(actx, err, budget)
 		d.logf("%s: %s", addr, why)
 		tried = append(tried, fmt.Sprintf("%s (%s): %s", addr, a.Source, why))
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	list := strings.Join(tried, ", ")
+	if list == "" {
+		list = "none tried"
+	}
 	if ctx.Err() != nil {
 		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out trying IP addresses (%s)", list)
 	}

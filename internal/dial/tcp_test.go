@@ -80,6 +80,7 @@ func TestDialTCP(t *testing.T) {
 			[]string{"10.0.0.1:22", "10.0.0.2:22"}, failure.Timeout,
 			[]string{"timed out trying IP addresses", "10.0.0.2:22 (source 1): no answer within"}},
 		{"no addresses", nil, 22, nil, time.Second, nil, failure.NoTarget, []string{"no IP address to try"}},
+		{"--timeout already spent", addrs("10.0.0.1"), 22, nil, -time.Second, nil, failure.Timeout, []string{"timed out trying IP addresses (none tried)"}},
 		{"port beyond TCP", addrs("10.0.0.1"), 70000, nil, time.Second, nil, failure.Usage, []string{"70000"}},
 	}
 	for _, tt := range tests {

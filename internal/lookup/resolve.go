@@ -158,17 +158,16 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	case errors.Is(err, ErrNoVsock):
 		o.err = failure.New(failure.NoVsock, "domain %q on %s has no vsock device", d.Name, uri).
 			WithHint("add <vsock model='virtio'><cid auto='yes'/></vsock> to its <devices> with virsh edit, then restart it")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case errors.Is(err, ErrNoCID):
 		o.err = failure.New(failure.NoCID, "domain %q on %s has a vsock device without a CID address", d.Name, uri).
 			WithHint("give it <cid auto='no' address='N'/> with N >= 3, or auto='yes' on a running QEMU domain")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case err != nil:
 		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
 	default:
 		r.logf("domain %q has vsock CID %d", d.Name, cid)
 		return Target{Network: VSock, CID: cid, Port: port, Domain: d}, o
-	}
-	if failure.ClassOf(o.err) != failure.Internal {
-		return Target{Port: port, Domain: d}, o // no usable vsock: see Addresses
 	}
 	return Target{}, o
 }
