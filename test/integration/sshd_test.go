@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -180,9 +181,13 @@ func (s *SSHD) serve(t testing.TB, ln net.Listener) {
 			}
 			s.mu.Lock()
 			s.n++
-			logf, _ := os.Create(filepath.Join(s.Dir, fmt.Sprintf("sshd-%03d.log", s.n)))
 			cmd := exec.Command(s.sshdBin, "-i", "-f", s.sshdConfig, "-e")
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, logf
+			cmd.Stdin, cmd.Stdout = f, f
+			logf, lerr := os.Create(filepath.Join(s.Dir, fmt.Sprintf("sshd-%03d.log", s.n)))
+			if lerr == nil {
+				cmd.Stderr = logf
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			err = cmd.Start()
 			f.Close()
 			if logf != nil {
