@@ -36,8 +36,10 @@ Options (before or after the command and its arguments):
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)
   -v, --verbose      explain each step on stderr
-      --no-ip-fallback   do not fall back to the domain's IP addresses
-      --lease-dir DIR    dnsmasq lease files for the fallback
+      --no-ip-fallback
+                     never fall back to the domain's IP addresses
+      --lease-dir DIR
+                     the dnsmasq lease files the fallback reads
                      (default /var/lib/libvirt/dnsmasq)
       --json         resolve: print JSON
   -V, --version      print the version
