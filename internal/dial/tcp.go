@@ -37,7 +37,7 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 	}
 	var tried []string
 	for i, a := range t.Addrs {
-		if ctx.Err() != nil {
+		if expired(ctx) {
 			break // what is left of --timeout went to the lookup or the others
 		}
 		addr := netip.AddrPortFrom(a.IP, uint16(t.Port)).String()
@@ -45,12 +45,13 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 		d.logf("trying %s (from %s), up to %v", addr, a.Source, budget.Round(time.Millisecond))
 		actx, cancel := context.WithTimeout(ctx, budget)
 		c, err := dial(actx, "tcp", addr)
-		cancel()
 		if err == nil {
+			cancel()
 			d.logf("connected to %s (from %s)", addr, a.Source)
 			return c, nil
 		}
-		why := attemptError(actx, err, budget)
+		why := attemptError(actx, err, budget) // before cancel: it reads actx
+		cancel()
 		d.logf("%s: %s", addr, why)
 		tried = append(tried, fmt.Sprintf("%s (%s): %s", addr, a.Source, why))
 	}
@@ -58,7 +59,7 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 	if list == "" {
 		list = "none tried"
 	}
-	if ctx.Err() != nil {
+	if expired(ctx) {
 		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out trying IP addresses (%s)", list)
 	}
 	return nil, failure.New(failure.NotListening, "no IP address answered on port %d: %s", t.Port, list)
@@ -80,9 +81,16 @@ func share(ctx context.Context, n int) time.Duration {
 	return min(left/time.Duration(n), MaxPerAddress)
 }
 
+// expired says whether ctx is over. Its deadline can pass a moment before
+// ctx.Err says so: a connect bounded by that deadline returns first.
+func expired(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ctx.Err() != nil || ok && !time.Now().Before(deadline)
+}
+
 // attemptError says in a few words why one attempt failed.
 func attemptError(actx context.Context, err error, budget time.Duration) string {
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	if expired(actx) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Sprintf("no answer within %v", budget.Round(time.Millisecond))
 	}
 	var se *os.SyscallError

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,8 @@ func (f *fakeTCP) dial(ctx context.Context, network, address string) (net.Conn, 
 	case "hang":
 		<-ctx.Done()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
+	case "deadline": // the socket's deadline, a moment before ctx's timer
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
 	}
 	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 }
@@ -79,6 +82,9 @@ func TestDialTCP(t *testing.T) {
 			map[string]string{"10.0.0.2:22": "hang"}, 200 * time.Millisecond,
 			[]string{"10.0.0.1:22", "10.0.0.2:22"}, failure.Timeout,
 			[]string{"timed out trying IP addresses", "10.0.0.2:22 (source 1): no answer within"}},
+		{"socket deadline first", addrs("10.0.0.1"), 22,
+			map[string]string{"10.0.0.1:22": "deadline"}, 5 * time.Second,
+			[]string{"10.0.0.1:22"}, failure.NotListening, []string{"10.0.0.1:22 (source 0): no answer within"}},
 		{"no addresses", nil, 22, nil, time.Second, nil, failure.NoTarget, []string{"no IP address to try"}},
 		{"--timeout already spent", addrs("10.0.0.1"), 22, nil, -time.Second, nil, failure.Timeout, []string{"timed out trying IP addresses (none tried)"}},
 		{"port beyond TCP", addrs("10.0.0.1"), 70000, nil, time.Second, nil, failure.Usage, []string{"70000"}},

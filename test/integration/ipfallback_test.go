@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +31,8 @@ const (
 	macXMLOnly  = "52:54:00:1f:00:06" // in the XML of macsonly, leased to nobody
 	macListed   = "52:54:00:1f:00:07" // only in virbr8.macs for macsonly: 127.0.0.2
 	macAPI      = "52:54:00:1f:00:08" // on the defined network: the test driver invents addresses
+	macSlow     = "52:54:00:1f:00:09" // leased 127.0.0.6 (silent) first, then 127.0.0.2
+	macSilent   = "52:54:00:1f:00:0a" // leased 127.0.0.6 (silent) only
 	missingNet  = "nosuch"            // not in the host file: DomainInterfaceAddresses fails
 	definedNet  = "default"           // in the host file (fallbackNetwork)
 	definedBrIP = "192.168.122."      // the test driver's addresses on it: never dialed
@@ -50,6 +54,8 @@ var fallbackDomains = []Domain{
 	// with invented 192.168.122.x addresses. resolve only: never dialed.
 	{Name: "apinet", UUID: "1e9ac100-0000-4000-8000-000000000007", NICs: []NIC{{macAPI, definedNet}}},
 	{Name: "nonic", UUID: "1e9ac100-0000-4000-8000-000000000008"},
+	{Name: "slow", UUID: "1e9ac100-0000-4000-8000-000000000009", NICs: []NIC{{macSlow, missingNet}}},
+	{Name: "silent", UUID: "1e9ac100-0000-4000-8000-00000000000a", NICs: []NIC{{macSilent, missingNet}}},
 }
 
 // fallbackNetwork is the network definedNet, for the host file.
@@ -102,6 +108,7 @@ func newFallbackEnv(t *testing.T) *fallbackEnv {
 			c.Close()
 		}
 	}()
+	silentListener(t, "127.0.0.6", port)
 	e.leaseDir = shortTempDir(t)
 	now := time.Now().Unix()
 	lease := func(ip, mac string, expiry int64) string {
@@ -116,6 +123,9 @@ func newFallbackEnv(t *testing.T) *fallbackEnv {
 		lease("127.0.0.3", macVsock, now+3600),
 		lease("127.0.0.5", macExpired, now-10),
 		lease("127.0.0.4", macDead, now+3600),
+		lease("127.0.0.2", macSlow, now+60),
+		lease("127.0.0.6", macSlow, now+3600), // newer: tried first
+		lease("127.0.0.6", macSilent, now+3600),
 	}, ",\n")+"\n]\n", 0o644)
 	writeFile(t, filepath.Join(e.leaseDir, "virbr8.status"), "["+lease("127.0.0.2", macListed, now+60)+"]", 0o644)
 	writeFile(t, filepath.Join(e.leaseDir, "virbr8.macs"), `[{"domain":"macsonly","macs":["`+macListed+`"]}]`, 0o644)
@@ -123,6 +133,35 @@ func newFallbackEnv(t *testing.T) *fallbackEnv {
 	writeFile(t, filepath.Join(e.leaseDir, "virbr9.status"), `[{"ip-address": "127.0.0.9", "mac-add`, 0o644)
 	writeFile(t, filepath.Join(e.leaseDir, "virbr9.macs"), "\x00garbage", 0o644)
 	return e
+}
+
+// silentListener makes ip:port an address that never answers a connect, as
+// a firewalled guest does, on loopback: a listener with a backlog of 0
+// whose one queued connection is never accepted, so the kernel drops every
+// later SYN and the connect waits out its timeout.
+func silentListener(t testing.TB, ip string, port int) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	a := netip.MustParseAddr(ip).As4()
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: a}); err != nil {
+		t.Fatalf("bind %s:%d: %v", ip, port, err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 5*time.Second)
+	if err != nil {
+		t.Fatalf("filling the backlog of %s:%d: %v", ip, port, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c2, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 100*time.Millisecond); err == nil {
+		c2.Close()
+		t.Fatalf("%s:%d still accepts connections with a full backlog", ip, port)
+	}
 }
 
 // args are the options that point the helper at the test's daemon and
@@ -291,6 +330,14 @@ func TestIPFallbackProxy(t *testing.T) {
 	t.Run("nothing answers: one line with what was tried", func(t *testing.T) {
 		r := runHelper(t, e.args("qemu/dead", e.port)...)
 		expectExit(t, r, 6, "no vsock device", "IP fallback failed", "127.0.0.4:"+e.port+" (lease file "+v7+"): connection refused")
+	})
+	t.Run("silent address: its share of --timeout, then the next", func(t *testing.T) {
+		r := runHelper(t, e.args("-v", "--relay", "--timeout", "3", "qemu/slow", e.port)...)
+		expectExit(t, r, 0, "127.0.0.6:"+e.port+": no answer within", "connected to 127.0.0.2:"+e.port)
+	})
+	t.Run("silent address: --timeout runs out, exit 9", func(t *testing.T) {
+		r := runHelper(t, e.args("--timeout", "1", "qemu/silent", e.port)...)
+		expectExit(t, r, 9, "no vsock device, and the IP fallback failed", "timed out trying IP addresses", "127.0.0.6:"+e.port)
 	})
 	t.Run("no address: one line saying where it looked", func(t *testing.T) {
 		r := runHelper(t, e.args("qemu/expired", e.port)...)
