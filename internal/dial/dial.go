@@ -131,7 +131,7 @@ func where(t lookup.Target) string {
 // classify maps a connect error to what it means for the user. The errno
 // meanings for vsock were measured against a real vhost-vsock guest.
 func classify(ctx context.Context, t lookup.Target, err error) error {
-	if ctx.Err() != nil {
+	if expired(ctx) { // not ctx.Err(): the connect may see the deadline first
 		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}

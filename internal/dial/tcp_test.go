@@ -173,3 +173,25 @@ func TestShare(t *testing.T) {
 		t.Errorf("share without deadline = %v, want %v", s, MaxPerAddress)
 	}
 }
+
+// lateCtx's deadline has passed but its timer has not fired yet: Err is
+// still nil, as a connect bounded by that deadline can see it.
+type lateCtx struct{ context.Context }
+
+func (lateCtx) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+func TestClassifyDeadlineBeforeErr(t *testing.T) {
+	ctx := lateCtx{context.Background()}
+	for _, target := range []lookup.Target{
+		{Network: lookup.Unix, Path: "/run/x.sock"},
+		{Network: lookup.VSock, CID: 3, Port: 22},
+	} {
+		err := classify(ctx, target, &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded})
+		if c := failure.ClassOf(err); c != failure.Timeout {
+			t.Errorf("%s: class %d, want Timeout: %v", target.Network, c, err)
+		}
+	}
+	if !expired(ctx) || expired(context.Background()) {
+		t.Error("expired() does not follow the deadline")
+	}
+}

@@ -38,8 +38,11 @@ var apiSources = []struct {
 // a daemon without the network driver) is skipped and told to Logf:
 //
 //  1. libvirt's DomainInterfaceAddresses with source lease, agent, arp
-//     (over a new connection to the domain's URI: Resolve's is closed by
-//     then, and keeping it open would put a close on the vsock path);
+//     over a new connection to the domain's URI. Resolve's is closed by
+//     then: keeping it would hand an open daemon connection through every
+//     lookup result and hold it during each vsock connect (up to the
+//     kernel's 2 s), for a fallback that rarely comes; reconnecting costs
+//     a few tenths of a millisecond (BenchmarkIPFallback), only here;
 //  2. the dnsmasq lease files in LeaseDir (leases.Find), matched by the MACs
 //     of the domain XML and the .macs files.
 //
@@ -50,7 +53,6 @@ var apiSources = []struct {
 // after it expired, so that the caller sees ctx's end when it dials.
 // The returned Addrs is never nil, so that "looked and found nothing" shows.
 func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
-	// Addrs is empty but not nil: looked, and found nothing.
 	out := Target{Network: TCP, Port: t.Port, Domain: t.Domain, Addrs: []Address{}}
 	d := t.Domain
 	if d == nil {
