@@ -76,6 +76,9 @@ e2e: $(BIN)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
 	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+	$(GO) test -run '^$$' -fuzz FuzzMACsFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+	$(GO) test -run '^$$' -fuzz FuzzParseStatus -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/
+	$(GO) test -run '^$$' -fuzz FuzzParseMACs -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
