@@ -82,6 +82,7 @@ _libvirt_ssh_proxy_qemu_hosts()
         case $flag in
             c) suffix=: ;;
             p) prefix=$OPTARG ;;
+            *) ;; # -a -4 -6 -F: for the known-hosts function only
         esac
     done
     local cur=${!OPTIND-}
