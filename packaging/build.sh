@@ -36,7 +36,6 @@ make --no-print-directory -B bin/libvirt-ssh-proxy VERSION="$PKG_VERSION" GO="$G
 make --no-print-directory install DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR=/etc \
   LIBEXECDIR="$LIBEXEC" ZSHCOMPDIR="$ZSHDIR" GO="$GO" >/dev/null
 gzip -9n "$STAGE/usr/share/man/man1/libvirt-ssh-proxy.1"
-cp LICENSE "$STAGE/LICENSE"
 
 mkdir -p "$out"
 STAGE=$STAGE $NFPM package --config packaging/nfpm.yaml --packager "$fmt" --target "$out/"
