@@ -1,7 +1,7 @@
 #!/bin/bash
 # packaging/test.sh: build the .deb and .rpm packages twice and compare their
-# checksums (reproducible builds); check the .rpm's metadata with rpm(8)
-# when it is installed; then, as root on Debian, install the host and guest
+# checksums (reproducible builds); check the .rpms with rpm(8) when it is
+# installed (metadata; install, verify and erase in a private root); then, as root on Debian, install the host and guest
 # .debs, check what they put in place (ssh -G picks up the ProxyCommand, the
 # manual, the completions, the guest socket enabled by its preset), check
 # that they take over from libvirt's own libvirt-ssh-proxy package, remove
@@ -45,8 +45,10 @@ if command -v rpm >/dev/null; then
   rpm -K --nosignature "$work"/a/*.rpm >/dev/null || fail "rpm -K"
   want="/etc/bash_completion.d/libvirt-ssh-proxy
 /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
+/usr/libexec/libvirt-ssh-proxy
 /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy
 /usr/share/bash-completion/completions/libvirt-ssh-proxy
+/usr/share/licenses/libvirt-ssh-proxy-go
 /usr/share/licenses/libvirt-ssh-proxy-go/LICENSE
 /usr/share/man/man1/libvirt-ssh-proxy.1.gz
 /usr/share/zsh/site-functions/_libvirt-ssh-proxy"
@@ -62,6 +64,17 @@ if command -v rpm >/dev/null; then
   { rpm2cpio "$rpmf" || true; } | (cd "$work/rpmroot" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
   grep -q "ProxyCommand /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy '%n' %p" "$work/rpmroot/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf" ||
     fail "the rpm's drop-in does not name /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy"
+  # Install both into a private root (no scripts: no systemd there), verify,
+  # erase: nothing of ours may be left.
+  rroot=$work/rpm-installed
+  mkdir "$rroot"
+  out=$(rpm --root "$rroot" --initdb 2>&1 && rpm --root "$rroot" -i --nodeps --noscripts "$work"/a/*.rpm 2>&1) ||
+    fail "rpm -i into $rroot: $out"
+  [ -x "$rroot/usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy" ] || fail "rpm -i: no helper in $rroot"
+  out=$(rpm --root "$rroot" -V --nodeps "$HOST" "$GUEST" 2>&1) || fail "rpm -V: $out"
+  out=$(rpm --root "$rroot" -e --noscripts "$HOST" "$GUEST" 2>&1) || fail "rpm -e: $out"
+  left=$(find "$rroot" -name '*libvirt*')
+  [ -z "$left" ] || fail "rpm -e left: $left"
 else
   echo "rpm not installed: rpm metadata not checked (apt-get install rpm)"
 fi
