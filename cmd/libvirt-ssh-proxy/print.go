@@ -26,8 +26,11 @@ type resolved struct {
 
 func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
-	if t.Network == lookup.VSock {
+	switch t.Network {
+	case lookup.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
+	case lookup.Mux:
+		r.Port = &t.Port
 	}
 	if d := t.Domain; d != nil {
 		r.URI, r.Name, r.UUID, r.ID, r.State = d.URI, d.Name, d.UUID, &d.ID, d.State
@@ -52,6 +55,8 @@ func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
 	case lookup.Unix:
 		row("unix", t.Path)
+	case lookup.Mux:
+		row("vsock-mux", fmt.Sprintf("%s port %d", t.Path, t.Port))
 	}
 	return tw.Flush()
 }

@@ -1,6 +1,8 @@
 // Package dial opens the connection to a Target: AF_VSOCK to a CID and port,
-// or AF_UNIX to a path. It is the only package that opens sockets to targets,
-// and it maps the kernel's answers to failures a user can act on.
+// AF_UNIX to a path, or AF_UNIX to a hybrid vsock multiplexer plus its
+// CONNECT handshake. It is the only package that opens sockets to targets,
+// and it maps the kernel's and the multiplexer's answers to failures a user
+// can act on.
 package dial
 
 import (
@@ -10,12 +12,14 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/mdlayher/vsock"
 	"golang.org/x/sys/unix"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/vsockmux"
 )
 
 // Dialer connects to targets.
@@ -46,7 +50,7 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 			dial = KernelVSock
 		}
 		c, err = dial(ctx, t.CID, t.Port)
-	case lookup.Unix:
+	case lookup.Unix, lookup.Mux:
 		var nd net.Dialer
 		c, err = nd.DialContext(ctx, "unix", t.Path)
 	default:
@@ -56,6 +60,11 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		return nil, classify(ctx, t, err)
 	}
 	defer c.Close()
+	if t.Network == lookup.Mux {
+		if err := handshake(ctx, c, t); err != nil {
+			return nil, err
+		}
+	}
 	f, err := file(c)
 	if err != nil {
 		return nil, failure.Wrap(failure.Internal, err, "dial %s: take the socket's descriptor", where(t))
@@ -92,8 +101,41 @@ func file(c net.Conn) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "conn"), nil
 }
 
+// handshake asks the multiplexer on c for the guest's port, within ctx: its
+// deadline becomes the socket's, and its cancellation interrupts the read.
+// Deadlines live in Go's poller, not on the descriptor, so the fd handed on
+// afterwards carries none.
+func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
+	if d, ok := ctx.Deadline(); ok {
+		c.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	err := vsockmux.Handshake(c, t.Port)
+	stop()
+	var re *vsockmux.ReplyError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded):
+		// The socket's deadline can fire a moment before ctx's own timer.
+		cause := context.Cause(ctx)
+		if cause == nil {
+			cause = err
+		}
+		return failure.Wrap(failure.Timeout, cause, "timed out waiting for the multiplexer at %s to answer CONNECT %d", t.Path, t.Port).
+			WithHint("the VMM or the guest did not answer in time; raise --timeout if it is slow")
+	case errors.Is(err, vsockmux.ErrNoAnswer), errors.Is(err, syscall.ECONNRESET):
+		return failure.New(failure.NotListening, "the multiplexer at %s closed the connection without answering CONNECT %d", t.Path, t.Port).
+			WithHint("nothing listens on vsock port %d in the guest, or it is still booting (--wait retries)", t.Port)
+	case errors.As(err, &re):
+		return failure.Wrap(failure.NoTarget, err, "%s does not speak hybrid vsock", t.Path).
+			WithHint("name the VM's vsock socket: Firecracker's uds_path, Cloud Hypervisor's --vsock socket=, vhost-device-vsock's --uds-path")
+	}
+	return failure.Wrap(failure.NoTarget, unwrapOp(err), "hybrid vsock handshake with %s", t.Path)
+}
+
 func where(t lookup.Target) string {
-	if t.Network == lookup.Unix {
+	if t.Network != lookup.VSock {
 		return t.Path
 	}
 	return fmt.Sprintf("vsock CID %d port %d", t.CID, t.Port)
@@ -106,7 +148,7 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}
-	if t.Network == lookup.Unix {
+	if t.Network != lookup.VSock {
 		switch {
 		case errors.Is(err, syscall.ENOENT):
 			return failure.New(failure.NoTarget, "no socket at %s", t.Path)

@@ -41,6 +41,8 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
 	case host.Unix:
 		return Target{Network: Unix, Path: spec.Path}, nil
+	case host.Mux:
+		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
 	}
 	uris := r.URIs
 	if len(uris) == 0 {

@@ -9,14 +9,18 @@ type Network string
 const (
 	VSock Network = "vsock"
 	Unix  Network = "unix"
+	// Mux is a hybrid vsock multiplexer (Firecracker, Cloud Hypervisor,
+	// vhost-device-vsock): an AF_UNIX socket plus a CONNECT handshake.
+	Mux Network = "vsock-mux"
 )
 
-// Target is where to connect: a vsock CID and port, or a unix socket path.
+// Target is where to connect: a vsock CID and port, a unix socket path, or a
+// multiplexer's socket path and the guest's vsock port behind it.
 type Target struct {
 	Network Network
 	CID     uint32  // VSock
-	Port    uint32  // VSock
-	Path    string  // Unix
+	Port    uint32  // VSock, Mux
+	Path    string  // Unix, Mux
 	Domain  *Domain // set when libvirt named the target
 }
 
