@@ -151,7 +151,8 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 	if t.Network != lookup.VSock {
 		switch {
 		case errors.Is(err, syscall.ENOENT):
-			return failure.New(failure.NoTarget, "no socket at %s", t.Path)
+			// The errno stays the cause: --wait retries a path not there yet.
+			return failure.Wrap(failure.NoTarget, syscall.ENOENT, "no socket at %s", t.Path)
 		case errors.Is(err, syscall.ECONNREFUSED):
 			return failure.New(failure.NotListening, "nothing listening on %s", t.Path).
 				WithHint("the socket file is there but no process accepts on it")
@@ -166,7 +167,7 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 		return failure.New(failure.NotReady, "guest at vsock CID %d is not ready: connect to port %d timed out", t.CID, t.Port).
 			WithHint("it is still booting, or its kernel has no vsock driver loaded")
 	case errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return failure.New(failure.NoTarget, "no VM holds vsock CID %d", t.CID).
+		return failure.Wrap(failure.NoTarget, syscall.ENODEV, "no VM holds vsock CID %d", t.CID).
 			WithHint("the VM is gone or has no vsock device; check its CID with: virsh dumpxml NAME")
 	case errors.Is(err, syscall.EAFNOSUPPORT):
 		return failure.New(failure.NoTarget, "this kernel has no vsock support").
