@@ -256,30 +256,27 @@ func (p *parser) list(depth int) ([]Value, error) {
 	line := p.line
 	p.pos++ // '['
 	var items []Value
+	afterValue := false
 	for {
 		p.skipSpace(true)
-		if p.eof() {
+		switch {
+		case p.eof():
 			return nil, &SyntaxError{File: p.name, Line: line, Msg: "list is not closed with ]"}
-		}
-		if p.cur() == ']' {
+		case p.cur() == ']': // at the start, after a value, or after a trailing comma
 			p.pos++
 			return items, nil
-		}
-		if len(items) > 0 {
-			if p.cur() != ',' {
-				return nil, p.errorf("expecting ',' or ']' in the list, found %q", p.cur())
-			}
+		case afterValue && p.cur() != ',':
+			return nil, p.errorf("expecting ',' or ']' in the list, found %q", p.cur())
+		case afterValue:
 			p.pos++
-			p.skipSpace(true)
-			if !p.eof() && p.cur() == ']' {
-				p.pos++
-				return items, nil
-			}
+			afterValue = false
+			continue
 		}
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, v)
+		afterValue = true
 	}
 }

@@ -101,6 +101,8 @@ func TestParseErrors(t *testing.T) {
 		{"a = 1\nuri_aliases = [\n  \"a=x\",\n  \"b=y\"\n", 2, "list is not closed with ]"},
 		{"k = [\n \"a\"\n \"b\" ]", 3, "expecting ',' or ']'"},
 		{"k = [ , ]", 1, "expecting a value"},
+		{`k = [ "a", , ]`, 1, "expecting a value"},
+		{"x = 1\nk = [ \"a\",\n", 2, "list is not closed with ]"},
 		{"k = [\n \"a\", # no comments in lists\n]", 2, "expecting a value"},
 		{"k = " + strings.Repeat("[", 100), 1, "nested more than 16 deep"},
 		{"k = 1\x00", 1, "expecting a new line or ';'"},
