@@ -21,7 +21,7 @@ func (c *invocation) attempt(try func(context.Context) error) error {
 		fmt.Errorf("--wait %v ended", c.wait))
 	defer cancel()
 	p := retry.Policy{Wait: c.wait, Progress: func(err error, pause, left time.Duration) {
-		c.logf("not yet: %v; trying again in %v (%v left)", err, pause, left.Round(time.Millisecond))
+		c.logf("not yet: %v; trying again in %v (%v left)", err, pause.Round(time.Millisecond), left.Round(time.Millisecond))
 	}}
 	return p.Do(ctx, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("--timeout %v expired", c.timeout))
