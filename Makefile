@@ -54,6 +54,8 @@ e2e: $(BIN)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
 	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+	$(GO) test -run '^$$' -fuzz FuzzParseReply -fuzztime $(or $(FUZZTIME),10s) ./internal/vsockmux/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/libvirtconf/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...

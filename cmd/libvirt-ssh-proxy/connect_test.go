@@ -18,7 +18,7 @@ func TestConnectList(t *testing.T) {
 		{nil, " hv1, qemu:///session ,,test:///default\thv2 ", []string{"hv1", "qemu:///session", "test:///default", "hv2"}},
 		{nil, " , ", nil},
 		{[]string{"qemu:///session"}, "hv1 hv2", []string{"qemu:///session"}}, // --connect wins whole
-		{[]string{"a,b"}, "", []string{"a,b"}},                                 // --connect values are not split
+		{[]string{"a,b"}, "", []string{"a,b"}},                                // --connect values are not split
 	}
 	for _, tt := range tests {
 		c := &invocation{options: options{connect: tt.flags}, system: system{env: lookup.Env{Getenv: func(k string) string {
