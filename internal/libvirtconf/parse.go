@@ -20,6 +20,7 @@ const (
 	List
 )
 
+// String names the kind as messages use it: "a string", "a list".
 func (k Kind) String() string {
 	switch k {
 	case String:
@@ -70,6 +71,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error reads "FILE:LINE: what is wrong", as libvirt's own messages do.
 func (e *SyntaxError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
 // maxDepth bounds list nesting: libvirt has no use for nested lists, and

@@ -30,6 +30,7 @@ type ReplyError struct {
 	Why   string
 }
 
+// Error quotes the reply, since it may hold any bytes at all.
 func (e *ReplyError) Error() string {
 	return fmt.Sprintf("%s: %q", e.Why, e.Reply)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 )
@@ -139,4 +141,30 @@ func FuzzParseReply(f *testing.F) {
 			t.Fatalf("ParseReply accepted %q", line)
 		}
 	})
+}
+
+// BenchmarkHandshake: CONNECT and a Firecracker reply over a real unix
+// socket pair, the reply read one byte per read(2) as the helper does.
+func BenchmarkHandshake(b *testing.B) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ours, mux := os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "mux")
+	defer ours.Close()
+	defer mux.Close()
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			if _, err := mux.Read(buf); err != nil {
+				return
+			}
+			mux.Write([]byte("OK 1073741824\n"))
+		}
+	}()
+	for b.Loop() {
+		if err := Handshake(ours, 22); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
