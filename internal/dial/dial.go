@@ -129,18 +129,15 @@ func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	err := vsockmux.Handshake(c, t.Port)
 	stop()
-	var re *vsockmux.ReplyError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded):
-		// The socket's deadline can fire a moment before ctx's own timer.
-		cause := context.Cause(ctx)
-		if cause == nil {
-			cause = err
-		}
+	}
+	if cause := expired(ctx, err); cause != nil {
 		return failure.Wrap(failure.Timeout, cause, "timed out waiting for the multiplexer at %s to answer CONNECT %d", t.Path, t.Port).
 			WithHint("the VMM or the guest did not answer in time; raise --timeout if it is slow")
+	}
+	var re *vsockmux.ReplyError
+	switch {
 	case errors.Is(err, vsockmux.ErrNoAnswer), errors.Is(err, syscall.ECONNRESET):
 		return failure.New(failure.NotListening, "the multiplexer at %s closed the connection without answering CONNECT %d", t.Path, t.Port).
 			WithHint("nothing listens on vsock port %d in the guest, or it is still booting (--wait retries)", t.Port)
@@ -161,8 +158,8 @@ func where(t lookup.Target) string {
 // classify maps a connect error to what it means for the user. The errno
 // meanings for vsock were measured against a real vhost-vsock guest.
 func classify(ctx context.Context, t lookup.Target, err error) error {
-	if ctx.Err() != nil {
-		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
+	if cause := expired(ctx, err); cause != nil {
+		return failure.Wrap(failure.Timeout, cause, "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}
 	if t.Network != lookup.VSock {
@@ -191,6 +188,21 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 			WithHint("load it: modprobe vhost_vsock")
 	}
 	return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", where(t))
+}
+
+// expired returns why ctx ended if err is due to its end, else nil. A
+// socket deadline taken from ctx can fire (os.ErrDeadlineExceeded), or a
+// net.Dialer can find ctx's deadline passed (an "i/o timeout" that Is
+// context.DeadlineExceeded), a moment before ctx's own timer marks it done:
+// those count too.
+func expired(ctx context.Context, err error) error {
+	if ctx.Err() == nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return err
 }
 
 func unwrapOp(err error) error {

@@ -95,6 +95,15 @@ func TestDialTimeout(t *testing.T) {
 	if failure.ClassOf(err) != failure.Timeout || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("got %v (class %d), want a timeout", err, failure.ClassOf(err))
 	}
+	// A deadline taken from ctx can fire before ctx's own timer: still a
+	// timeout, not "no such target".
+	for _, early := range []error{os.ErrDeadlineExceeded, &net.OpError{Op: "dial", Net: "unix", Err: context.DeadlineExceeded}} {
+		d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, early }}
+		_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 3, Port: 22})
+		if failure.ClassOf(err) != failure.Timeout {
+			t.Errorf("%v before ctx ended: got %v (class %d), want a timeout", early, err, failure.ClassOf(err))
+		}
+	}
 }
 
 func TestDialUnix(t *testing.T) {
