@@ -19,7 +19,9 @@ import (
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
 type Resolver struct {
-	// URIs replaces the default URI list for every domain spec (--connect).
+	// URIs replaces the default URI list for every domain spec (--connect,
+	// LIBVIRT_SSH_PROXY_CONNECT). An entry that is a libvirt URI alias is
+	// expanded from libvirt.conf's uri_aliases, read only then.
 	URIs []string
 	// Euid decides whether qemu/ also searches the session daemon.
 	Euid int
@@ -49,10 +51,12 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
 	case host.Unix:
 		return Target{Network: Unix, Path: spec.Path}, nil
+	case host.Mux:
+		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
 	}
-	uris := r.URIs
-	if len(uris) == 0 {
-		uris = DefaultURIs(spec.Scope, r.Euid)
+	uris, err := r.searchList(spec.Scope)
+	if err != nil {
+		return Target{}, err
 	}
 	var step atomic.Value // what the lookup is waiting on, for the timeout message
 	step.Store("starting")

@@ -174,7 +174,11 @@ setup() {
   fi
   for f in big mid; do [ ! -f $f ] || sha256sum $f | cut -d' ' -f1 > $f.sha256; done
   mk_l1_initrd
-  [ "$TIER" = tier1 ] || mk_l2_initrd
+  if [ "$TIER" = tier2 ]; then
+    mk_l2_initrd
+    # L1 boots L2 with the same kernel (the cache dir is not visible inside L1)
+    ln -f "$KDIR/boot/vmlinux" "$W/vmlinux" 2>/dev/null || cp "$KDIR/boot/vmlinux" "$W/vmlinux"
+  fi
 }
 
 kmods() { # kmods ROOTDIR MOD...: copy modules (paths relative to .../kernel, no .ko) + load order
