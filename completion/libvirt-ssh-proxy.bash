@@ -9,22 +9,15 @@
 #    that a host word starting with "q" also gets qemu/NAME (scp and rsync:
 #    qemu%NAME:) for every running libvirt domain. Other words are untouched.
 #
-# The names come from `libvirt-ssh-proxy complete-hosts WORD`. The URIs it
-# searches are its defaults, or those in LIBVIRT_SSH_PROXY_CONNECT
-# (separated by spaces or commas), passed as --connect.
+# The names come from `libvirt-ssh-proxy complete-hosts WORD`, which searches
+# what the helper would: its defaults, or LIBVIRT_SSH_PROXY_CONNECT's URIs.
 
 _libvirt_ssh_proxy_bin=@LIBEXECDIR@/libvirt-ssh-proxy
 
 # _libvirt_ssh_proxy_hosts WORD: the completions of WORD, one a line.
 _libvirt_ssh_proxy_hosts()
 {
-    local -a uris=() args=()
-    local u
-    read -ra uris <<<"${LIBVIRT_SSH_PROXY_CONNECT//,/ }"
-    for u in "${uris[@]}"; do
-        args+=(--connect "$u")
-    done
-    "$_libvirt_ssh_proxy_bin" complete-hosts --timeout 2 "${args[@]}" -- "$1" 2>/dev/null
+    "$_libvirt_ssh_proxy_bin" complete-hosts --timeout 2 -- "$1" 2>/dev/null
 }
 
 # The helper's own command line. Its options, which of them take a value,

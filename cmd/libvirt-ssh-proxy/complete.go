@@ -43,17 +43,17 @@ func completeHosts(c *invocation) int {
 	if !strings.HasPrefix(typed, form.prefix) && !strings.HasPrefix(form.prefix, typed) {
 		return 0
 	}
-	uris := c.connect
-	if len(uris) == 0 {
-		uris = lookup.DefaultURIs(form.scope, c.euid)
-	}
 	ctx, cancel := c.context()
 	defer cancel()
-	names, errs := lookup.RunningNames(c.resolver().Running(ctx, uris))
+	listed, err := c.resolver().Running(ctx, form.scope)
+	if err != nil {
+		return c.fail(err)
+	}
+	names, errs := lookup.RunningNames(listed)
 	for _, err := range errs {
 		c.logf("%v", err)
 	}
-	if len(errs) == len(uris) {
+	if len(errs) > 0 && len(errs) == len(listed) {
 		return c.fail(errs[0])
 	}
 	var b strings.Builder

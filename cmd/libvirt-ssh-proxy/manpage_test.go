@@ -120,8 +120,8 @@ var (
 )
 
 // TestManPageOptions: every option the parser knows (each "-x"/"--xy"
-// string literal in the command's code), every option --help names and
-// every option in the manual's OPTIONS section are the same set.
+// string literal in the command's code), every option in --help's Options
+// section and every option in the manual's OPTIONS section are the same set.
 func TestManPageOptions(t *testing.T) {
 	var code []string
 	for _, s := range sourceStrings(t, ".") {
@@ -130,7 +130,7 @@ func TestManPageOptions(t *testing.T) {
 		}
 	}
 	var help, man []string
-	for _, m := range usageFlag.FindAllStringSubmatch(usage, -1) {
+	for _, m := range usageFlag.FindAllStringSubmatch(usageSection(t, "Options"), -1) {
 		help = append(help, m[1])
 	}
 	for _, m := range manFlag.FindAllStringSubmatch(manSection(t, readManPage(t), "OPTIONS"), -1) {
@@ -199,13 +199,15 @@ func TestManPageExitCodes(t *testing.T) {
 }
 
 // TestManPageEnvironment: every environment variable the code reads by
-// name (a Getenv or LookupEnv call with a literal) is in the manual's
-// ENVIRONMENT section.
+// name (a call of a function named Getenv, getenv or LookupEnv with a string
+// literal or a string constant) is in the manual's ENVIRONMENT section.
 func TestManPageEnvironment(t *testing.T) {
 	env := manSection(t, readManPage(t), "ENVIRONMENT")
-	found := 0
 	internal, _ := filepath.Glob("../../internal/*/*.go")
 	local, _ := filepath.Glob("*.go")
+	var files []*ast.File
+	var names []string
+	consts := map[string]string{} // string constants by name, all packages
 	for _, f := range append(local, internal...) {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -214,32 +216,58 @@ func TestManPageEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		files, names = append(files, file), append(names, f)
+		for _, d := range file.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, sp := range g.Specs {
+					v := sp.(*ast.ValueSpec)
+					for i, id := range v.Names {
+						if i < len(v.Values) {
+							if lit, ok := v.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+								consts[id.Name], _ = strconv.Unquote(lit.Value)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	found := 0
+	for i, file := range files {
 		ast.Inspect(file, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) != 1 {
 				return true
 			}
-			var name string
-			switch fn := call.Fun.(type) {
+			var fn string
+			switch f := call.Fun.(type) {
 			case *ast.SelectorExpr:
-				name = fn.Sel.Name
+				fn = f.Sel.Name
 			case *ast.Ident:
-				name = fn.Name
+				fn = f.Name
 			}
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			if (name != "Getenv" && name != "LookupEnv") || !ok || lit.Kind != token.STRING {
+			if !strings.EqualFold(fn, "getenv") && fn != "LookupEnv" {
 				return true
 			}
-			v, _ := strconv.Unquote(lit.Value)
+			var v string
+			switch a := call.Args[0].(type) {
+			case *ast.BasicLit:
+				v, _ = strconv.Unquote(a.Value)
+			case *ast.Ident:
+				v = consts[a.Name]
+			}
+			if v == "" {
+				return true
+			}
 			found++
 			if !strings.Contains(env, ".It Ev "+v+"\n") {
-				t.Errorf("%s reads $%s, which the manual's ENVIRONMENT section does not list", f, v)
+				t.Errorf("%s reads $%s, which the manual's ENVIRONMENT section does not list", names[i], v)
 			}
 			return true
 		})
 	}
-	if found == 0 {
-		t.Fatal("found no Getenv call with a literal name: has the code changed shape?")
+	if found < 2 {
+		t.Fatalf("found %d environment variables read by name: has the code changed shape?", found)
 	}
 }
 

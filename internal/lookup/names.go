@@ -8,6 +8,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 )
 
 // Listed is one URI's answer to Running: the domains its daemon runs, or why
@@ -18,11 +19,17 @@ type Listed struct {
 	Err     error
 }
 
-// Running lists the running domains of every URI, in order, with one
-// ConnectListAllDomains call per URI (the domains' names, UUIDs and IDs come
-// back in that one call). A URI that cannot be reached has its Err set; ctx
-// bounds the whole listing. It is what completion and listing build on.
-func (r *Resolver) Running(ctx context.Context, uris []string) []Listed {
+// Running lists the running domains of every URI a domain spec of scope
+// searches (r.URIs with aliases expanded, or the defaults), in order, with
+// one ConnectListAllDomains call per URI (the domains' names, UUIDs and IDs
+// come back in that one call). A URI that cannot be reached has its Err
+// set; ctx bounds the whole listing. The error is a bad URI list (an
+// unknown alias). It is what completion and listing build on.
+func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, error) {
+	uris, err := r.searchList(scope)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Listed, len(uris))
 	for i, uri := range uris {
 		out[i] = Listed{URI: uri}
@@ -32,7 +39,7 @@ func (r *Resolver) Running(ctx context.Context, uris []string) []Listed {
 		}
 		out[i].Domains, out[i].Err = r.listRunning(ctx, uri)
 	}
-	return out
+	return out, nil
 }
 
 func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domain, error) {

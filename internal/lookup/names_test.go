@@ -9,6 +9,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 )
 
 func TestRunningNames(t *testing.T) {
@@ -29,14 +30,18 @@ func TestRunningNames(t *testing.T) {
 // A URI that is not a libvirt URI, or a context already over, is reported
 // per URI without dialing anything.
 func TestRunningErrors(t *testing.T) {
-	r := &Resolver{Env: Env{Getenv: func(string) string { return "" }}}
-	got := r.Running(context.Background(), []string{"not a uri"})
-	if len(got) != 1 || failure.ClassOf(got[0].Err) != failure.Usage {
-		t.Errorf("Running(bad URI) = %+v, want a usage error", got)
+	r := &Resolver{URIs: []string{"not a uri"}, Euid: 1000, Env: Env{Getenv: func(string) string { return "" }}}
+	got, err := r.Running(context.Background(), host.Any)
+	if err != nil || len(got) != 1 || failure.ClassOf(got[0].Err) != failure.Usage {
+		t.Errorf("Running(bad URI) = %+v, %v; want a usage error for the URI", got, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got = r.Running(ctx, []string{"qemu:///system", "qemu:///session"})
+	r.URIs = nil
+	got, err = r.Running(ctx, host.Any)
+	if err != nil || len(got) != 2 { // non-root: system and session
+		t.Fatalf("Running(done ctx) = %+v, %v; want two URIs", got, err)
+	}
 	for _, l := range got {
 		if failure.ClassOf(l.Err) != failure.Timeout {
 			t.Errorf("Running(done ctx) %s: %v, want a timeout", l.URI, l.Err)

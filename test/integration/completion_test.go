@@ -93,6 +93,12 @@ func TestCompleteHosts(t *testing.T) {
 		t.Errorf("complete-hosts with a dead URI and a URI twice: %s", r)
 	}
 	expectExit(t, runHelper(t, "complete-hosts", "-c", URIFor(d.HostXML, dead), "qemu/"), 3, "connect")
+	// The URI list is the helper's own: aliases are looked up (an unknown
+	// one is a usage error), and a word that is no qemu form asks nothing.
+	expectExit(t, runHelper(t, "complete-hosts", "-c", "nosuchalias", "qemu/"), 2, "uri_aliases")
+	if r := runHelper(t, "complete-hosts", "-c", "nosuchalias", "example.com"); r.Code != 0 || r.Stdout != "" {
+		t.Errorf("complete-hosts example.com: %s", r)
+	}
 }
 
 // bashCompletion is a bash with bash-completion and our completion file
