@@ -34,7 +34,7 @@ func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, err
 	for i, uri := range uris {
 		out[i] = Listed{URI: uri}
 		if ctx.Err() != nil {
-			out[i].Err = failure.Wrap(failure.Timeout, context.Cause(ctx), "list %s", uri)
+			out[i].Err = failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out before listing the domains of %s", uri)
 			continue
 		}
 		out[i].Domains, out[i].Err = r.listRunning(ctx, uri)
@@ -51,30 +51,26 @@ func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domai
 		doms []libvirt.Domain
 		err  error
 	}
-	done := make(chan result, 1)
-	go func() {
+	res, ok := bounded(ctx, func() result {
 		var step atomic.Value
 		step.Store("listing " + uri)
 		l, closeConn, err := r.open(ctx, e, &step)
 		if err != nil {
-			done <- result{nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)}
-			return
+			return result{nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)}
 		}
 		defer closeConn()
 		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
 		if err != nil {
 			err = failure.Wrap(failure.Unreachable, err, "list domains on %s", uri)
 		}
-		done <- result{doms, err}
-	}()
-	select {
-	case res := <-done:
-		if res.err == nil || ctx.Err() == nil {
-			return res.doms, res.err
-		}
-	case <-ctx.Done():
+		return result{doms, err}
+	})
+	// A call that failed because ctx ended (our watchdog closed the socket)
+	// is the timeout, not a daemon error.
+	if !ok || (res.err != nil && ctx.Err() != nil) {
+		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out listing the domains of %s", uri)
 	}
-	return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "list %s", uri)
+	return res.doms, res.err
 }
 
 // RunningNames returns the sorted, distinct names of the running domains of

@@ -93,6 +93,13 @@ func TestCompleteHosts(t *testing.T) {
 		t.Errorf("complete-hosts with a dead URI and a URI twice: %s", r)
 	}
 	expectExit(t, runHelper(t, "complete-hosts", "-c", URIFor(d.HostXML, dead), "qemu/"), 3, "connect")
+	// A hung daemon costs a Tab --timeout, not forever: exit 9.
+	hung := HungDaemon(t, shortTempDir(t))
+	r = runHelper(t, "complete-hosts", "-t", "1", "-c", URIFor(d.HostXML, hung), "qemu/")
+	expectExit(t, r, 9, "timed out")
+	if r.Elapsed > 5*time.Second {
+		t.Errorf("complete-hosts against a hung daemon took %v with --timeout 1", r.Elapsed)
+	}
 	// The URI list is the helper's own: aliases are looked up (an unknown
 	// one is a usage error), and a word that is no qemu form asks nothing.
 	expectExit(t, runHelper(t, "complete-hosts", "-c", "nosuchalias", "qemu/"), 2, "uri_aliases")
