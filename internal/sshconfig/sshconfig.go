@@ -32,8 +32,8 @@ func (c Config) Get(keyword string) string {
 	return ""
 }
 
-// Parse reads `ssh -G` output: one "keyword value" per line. A line that is
-// not keyword and value is an error: it means ssh printed something else
+// Parse reads `ssh -G` output: one "keyword value" per line, hostname
+// among them. A line that is not keyword and value is an error: it means ssh printed something else
 // (an error message) and the output cannot be trusted.
 func Parse(out string) (Config, error) {
 	c := Config{}
@@ -42,7 +42,7 @@ func Parse(out string) (Config, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(line, " ")
-		if !ok || k == "" || strings.ContainsAny(k, "\t\r") {
+		if !ok || k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 			return nil, fmt.Errorf("ssh -G output line %d is not \"keyword value\": %q", i+1, line)
 		}
 		// OpenSSH 9.2 prints one keyword in mixed case
@@ -50,8 +50,9 @@ func Parse(out string) (Config, error) {
 		k = strings.ToLower(k)
 		c[k] = append(c[k], v)
 	}
-	if len(c) == 0 {
-		return nil, errors.New("ssh -G printed no configuration")
+	if len(c["hostname"]) == 0 {
+		// ssh -G always prints it: this is no configuration.
+		return nil, errors.New("ssh -G printed no hostname line")
 	}
 	return c, nil
 }
