@@ -217,6 +217,7 @@ func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
 		return nil
 	}
 	u, isUUID := ParseUUID(spec.Domain)
+	uuid := formatUUID(u)
 	id, isID := parseID(spec.Domain)
 	for _, uri := range uris {
 		var byUUID, byID *Entry
@@ -228,7 +229,7 @@ func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
 			switch {
 			case e.Name == spec.Domain:
 				return e
-			case isUUID && byUUID == nil && e.UUID == formatUUID(u):
+			case isUUID && byUUID == nil && e.UUID == uuid:
 				byUUID = e
 			case isID && byID == nil && e.ID == id && e.Active():
 				byID = e
