@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/mdlayher/vsock"
 	"golang.org/x/sys/unix"
@@ -47,8 +48,7 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		}
 		c, err = dial(ctx, t.CID, t.Port)
 	case lookup.Unix:
-		var nd net.Dialer
-		c, err = nd.DialContext(ctx, "unix", t.Path)
+		c, err = dialUnix(ctx, t.Path)
 	default:
 		return nil, failure.New(failure.Internal, "dial: unknown network %q", t.Network)
 	}
@@ -61,6 +61,24 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		return nil, failure.Wrap(failure.Internal, err, "dial %s: take the socket's descriptor", where(t))
 	}
 	return f, nil
+}
+
+// dialUnix connects to path. A listener whose backlog is full makes connect
+// fail at once with EAGAIN rather than wait, so wait for room here, within
+// ctx, as a TCP or vsock connect would.
+func dialUnix(ctx context.Context, path string) (net.Conn, error) {
+	var d net.Dialer
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		c, err := d.DialContext(ctx, "unix", path)
+		if !errors.Is(err, syscall.EAGAIN) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 // file returns a duplicate of c's descriptor; closing c then leaves the

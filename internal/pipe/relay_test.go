@@ -445,3 +445,66 @@ func TestRelayStdoutEPIPE(t *testing.T) {
 		t.Fatalf("child stderr %q, want a conn->out broken pipe error", stderr.String())
 	}
 }
+
+// TestRelayIdleNoSpin puts relays into every waiting state that involves a
+// hung-up fd (poll reports POLLHUP even when no events are requested) and
+// checks that the process burns no CPU while they wait.
+func TestRelayIdleNoSpin(t *testing.T) {
+	states := []struct {
+		name string
+		// setup brings the relay into the state; Relay must still be running.
+		setup func(t *testing.T, r *rig)
+	}{
+		{"all idle", func(t *testing.T, r *rig) {}},
+		{"peer gone and out closed, in silent", func(t *testing.T, r *rig) {
+			r.peer.Close()
+			if got := recv(r.outR); got.n != 0 || got.err != nil {
+				t.Fatalf("out: %d bytes, %v", got.n, got.err)
+			}
+		}},
+		{"peer gone, out not reading", func(t *testing.T, r *rig) {
+			send(r.peer, 17, 256<<10)
+			r.peer.Close()
+		}},
+		{"in at EOF, peer not reading", func(t *testing.T, r *rig) {
+			send(r.inW, 18, 256<<10)
+			r.inW.Close()
+		}},
+	}
+	var errcs []<-chan error
+	for _, k := range rigKinds {
+		for _, st := range states {
+			r := newRig(t, k)
+			errc := r.start()
+			done := make(chan struct{})
+			go func() { st.setup(t, r); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s/%s: setup stuck", k.name, st.name)
+			}
+			errcs = append(errcs, errc)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let every relay reach poll
+	cpu := func() time.Duration {
+		var ru unix.Rusage
+		if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	const window = 300 * time.Millisecond
+	c0 := cpu()
+	time.Sleep(window)
+	if used := cpu() - c0; used > window/10 {
+		t.Errorf("%d waiting relays used %v CPU in %v", len(errcs), used, window)
+	}
+	for i, errc := range errcs {
+		select {
+		case err := <-errc:
+			t.Errorf("relay %d returned while it should wait: %v", i, err)
+		default:
+		}
+	}
+}

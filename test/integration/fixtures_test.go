@@ -50,10 +50,7 @@ func TestFixtureLibvirtd(t *testing.T) {
 // TestFixtureSSHD checks the sshd fixture without the product: ssh with a
 // socat ProxyCommand to the socket.
 func TestFixtureSSHD(t *testing.T) {
-	requireBins(t, "sshd", "ssh", "ssh-keygen")
-	if _, err := lookBin("socat"); err != nil {
-		t.Skip("socat not installed")
-	}
+	requireBins(t, "sshd", "ssh", "ssh-keygen", "socat")
 	s := StartSSHD(t)
 	r := runCmd(t, sshLimit, s.Cmd(context.Background(), "ssh",
 		"-o", "ProxyCommand=socat - UNIX-CONNECT:"+s.Sock, "fixture-host", "echo", "hello"))

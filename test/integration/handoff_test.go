@@ -41,6 +41,13 @@ func TestHandoffDirect(t *testing.T) {
 		c.Close()
 	})
 
+	// Speaks first, then closes without reading: the relay must pass on the
+	// end of the target's data (close stdout) while stdin is still open.
+	first := FakeDaemon(t, dir, "first.sock", func(c net.Conn) {
+		c.Write([]byte("bye\n"))
+		c.Close()
+	})
+
 	relay := func(t *testing.T, args ...string) {
 		r := runCmdStdin(t, strings.NewReader("hello\n"), args...)
 		expectExit(t, r, 0)
@@ -50,6 +57,34 @@ func TestHandoffDirect(t *testing.T) {
 	}
 	t.Run("relay over pipes, --relay", func(t *testing.T) { relay(t, "--relay", "unix/"+echo, "22") })
 	t.Run("relay over pipes, chosen by itself", func(t *testing.T) { relay(t, "unix/"+echo, "22") })
+
+	t.Run("relay: target ends first", func(t *testing.T) {
+		cmd := guarded(context.Background(), helperBin, "--relay", "unix/"+first, "22")
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		timer := time.AfterFunc(helperLimit, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+		got, _ := io.ReadAll(stdout) // EOF only once the helper closed stdout
+		if string(got) != "bye\n" {
+			t.Errorf("stdout: got %q, want %q", got, "bye\n")
+		}
+		stdin.Close()
+		err = cmd.Wait()
+		if err != nil {
+			t.Errorf("after stdin closed: %v; stderr %q", err, stderr.String())
+		}
+	})
 
 	t.Run("--fdpass onto a pipe fails", func(t *testing.T) {
 		r := runCmdStdin(t, strings.NewReader(""), "--fdpass", "unix/"+echo, "22")
@@ -71,6 +106,11 @@ func TestHandoffDirect(t *testing.T) {
 			}
 			fd, r := runFdpass(t, args...)
 			expectExit(t, r, 0)
+			// ssh waits for the helper to exit before its banner: every ms
+			// the helper lingers is a ms added to each login.
+			if r.Elapsed > 500*time.Millisecond {
+				t.Errorf("helper took %v to hand over the fd and exit", r.Elapsed)
+			}
 			if fd < 0 {
 				return
 			}

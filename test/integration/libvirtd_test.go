@@ -7,6 +7,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"golang.org/x/sys/unix"
 	"net"
 	"os"
 	"os/exec"
@@ -272,4 +273,42 @@ func DefaultWith(t testing.TB, d *Libvirtd, doms []Domain) string {
 		}
 	}
 	return "test+unix:///default?socket=" + d.Sock
+}
+
+// BusySocket is a live listener that never accepts, with its backlog full: a
+// connect to it gets EAGAIN (non-blocking) or blocks (blocking), as with a
+// VMM's hybrid-vsock socket that is slow to accept under load.
+func BusySocket(t testing.TB, dir string) string {
+	t.Helper()
+	sock := filepath.Join(dir, "busy-sock")
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := []int{fd}
+	t.Cleanup(func() {
+		for _, f := range fds {
+			unix.Close(f)
+		}
+	})
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		c, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fds = append(fds, c)
+		err = unix.Connect(c, &unix.SockaddrUnix{Name: sock})
+		if err == unix.EAGAIN {
+			return sock
+		}
+		if err != nil || i > 16 {
+			t.Fatalf("filling the backlog of %s: %d connects, then %v", sock, i+1, err)
+		}
+	}
 }

@@ -35,6 +35,12 @@ var systemDomains = []Domain{
 	// Named like web-01's UUID (lower case, dashed): the name must win over
 	// the UUID; the same UUID in upper case is no name, so it finds web-01.
 	{Name: webUUID, CID: 333},
+	// Names may hold ':', '@', spaces, and words of the host forms.
+	{Name: "db:primary", CID: 60},
+	{Name: "a@b", CID: 61},
+	{Name: "my vm", CID: 62},
+	{Name: "system", CID: 63},
+	{Name: "café", CID: 64},
 }
 
 // sessionDomains is the "session" daemon's host file. "vm" is in both: the
@@ -149,6 +155,14 @@ func TestResolveLookup(t *testing.T) {
 		{"form qemu%", "qemu%vm", "vm", 42},
 		{"form qemu%system%", "qemu%system%vm", "vm", 42},
 		{"form qemu%session%", "qemu%session%Dev-Box", "Dev-Box", 55},
+		{"name with ':'", "qemu/db:primary", "db:primary", 60},
+		{"name with ':', qemu:system/", "qemu:system/db:primary", "db:primary", 60},
+		{"name with ':', qemu%", "qemu%db:primary", "db:primary", 60},
+		{"name with '@'", "qemu/a@b", "a@b", 61},
+		{"name with a space", "qemu/my vm", "my vm", 62},
+		{"non-ASCII name", "qemu/café", "café", 64},
+		{"domain named system, qemu%", "qemu%system", "system", 63},
+		{"domain named system, qemu%system%", "qemu%system%system", "system", 63},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -247,6 +261,8 @@ func TestResolveErrors(t *testing.T) {
 		{"vsock without CID address", []string{"qemu/autocid", "-c", sys}, 7, []string{"autocid"}},
 		{"names are case-sensitive", []string{"qemu/dev-box", "-c", sys}, 4, []string{"dev-box", sys}},
 		{"no such ID", []string{"qemu/99", "-c", sys}, 4, []string{sys}},
+		{"ID -1 is no stopped domain", []string{"qemu/-1", "-c", sys}, 4, []string{sys}},
+		{"ID beyond int32", []string{"qemu/99999999999999999999", "-c", sys}, 4, []string{sys}},
 		{"no such UUID", []string{"qemu/" + strings.Repeat("9", 32), "-c", sys}, 4, []string{sys}},
 		{"not found lists both URIs", []string{"qemu/nosuch", "-c", sys, "-c", sess}, 4, []string{"nosuch", sys, sess}},
 		{"all sockets missing", []string{"qemu/vm", "-c", e.missing, "-c", e.missing2}, 3, nil},
@@ -320,6 +336,8 @@ func TestProxyGuarded(t *testing.T) {
 		{"sockets missing", []string{"-c", e.missing, "qemu/vm", "22"}, 3, nil},
 		{"missing socket skipped", []string{"-c", e.missing, "-c", sys, "qemu/vm", "22"}, 11, []string{"42"}},
 		{"no HOST PORT", []string{"-c", sys}, 2, nil},
+		{"bad PORT", []string{"vsock/42", "ssh"}, 2, nil},
+		{"CID beyond 32 bits", []string{"vsock/4294967296", "22"}, 2, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -350,6 +368,20 @@ func TestProxyUnixErrors(t *testing.T) {
 			t.Parallel()
 			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
 		})
+	}
+}
+
+// TestProxyUnixBusyListener: a unix target whose listener is alive but has
+// its backlog full (connect: EAGAIN) is neither "no socket at PATH" (11) nor
+// "nothing listening" (8): the helper should keep trying until --timeout and
+// report exit 9, "timed out".
+func TestProxyUnixBusyListener(t *testing.T) {
+	needHelper(t)
+	busy := BusySocket(t, shortTempDir(t))
+	r := runHelper(t, "--timeout", "1", "unix/"+busy, "22")
+	expectExit(t, r, 9, "timed out")
+	if r.Elapsed > 2*time.Second {
+		t.Errorf("took %v, want at most --timeout 1s + 1s", r.Elapsed)
 	}
 }
 

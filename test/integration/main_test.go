@@ -94,6 +94,8 @@ var packages = map[string]string{
 	"scp":        "openssh-client",
 	"sftp":       "openssh-client",
 	"rsync":      "rsync",
+	"socat":      "socat",
+	"make":       "make",
 }
 
 // sbin is where sshd and libvirtd live; not always on a user's PATH.

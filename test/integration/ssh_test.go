@@ -104,6 +104,18 @@ func TestSSHUnix(t *testing.T) {
 				}
 			})
 		}
+		t.Run(m.name+"/sftp "+s.HostPercent(), func(t *testing.T) {
+			// sftp takes a whole argument with a '/' before any ':' as a
+			// plain host name, so the absolute unix% form works here (it
+			// does not for scp and rsync, see HostNoSlash).
+			t.Parallel()
+			cmd := s.Cmd(context.Background(), "sftp", append(append([]string{}, m.opts...), "-b", "-", s.User+"@"+s.HostPercent())...)
+			cmd.Stdin = strings.NewReader("ls " + s.Sock + "\n")
+			r := runCmd(t, sshLimit, cmd)
+			if r.Code != 0 || !strings.Contains(r.Stdout, s.Sock) {
+				t.Fatalf("sftp: %s", r)
+			}
+		})
 		t.Run(m.name+"/helper-processes", func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), sshLimit)
@@ -206,9 +218,12 @@ func fileSum(t testing.TB, path string) (string, int64) {
 	return hex.EncodeToString(h.Sum(nil)), n
 }
 
+// checkSum compares a received copy with the source, then removes the copy
+// (eleven 100 MiB files would otherwise sit in /tmp until the test ends).
 func checkSum(t testing.TB, path, want string) {
 	t.Helper()
 	got, n := fileSum(t, path)
+	os.Remove(path)
 	if n != bigSize || got != want {
 		t.Errorf("%s: %d bytes sha256 %s; want %d bytes sha256 %s", filepath.Base(path), n, got, bigSize, want)
 	}

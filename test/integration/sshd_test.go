@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -155,9 +156,13 @@ Include %[3]s
 			}
 			mu.Lock()
 			n++
-			logf, _ := os.Create(filepath.Join(dir, fmt.Sprintf("sshd-%03d.log", n)))
 			cmd := exec.Command(sshdBin, "-i", "-f", sshdConfig, "-e")
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, logf
+			cmd.Stdin, cmd.Stdout = f, f
+			logf, lerr := os.Create(filepath.Join(dir, fmt.Sprintf("sshd-%03d.log", n)))
+			if lerr == nil {
+				cmd.Stderr = logf
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			err = cmd.Start()
 			f.Close()
 			if logf != nil {
