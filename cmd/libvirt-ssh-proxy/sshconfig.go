@@ -23,15 +23,17 @@ func sshConfig(c *invocation) int {
 		return c.fail(failure.Wrap(failure.Internal, err, "find the path of this program for the ProxyCommand"))
 	}
 	r := c.resolver()
-	var doms []lookup.Entry
+	var doms []*lookup.Entry
+	listings := map[string]*lookup.Listing{} // by URI
 	if len(c.args) == 0 {
 		ls, err := r.List(ctx, host.Any)
 		if err != nil {
 			return c.fail(err)
 		}
-		for _, e := range ls.Entries {
-			if e.Active() && e.VSockErr == nil {
+		for i := range ls.Entries {
+			if e := &ls.Entries[i]; e.Active() && e.VSockErr == nil {
 				doms = append(doms, e)
+				listings[e.URI] = &ls
 			}
 		}
 	}
@@ -49,10 +51,33 @@ func sshConfig(c *invocation) int {
 			return c.fail(failure.New(failure.Usage, "names no libvirt domain").
 				WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none"))
 		}
-		doms = append(doms, lookup.Entry{Domain: *t.Domain, CID: t.CID})
+		// The domain's URI alone is listed too: the ProxyCommand must
+		// name the domain in a way that reaches it there (see target).
+		ls := listings[t.Domain.URI]
+		if ls == nil {
+			one := *r
+			one.URIs = []string{t.Domain.URI}
+			l, err := one.List(ctx, host.Any)
+			if err != nil {
+				return c.fail(err)
+			}
+			ls = &l
+			listings[t.Domain.URI] = ls
+		}
+		var e *lookup.Entry
+		for i := range ls.Entries {
+			if ls.Entries[i].UUID == t.Domain.UUID {
+				e = &ls.Entries[i]
+			}
+		}
+		if e == nil {
+			return c.fail(failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", t.Domain.Name, t.Domain.URI))
+		}
+		doms = append(doms, e)
 	}
 	c.host = ""
-	blocks := hostBlocks(doms, exe, len(c.connect) > 0)
+	target := func(e *lookup.Entry) string { return sshname.ProxyTarget(listings[e.URI], e) }
+	blocks := hostBlocks(doms, exe, len(c.connect) > 0, target)
 	if err := sshconfig.Write(c.out, blocks); err != nil {
 		return c.fail(failure.Wrap(failure.Internal, err, "print"))
 	}
@@ -60,11 +85,12 @@ func sshConfig(c *invocation) int {
 }
 
 // hostBlocks makes one Host block per domain, in order. The ProxyCommand
-// names the domain by UUID on its own URI, so the alias keeps working when
-// the domain is renamed and never reaches a same-named domain elsewhere;
-// HostKeyAlias is the UUID too, so known_hosts survives renames and CID
-// changes. A domain whose alias is empty or taken gets a comment instead.
-func hostBlocks(doms []lookup.Entry, exe string, connect bool) []sshconfig.Block {
+// searches only the domain's URI, for what target says reaches it there
+// (its UUID, so the alias survives renames, unless a domain is named like
+// it); HostKeyAlias is the UUID, so known_hosts survives renames and CID
+// changes. A domain whose alias is empty or taken, or that nothing reaches,
+// gets a comment instead.
+func hostBlocks(doms []*lookup.Entry, exe string, connect bool, target func(*lookup.Entry) string) []sshconfig.Block {
 	blocks := []sshconfig.Block{{Comments: []string{
 		"Written by libvirt-ssh-proxy ssh-config: paste into ~/.ssh/config, or save and Include it.",
 	}}}
@@ -77,8 +103,11 @@ func hostBlocks(doms []lookup.Entry, exe string, connect bool) []sshconfig.Block
 		done[d.URI+" "+d.UUID] = true
 		about := fmt.Sprintf("domain %q on %s, uuid %s, vsock CID %d", d.Name, d.URI, d.UUID, d.CID)
 		alias := sshname.Alias(d.Name)
+		id := target(d)
 		var b sshconfig.Block
 		switch {
+		case id == "":
+			b.Comments = []string{about + ": skipped, neither its UUID nor its name reaches it on its URI"}
 		case alias == "":
 			b.Comments = []string{about + ": skipped, its name has nothing an alias can keep; reach it as qemu/" + d.UUID}
 		case seen[alias] != "":
@@ -91,7 +120,7 @@ func hostBlocks(doms []lookup.Entry, exe string, connect bool) []sshconfig.Block
 			}
 			b.Host = alias
 			b.Options = [][2]string{
-				{"ProxyCommand", proxyCommand(exe, d.Domain, connect)},
+				{"ProxyCommand", proxyCommand(exe, d.URI, id, connect)},
 				{"ProxyUseFdpass", "yes"},
 				{"CheckHostIP", "no"},
 				{"HostKeyAlias", d.UUID},
@@ -102,17 +131,17 @@ func hostBlocks(doms []lookup.Entry, exe string, connect bool) []sshconfig.Block
 	return blocks
 }
 
-// proxyCommand runs this helper for domain d: scoped to its URI by the
-// host form for the default URIs, else with --connect.
-func proxyCommand(exe string, d lookup.Domain, connect bool) string {
+// proxyCommand runs this helper for domain id (a UUID or name) on uri:
+// scoped to uri by the host form for the default URIs, else with --connect.
+func proxyCommand(exe, uri, id string, connect bool) string {
 	args := []string{sshconfig.QuoteArg(exe)}
 	switch {
-	case !connect && d.URI == lookup.SystemURI:
-		args = append(args, "qemu:system/"+d.UUID)
-	case !connect && d.URI == lookup.SessionURI:
-		args = append(args, "qemu:session/"+d.UUID)
+	case !connect && uri == lookup.SystemURI:
+		args = append(args, sshconfig.QuoteArg("qemu:system/"+id))
+	case !connect && uri == lookup.SessionURI:
+		args = append(args, sshconfig.QuoteArg("qemu:session/"+id))
 	default:
-		args = append(args, "--connect", sshconfig.QuoteArg(d.URI), "qemu/"+d.UUID)
+		args = append(args, "--connect", sshconfig.QuoteArg(uri), sshconfig.QuoteArg("qemu/"+id))
 	}
 	return strings.Join(append(args, "%p"), " ")
 }

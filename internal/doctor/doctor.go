@@ -293,19 +293,18 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 	} else if !known {
 		n = 0
 	}
-	if n > 0 {
-		add(Check{Status: OK, Text: steps[0] + ": " + d.answered(r, t, err)})
+	// A failed lookup returns no domain: its error names it instead.
+	found, running, cid := h.Host, "yes", ""
+	if t.Domain != nil {
+		found = fmt.Sprintf("%q on %s (uuid %s)", t.Domain.Name, t.Domain.URI, t.Domain.UUID)
+		running = fmt.Sprintf("%s (id %d)", t.Domain.State, t.Domain.ID)
+		cid = fmt.Sprintf("CID %d", t.CID)
 	}
-	if n > 1 {
-		found := h.Host // a failed lookup returns no domain; its error names it
-		if t.Domain != nil {
-			found = fmt.Sprintf("%q on %s (uuid %s)", t.Domain.Name, t.Domain.URI, t.Domain.UUID)
-		}
-		add(Check{Status: OK, Text: steps[1] + ": " + found})
+	passed := []string{d.answered(r, t), found, running, cid}
+	for i := range n {
+		add(Check{Status: OK, Text: steps[i] + ": " + passed[i]})
 	}
 	if err == nil {
-		add(Check{Status: OK, Text: fmt.Sprintf("%s: %s (id %d)", steps[2], t.Domain.State, t.Domain.ID)})
-		add(Check{Status: OK, Text: fmt.Sprintf("%s: CID %d", steps[3], t.CID)})
 		return t, true
 	}
 	add(Check{Status: Fail, Text: steps[n], Err: err})
@@ -314,7 +313,7 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 }
 
 // answered says which daemon answered, for the OK line.
-func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, err error) string {
+func (d *Doctor) answered(r lookup.Resolver, t lookup.Target) string {
 	uri := ""
 	if t.Domain != nil {
 		uri = t.Domain.URI

@@ -42,7 +42,7 @@ func Parse(out string) (Config, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(line, " ")
-		if !ok || k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		if !ok || k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
 			return nil, fmt.Errorf("ssh -G output line %d is not \"keyword value\": %q", i+1, line)
 		}
 		// OpenSSH 9.2 prints one keyword in mixed case

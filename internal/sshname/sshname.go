@@ -86,8 +86,8 @@ func reaches(ls *lookup.Listing, e *lookup.Entry, name string, searchURIs func(h
 	return ls.Find(spec, searchURIs(spec.Scope)) == e
 }
 
-// Alias turns a domain name into a Host alias for an ssh_config: letters,
-// digits, '.', '_' and '-' are kept (capitals too: Host patterns match the
+// Alias turns a domain name into a Host alias for an ssh_config: letters
+// (any script), digits, '.', '_' and '-' are kept (capitals too: Host patterns match the
 // name as typed), every run of anything else becomes one '-', and leading
 // '-' and '.' go (ssh refuses a leading '-'). It returns "" when nothing is
 // left. The characters kept are none that ssh refuses or that Host patterns
@@ -96,7 +96,7 @@ func Alias(name string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range name {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r)) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r) {
 			b.WriteRune(r)
 			dash = false
 		} else if !dash {
@@ -105,4 +105,18 @@ func Alias(name string) string {
 		}
 	}
 	return strings.TrimLeft(strings.TrimRight(b.String(), "-"), "-.")
+}
+
+// ProxyTarget returns what a ProxyCommand that searches only e's URI should
+// name e by: its UUID, which survives renames, unless a domain there is
+// named like that UUID (names win over UUIDs in the lookup); else its name;
+// "" when neither reaches e.
+func ProxyTarget(ls *lookup.Listing, e *lookup.Entry) string {
+	for _, id := range []string{e.UUID, e.Name} {
+		spec, err := host.Parse("qemu/" + id)
+		if err == nil && ls.Find(spec, []string{e.URI}) == e {
+			return id
+		}
+	}
+	return ""
 }

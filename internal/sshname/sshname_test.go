@@ -87,7 +87,9 @@ func TestAlias(t *testing.T) {
 		{"x.", "x."},
 		{"trail!", "trail"},
 		{"*", ""},
-		{"日本", ""},
+		{"日本", "日本"},
+		{"café bar", "café-bar"},
+		{"\u00a0x\u200by", "x-y"},
 		{"vm_1.2", "vm_1.2"},
 		{"", ""},
 	}
@@ -114,4 +116,18 @@ func FuzzAlias(f *testing.F) {
 			t.Fatalf("Alias(%q) = %q has a pattern or separator character", name, a)
 		}
 	})
+}
+
+func TestProxyTarget(t *testing.T) {
+	const a, b = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+	ls := &lookup.Listing{Entries: []lookup.Entry{
+		{Domain: lookup.Domain{URI: "u:///1", Name: "web", UUID: a, ID: 1}},
+		{Domain: lookup.Domain{URI: "u:///1", Name: a, UUID: b, ID: 2}}, // named like web's UUID
+		{Domain: lookup.Domain{URI: "u:///2", Name: "web", UUID: a, ID: 1}},
+	}}
+	for i, want := range []string{"web", b, a} {
+		if got := ProxyTarget(ls, &ls.Entries[i]); got != want {
+			t.Errorf("ProxyTarget(%q on %s) = %q, want %q", ls.Entries[i].Name, ls.Entries[i].URI, got, want)
+		}
+	}
 }
