@@ -55,6 +55,10 @@ e2e: $(BIN)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
 	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitCommand$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuoteArg$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzAlias$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshname/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
