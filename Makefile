@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitCommand$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuoteArg$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseApplied$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzAlias$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshname/
 
 bench:

@@ -38,6 +38,8 @@ type Check struct {
 	Err  error
 }
 
+// String is the check's line in the report: status, what, and the
+// failure with its fix.
 func (c Check) String() string {
 	if c.Err != nil {
 		return fmt.Sprintf("%-4s  %s: %v", c.Status, c.Text, c.Err)

@@ -64,6 +64,7 @@ type Applied struct {
 	Pattern string
 }
 
+// String names the block as ssh's debug output does.
 func (a Applied) String() string {
 	return fmt.Sprintf("%s line %d (Host %s)", a.File, a.Line, a.Pattern)
 }
@@ -75,11 +76,13 @@ type Result struct {
 	Applied []Applied
 }
 
-// Effective runs `ssh -G -v HOST` (with `-F file` when file is not empty)
+// Effective runs `ssh -G -vv HOST` (with `-F file` when file is not empty)
 // and returns the configuration ssh would use for host and which blocks
 // applied. ssh names the blocks it applies in its debug output.
 func Effective(ctx context.Context, ssh, file, host string) (Result, error) {
-	args := []string{"-G", "-v", "-T"}
+	// -vv: the "Applying options" lines are debug1 in OpenSSH 9.2 and may
+	// move to debug2; -T: no "Pseudo-terminal will not be allocated".
+	args := []string{"-G", "-vv", "-T"}
 	if file != "" {
 		args = append(args, "-F", file)
 	}
@@ -113,15 +116,16 @@ func lastNonDebug(s string) string {
 	return ""
 }
 
-// ParseApplied picks "debug1: FILE line N: Applying options for PATTERN"
+// ParseApplied picks "debugN: FILE line N: Applying options for PATTERN"
 // out of ssh -v output.
 func ParseApplied(stderr string) []Applied {
 	var out []Applied
 	for _, l := range strings.Split(stderr, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimRight(l, "\r"), "debug1: ")
-		if !ok {
+		l = strings.TrimRight(l, "\r")
+		if len(l) < len("debug1: ") || !strings.HasPrefix(l, "debug") || l[6:8] != ": " {
 			continue
 		}
+		rest := l[8:]
 		where, pattern, ok := strings.Cut(rest, ": Applying options for ")
 		if !ok {
 			continue

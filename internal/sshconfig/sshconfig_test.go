@@ -56,7 +56,8 @@ func FuzzParse(f *testing.F) {
 func TestParseApplied(t *testing.T) {
 	stderr := "OpenSSH_9.2p1\ndebug1: Reading configuration data /root/.ssh/config\n" +
 		"debug1: /root/.ssh/config line 1: Applying options for *\n" +
-		"debug1: /etc/ssh/ssh config line 12: Applying options for qemu/*\n" +
+		"debug2: /etc/ssh/ssh config line 12: Applying options for qemu/*\n" +
+		"debug1: short\ndebug: x\n" +
 		"debug1: x line y: Applying options for z\nPseudo-terminal will not be allocated\n"
 	want := []Applied{{"/root/.ssh/config", 1, "*"}, {"/etc/ssh/ssh config", 12, "qemu/*"}}
 	if got := ParseApplied(stderr); !reflect.DeepEqual(got, want) {
@@ -181,4 +182,17 @@ func TestWrite(t *testing.T) {
 	if err != nil || b.String() != want {
 		t.Errorf("Write = %q, %v; want %q", b.String(), err, want)
 	}
+}
+
+func FuzzParseApplied(f *testing.F) {
+	f.Add("debug1: /root/.ssh/config line 1: Applying options for *\n")
+	f.Add("debug2: a line 9999999999999999999: Applying options for x")
+	f.Add("debug1:")
+	f.Fuzz(func(t *testing.T, stderr string) {
+		for _, a := range ParseApplied(stderr) {
+			if a.Line < 0 && !strings.Contains(stderr, "line -") {
+				t.Fatalf("ParseApplied(%q) gave line %d", stderr, a.Line)
+			}
+		}
+	})
 }
