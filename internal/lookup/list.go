@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,14 @@ type Listing struct {
 	Entries []Entry
 	// Skipped are the URIs with no daemon socket: no daemon, no domains.
 	Skipped []string
+
+	index map[findKey]*Entry // built by the first Find
+}
+
+// findKey is what Find looks an entry up by: a URI and a name, a UUID (in
+// canonical form) or a decimal ID, each its own kind of key.
+type findKey struct {
+	uri, kind, value string
 }
 
 // listWorkers bounds the XML requests List keeps in flight on one
@@ -211,35 +220,41 @@ func mustUUID(s string) libvirt.UUID {
 // listed domains: on the first of uris holding a domain with that name,
 // else that UUID, else that ID; nil when none does. uris are the URIs spec
 // searches (SearchURIs of its scope). Find lets a caller check that a name
-// it prints reaches the domain it prints it for.
+// it prints reaches the domain it prints it for. The first call indexes the
+// entries, which must not change afterwards.
 func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
 	if spec.Kind != host.Domain {
 		return nil
 	}
-	u, isUUID := ParseUUID(spec.Domain)
-	uuid := formatUUID(u)
-	id, isID := parseID(spec.Domain)
-	for _, uri := range uris {
-		var byUUID, byID *Entry
+	if ls.index == nil {
+		ls.index = make(map[findKey]*Entry, 3*len(ls.Entries))
 		for i := range ls.Entries {
 			e := &ls.Entries[i]
-			if e.URI != uri {
-				continue
+			keys := []findKey{{e.URI, "name", e.Name}, {e.URI, "uuid", e.UUID}}
+			if e.Active() {
+				keys = append(keys, findKey{e.URI, "id", strconv.Itoa(int(e.ID))})
 			}
-			switch {
-			case e.Name == spec.Domain:
+			for _, k := range keys {
+				if ls.index[k] == nil {
+					ls.index[k] = e
+				}
+			}
+		}
+	}
+	var keys []findKey // per URI, in the lookup's order
+	keys = append(keys, findKey{"", "name", spec.Domain})
+	if u, ok := ParseUUID(spec.Domain); ok {
+		keys = append(keys, findKey{"", "uuid", formatUUID(u)})
+	}
+	if id, ok := parseID(spec.Domain); ok {
+		keys = append(keys, findKey{"", "id", strconv.Itoa(int(id))})
+	}
+	for _, uri := range uris {
+		for _, k := range keys {
+			k.uri = uri
+			if e := ls.index[k]; e != nil {
 				return e
-			case isUUID && byUUID == nil && e.UUID == uuid:
-				byUUID = e
-			case isID && byID == nil && e.ID == id && e.Active():
-				byID = e
 			}
-		}
-		if byUUID != nil {
-			return byUUID
-		}
-		if byID != nil {
-			return byID
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package sshname
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -128,6 +129,26 @@ func TestProxyTarget(t *testing.T) {
 	for i, want := range []string{"web", b, a} {
 		if got := ProxyTarget(ls, &ls.Entries[i]); got != want {
 			t.Errorf("ProxyTarget(%q on %s) = %q, want %q", ls.Entries[i].Name, ls.Entries[i].URI, got, want)
+		}
+	}
+}
+
+// BenchmarkForAll names every domain of a 1,000-domain listing, as `list`
+// does: Find is linear, so this is quadratic in the number of domains.
+func BenchmarkForAll(b *testing.B) {
+	ls := &lookup.Listing{}
+	for i := range 1000 {
+		uri := lookup.SystemURI
+		if i%2 == 1 {
+			uri = lookup.SessionURI
+		}
+		ls.Entries = append(ls.Entries, lookup.Entry{Domain: lookup.Domain{URI: uri,
+			Name: fmt.Sprintf("vm-%04d", i/2), UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), ID: int32(i + 1)}})
+	}
+	defaults := func(s host.Scope) []string { return lookup.DefaultURIs(s, 1000) }
+	for b.Loop() {
+		for i := range ls.Entries {
+			For(ls, &ls.Entries[i], defaults)
 		}
 	}
 }
