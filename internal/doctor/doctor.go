@@ -302,7 +302,7 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 		running = fmt.Sprintf("%s (id %d)", t.Domain.State, t.Domain.ID)
 		cid = fmt.Sprintf("CID %d", t.CID)
 	}
-	passed := []string{d.answered(r, t), found, running, cid}
+	passed := []string{d.answered(r, t, spec.Scope), found, running, cid}
 	for i := range n {
 		add(Check{Status: OK, Text: steps[i] + ": " + passed[i]})
 	}
@@ -315,13 +315,13 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 }
 
 // answered says which daemon answered, for the OK line.
-func (d *Doctor) answered(r lookup.Resolver, t lookup.Target) string {
+func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) string {
 	uri := ""
 	if t.Domain != nil {
 		uri = t.Domain.URI
 	}
 	if uri == "" {
-		return "reached (" + strings.Join(r.SearchURIs(host.Any), ", ") + ")"
+		return "reached (" + strings.Join(r.SearchURIs(scope), ", ") + ")"
 	}
 	if sock, _ := r.Socket(uri); sock != "" {
 		return fmt.Sprintf("%s on %s", uri, sock)
