@@ -135,6 +135,12 @@ func Relay(in, out, conn *os.File) error {
 		if outI.mode == unix.S_IFSOCK {
 			_ = unix.Shutdown(outI.fd, unix.SHUT_WR)
 		}
+		// A socket has one open file description, so if in is the same
+		// socket (inetd style), restoring here would make in blocking while
+		// in->conn still runs; in's own restore at the end covers both.
+		if outI.mode == unix.S_IFSOCK && outI.dev == inI.dev && outI.ino == inI.ino {
+			outI.changed = false
+		}
 		outI.restore()
 		outI.closed = true
 		return out.Close()
@@ -258,7 +264,8 @@ func pendingError(fd int) error {
 type fdInfo struct {
 	fd        int
 	mode      uint32 // st_mode & S_IFMT
-	nonblock  bool   // O_NONBLOCK is (now) set
+	dev, ino  uint64
+	nonblock  bool // O_NONBLOCK is (now) set
 	origFlags int
 	changed   bool // we set O_NONBLOCK and owe a restore
 	closed    bool // closed by the relay; fd may already be reused
@@ -273,7 +280,14 @@ func inspect(fd int) (*fdInfo, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	return &fdInfo{fd: fd, mode: st.Mode & unix.S_IFMT, nonblock: fl&unix.O_NONBLOCK != 0, origFlags: fl}, nil
+	return &fdInfo{
+		fd:        fd,
+		mode:      st.Mode & unix.S_IFMT,
+		dev:       st.Dev,
+		ino:       st.Ino,
+		nonblock:  fl&unix.O_NONBLOCK != 0,
+		origFlags: fl,
+	}, nil
 }
 
 func (i *fdInfo) setNonblock() error {

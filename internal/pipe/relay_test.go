@@ -508,3 +508,57 @@ func TestRelayIdleNoSpin(t *testing.T) {
 		}
 	}
 }
+
+// TestRelaySharedStdioSocket runs Relay inetd style: in and out are two fds
+// on one blocking socket. conn->out finishing first must not put in back
+// into blocking mode while in->conn still runs, and the flags must be the
+// original ones afterwards.
+func TestRelaySharedStdioSocket(t *testing.T) {
+	// TCP, because its splice obeys only the socket's own O_NONBLOCK.
+	in, far := tcpPair(t)
+	defer far.Close()
+	defer in.Close()
+	setBlocking(t, in)
+	out := dupFile(t, in)
+	conn, peer := socketPair(t, false)
+	defer conn.Close()
+	defer peer.Close()
+	flags := fileFlags(t, in)
+
+	errc := make(chan error, 1)
+	go func() { errc <- Relay(in, out, conn) }()
+
+	// The VM finishes first: far sees that data and EOF (out shut down).
+	downSent := send(peer, 19, 200<<10)
+	shutWrite(t, peer)
+	expectSame(t, "conn->out", downSent, recv(far))
+	time.Sleep(10 * time.Millisecond)
+	if fileFlags(t, in)&unix.O_NONBLOCK == 0 {
+		t.Error("in is blocking again while in->conn still runs")
+	}
+
+	// in->conn keeps working.
+	peerGot := goResult(func() streamResult { return recv(peer) })
+	upSent := send(far, 20, 1<<20)
+	shutWrite(t, far)
+	expectSame(t, "in->conn", upSent, <-peerGot)
+	if err := waitErr(t, errc, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := fileFlags(t, in); got != flags {
+		t.Errorf("in flags %#x after Relay, want %#x", got, flags)
+	}
+}
+
+func setBlocking(t *testing.T, f *os.File) {
+	t.Helper()
+	sc, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	_ = sc.Control(func(fd uintptr) { serr = unix.SetNonblock(int(fd), false) })
+	if serr != nil {
+		t.Fatal(serr)
+	}
+}
