@@ -231,8 +231,9 @@ func applied(a []sshconfig.Applied) string {
 }
 
 // checkSystemConfig checks that the system ssh_config includes
-// ssh_config.d, where the drop-in lives. Missing it fails only when ssh does
-// not run the helper anyway (an alias block, or -F with its own Include).
+// ssh_config.d and that the drop-in is there. Either missing fails only
+// when ssh does not run the helper anyway (an alias block, or -F with its
+// own Include).
 func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 	sys := d.SystemConfig
 	if sys == "" {
@@ -241,9 +242,14 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 	dropIn := filepath.Join(filepath.Dir(sys), "ssh_config.d", DropIn)
 	what := fmt.Sprintf("%s includes %s", sys, filepath.Join(filepath.Dir(sys), "ssh_config.d", "*.conf"))
 	lines, err := sshconfig.Includes(sys, dropIn)
+	_, missing := os.Stat(dropIn)
 	switch {
-	case err == nil && len(lines) > 0:
+	case err == nil && len(lines) > 0 && (missing == nil || routed):
 		add(Check{Status: OK, Text: fmt.Sprintf("%s (line %d)", what, lines[0])})
+		return
+	case err == nil && len(lines) > 0:
+		add(Check{Status: Fail, Text: fmt.Sprintf("%s (line %d)", what, lines[0]), Err: failure.New(failure.SSHConfig, "but %s is not there", dropIn).
+			WithHint("install it: make install, or config/%s with @LIBEXECDIR@ set to the helper's directory", DropIn)})
 		return
 	case routed:
 		add(Check{Status: OK, Text: what + ": it does not, but ssh runs the helper for this host anyway"})

@@ -19,19 +19,22 @@ import (
 // fixture is what every case shares: a fake helper executable, system
 // configs with and without the Include, a listening and a dead unix socket.
 type fixture struct {
-	helper, sysOK, sysNoInclude, live, dead string
+	helper, sysOK, sysNoDropIn, sysNoInclude, live, dead string
 }
 
 func newFixture(t *testing.T) fixture {
 	dir := t.TempDir()
 	f := fixture{
 		helper:       filepath.Join(dir, "libexec", "libvirt-ssh-proxy"),
-		sysOK:        filepath.Join(dir, "ssh_config"),
+		sysOK:        filepath.Join(dir, "ok", "ssh_config"),
+		sysNoDropIn:  filepath.Join(dir, "nodropin", "ssh_config"),
 		sysNoInclude: filepath.Join(dir, "stock_ssh_config"),
 		live:         filepath.Join(dir, "live.sock"),
 		dead:         filepath.Join(dir, "dead.sock"),
 	}
-	os.MkdirAll(filepath.Dir(f.helper), 0o755)
+	for _, d := range []string{filepath.Dir(f.helper), filepath.Join(dir, "ok", "ssh_config.d"), filepath.Join(dir, "nodropin")} {
+		os.MkdirAll(d, 0o755)
+	}
 	write := func(p, s string, mode os.FileMode) {
 		if err := os.WriteFile(p, []byte(s), mode); err != nil {
 			t.Fatal(err)
@@ -39,6 +42,8 @@ func newFixture(t *testing.T) fixture {
 	}
 	write(f.helper, "#!/bin/sh\n", 0o755)
 	write(f.sysOK, "Include /etc/ssh/ssh_config.d/*.conf\nInclude ssh_config.d/*.conf\nHost *\n", 0o644)
+	write(filepath.Join(dir, "ok", "ssh_config.d", DropIn), "Host qemu/*\n", 0o644)
+	write(f.sysNoDropIn, "Include ssh_config.d/*.conf\n", 0o644)
 	write(f.sysNoInclude, "Host *\n    SendEnv LANG LC_*\n", 0o644)
 	ln, err := net.Listen("unix", f.live)
 	if err != nil {
@@ -114,6 +119,10 @@ func TestDoctor(t *testing.T) {
 			want: "FAIL OK SKIP SKIP SKIP SKIP OK SKIP", class: failure.SSHConfig, text: []string{`ProxyCommand "nc %h %p"`, "/root/.ssh/config line 1 (Host *)", "Include /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf"}},
 		{name: "shadowed by ProxyJump", host: "vsock/3", cfg: cfg("proxyjump", "bastion"), sys: f.sysOK, vsock: nil,
 			want: "FAIL OK SKIP SKIP SKIP SKIP OK SKIP", class: failure.SSHConfig, text: []string{"ProxyJump bastion"}},
+		{name: "no ProxyCommand, drop-in not installed", host: "vsock/3", cfg: cfg("proxycommand", "none"), sys: f.sysNoDropIn,
+			want: "FAIL FAIL SKIP SKIP SKIP SKIP OK SKIP", class: failure.SSHConfig, text: []string{"(line 1): but " + filepath.Dir(f.sysNoDropIn) + "/ssh_config.d/30-libvirt-ssh-proxy.conf is not there", "make install"}},
+		{name: "routed, drop-in not installed", host: "vsock/3", cfg: cfg("proxycommand", ours, "proxyusefdpass", "yes"), sys: f.sysNoDropIn,
+			want: "OK OK SKIP SKIP SKIP SKIP OK OK"},
 		{name: "no ProxyCommand, stock system config", host: "vsock/3", cfg: cfg("proxycommand", "none"), sys: f.sysNoInclude,
 			want: "FAIL FAIL SKIP SKIP SKIP SKIP OK SKIP", class: failure.SSHConfig, text: []string{"no ProxyCommand applies", "add `Include " + filepath.Dir(f.sysNoInclude) + "/ssh_config.d/*.conf` as the first line"}},
 		{name: "alias of none of our forms", host: "web01", cfg: cfg(), sys: f.sysOK,

@@ -298,6 +298,10 @@ func TestDoctor(t *testing.T) {
 	nofd := file("nofd.conf", base+"Host *\n    ProxyUseFdpass no\nInclude "+dropIn+"\n")
 	stock := file("stock.conf", base+"Host *\n    SendEnv LANG LC_*\n")
 	sysOK := file("ssh_config", "Include "+filepath.Join(dir, "ssh_config.d")+"/*.conf\n")
+	if err := os.Mkdir(filepath.Join(dir, "ssh_config.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	DropIn(t, filepath.Join(dir, "ssh_config.d")) // installed where sysOK includes it
 	sysStock := file("stock_ssh_config", "Host *\n    SendEnv LANG LC_*\n")
 	missingDrop := dropInWith(t, shortTempDir(t), URIFor(filepath.Join(dir, "host.xml"), filepath.Join(dir, "no-such-sock")))
 	unreach := file("unreach.conf", base+"Include "+missingDrop+"\n")
