@@ -4,6 +4,7 @@ package integration
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +29,12 @@ func BenchmarkList(b *testing.B) {
 	d := StartLibvirtd(b, HostXML())
 	uri := DefaultWith(b, d, doms)
 	b.Logf("%d domains created in %v", n, time.Since(start).Round(time.Millisecond))
+	// What is timed must be a full listing: every domain and its CID
+	// (test:///default holds its own domain "test" too).
+	r := runHelper(b, "list", "--json", "-c", uri)
+	if got := strings.Count(r.Stdout, `"cid": `); r.Code != 0 || got != n+1 || strings.Count(r.Stdout, `"cid": null`) != 1 {
+		b.Fatalf("list --json: want %d domains, %d with a CID: exit %d, %d domains\n%s", n+1, n, r.Code, got, r.Stderr)
+	}
 	for _, format := range []string{"table", "json"} {
 		b.Run(fmt.Sprintf("domains=%d/%s", n, format), func(b *testing.B) {
 			args := []string{"list", "-c", uri}
