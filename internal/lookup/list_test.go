@@ -1,10 +1,12 @@
 package lookup
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 )
 
@@ -89,5 +91,35 @@ func TestListFailure(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("listFailure(%v) = %v, want it to contain %q", tt.failed, err, tt.want)
 		}
+	}
+}
+
+// List without a daemon: absent sockets are skipped, and with none left the
+// listing fails as unreachable; a bad URI is a usage error at once.
+func TestListWithoutDaemons(t *testing.T) {
+	dir := t.TempDir()
+	env := Env{Getenv: func(string) string { return "" }, Home: dir}
+	tests := []struct {
+		uris  []string
+		class failure.Class
+		text  string
+	}{
+		{[]string{"test+unix:///h.xml?socket=" + dir + "/a", "test+unix:///h.xml?socket=" + dir + "/b"}, failure.Unreachable, "no daemon socket (" + dir + "/a)"},
+		{[]string{"qemu+ext:///system"}, failure.Usage, "bad --connect URI"},
+	}
+	for _, tt := range tests {
+		r := &Resolver{URIs: tt.uris, Env: env}
+		ls, err := r.List(context.Background(), host.Any)
+		if failure.ClassOf(err) != tt.class || err == nil || !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("List(%q) = %v (class %d), want class %d with %q", tt.uris, err, failure.ClassOf(err), tt.class, tt.text)
+		}
+		if len(ls.Entries) != 0 {
+			t.Errorf("List(%q) listed %d domains", tt.uris, len(ls.Entries))
+		}
+	}
+	r := &Resolver{URIs: []string{"test+unix:///h.xml?socket=" + dir + "/a"}, Env: env}
+	ls, _ := r.List(context.Background(), host.Any)
+	if len(ls.Skipped) != 1 || ls.Skipped[0] != r.URIs[0] {
+		t.Errorf("Skipped = %q, want the absent URI", ls.Skipped)
 	}
 }

@@ -305,6 +305,8 @@ func TestDoctor(t *testing.T) {
 	sysStock := file("stock_ssh_config", "Host *\n    SendEnv LANG LC_*\n")
 	missingDrop := dropInWith(t, shortTempDir(t), URIFor(filepath.Join(dir, "host.xml"), filepath.Join(dir, "no-such-sock")))
 	unreach := file("unreach.conf", base+"Include "+missingDrop+"\n")
+	hungDrop := dropInWith(t, shortTempDir(t), URIFor(filepath.Join(dir, "host.xml"), HungDaemon(t, dir)))
+	hung := file("hung.conf", base+"Include "+hungDrop+"\n")
 	live := FakeDaemon(t, dir, "live-sock", func(c net.Conn) { c.Close() })
 	dead := DeadSocket(t, dir)
 	gen := runHelper(t, "ssh-config", "-c", sys, "qemu/web-01")
@@ -327,6 +329,7 @@ func TestDoctor(t *testing.T) {
 		{"no vsock", []string{"-F", good, "qemu/novsock"}, 6, []string{"domain is running"}, []string{"no vsock device", "<vsock model='virtio'>"}},
 		{"vsock without CID", []string{"-F", good, "qemu/autocid"}, 7, nil, []string{"without a CID address"}},
 		{"daemon absent", []string{"-F", unreach, "qemu/vm"}, 3, []string{"ssh runs the helper"}, []string{"cannot reach libvirt", "no daemon socket"}},
+		{"daemon hung", []string{"-F", hung, "--timeout", "1", "qemu/vm"}, 9, []string{"ssh runs the helper"}, []string{"libvirt daemon answers: timed out"}},
 		{"Host * ProxyCommand shadows the drop-in", []string{"-F", shadow, "qemu/vm"}, 14, nil,
 			[]string{`ProxyCommand "nc %h %p" applies`, shadow + " line 3 (Host *)", "Include /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf"}},
 		{"Host * ProxyJump shadows the drop-in", []string{"-F", jump, "qemu/vm"}, 14, nil, []string{"ProxyJump bastion.example applies"}},
