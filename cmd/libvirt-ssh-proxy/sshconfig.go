@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -23,43 +24,70 @@ func sshConfig(c *invocation) int {
 		return c.fail(failure.Wrap(failure.Internal, err, "find the path of this program for the ProxyCommand"))
 	}
 	r := c.resolver()
+	// Each domain's listing, by URI: the ProxyCommand must name the domain
+	// in a way that reaches it on its URI (sshname.ProxyTarget).
+	listings := map[string]*lookup.Listing{}
 	var doms []*lookup.Entry
-	listings := map[string]*lookup.Listing{} // by URI
 	if len(c.args) == 0 {
-		ls, err := r.List(ctx, host.Any)
-		if err != nil {
-			return c.fail(err)
-		}
-		for i := range ls.Entries {
-			if e := &ls.Entries[i]; e.Active() && e.VSockErr == nil {
-				doms = append(doms, e)
-				listings[e.URI] = &ls
-			}
+		doms, err = reachable(ctx, r, listings)
+	} else {
+		doms, err = c.named(ctx, r, listings)
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	c.host = ""
+	target := func(e *lookup.Entry) string { return sshname.ProxyTarget(listings[e.URI], e) }
+	blocks := hostBlocks(doms, exe, len(c.connect) > 0, target)
+	if err := sshconfig.Write(c.out, blocks); err != nil {
+		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+	}
+	return 0
+}
+
+// reachable returns every running domain with a vsock CID on the URIs r
+// searches.
+func reachable(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]*lookup.Entry, error) {
+	ls, err := r.List(ctx, host.Any)
+	if err != nil {
+		return nil, err
+	}
+	var doms []*lookup.Entry
+	for i := range ls.Entries {
+		if e := &ls.Entries[i]; e.Active() && e.VSockErr == nil {
+			doms = append(doms, e)
+			listings[e.URI] = &ls
 		}
 	}
+	return doms, nil
+}
+
+// named resolves each HOST argument as the helper would, so a HOST that
+// the helper would refuse fails here with the same message, and lists its
+// domain's URI. c.host is left naming the HOST that failed.
+func (c *invocation) named(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]*lookup.Entry, error) {
+	var doms []*lookup.Entry
 	for _, h := range c.args {
 		c.host = h
 		spec, err := host.Parse(h)
 		if err != nil {
-			return c.fail(failure.Wrap(failure.Usage, err, "bad host name"))
+			return nil, failure.Wrap(failure.Usage, err, "bad host name")
 		}
 		t, err := r.Resolve(ctx, spec, 22)
 		if err != nil {
-			return c.fail(err)
+			return nil, err
 		}
 		if t.Domain == nil {
-			return c.fail(failure.New(failure.Usage, "names no libvirt domain").
-				WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none"))
+			return nil, failure.New(failure.Usage, "names no libvirt domain").
+				WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
 		}
-		// The domain's URI alone is listed too: the ProxyCommand must
-		// name the domain in a way that reaches it there (see target).
 		ls := listings[t.Domain.URI]
 		if ls == nil {
 			one := *r
 			one.URIs = []string{t.Domain.URI}
 			l, err := one.List(ctx, host.Any)
 			if err != nil {
-				return c.fail(err)
+				return nil, err
 			}
 			ls = &l
 			listings[t.Domain.URI] = ls
@@ -71,17 +99,11 @@ func sshConfig(c *invocation) int {
 			}
 		}
 		if e == nil {
-			return c.fail(failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", t.Domain.Name, t.Domain.URI))
+			return nil, failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", t.Domain.Name, t.Domain.URI)
 		}
 		doms = append(doms, e)
 	}
-	c.host = ""
-	target := func(e *lookup.Entry) string { return sshname.ProxyTarget(listings[e.URI], e) }
-	blocks := hostBlocks(doms, exe, len(c.connect) > 0, target)
-	if err := sshconfig.Write(c.out, blocks); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
-	}
-	return 0
+	return doms, nil
 }
 
 // hostBlocks makes one Host block per domain, in order. The ProxyCommand
