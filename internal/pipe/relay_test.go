@@ -182,6 +182,25 @@ func TestRelayErrors(t *testing.T) {
 				t.Errorf("Relay = %v, want conn->out EPIPE", err)
 			}
 		}},
+		{"conn reset after conn->out finished, in silent", func(t *testing.T, r *rig, errc <-chan error) {
+			if _, err := r.inW.Write([]byte("unread")); err != nil {
+				t.Fatal(err)
+			}
+			waitReadable(t, r.peer, 5*time.Second)
+			shutWrite(t, r.peer)
+			if got := recv(r.outR); got.err != nil || got.n != 0 {
+				t.Fatalf("out: %d bytes, %v", got.n, got.err)
+			}
+			start := time.Now()
+			abort(t, r.peer)
+			err := waitErr(t, errc, 5*time.Second)
+			if d := time.Since(start); d > prompt {
+				t.Errorf("Relay took %v to notice the reset", d)
+			}
+			if !isErrno(err, unix.ECONNRESET, unix.EPIPE) || !strings.Contains(err.Error(), "in->conn") {
+				t.Errorf("Relay = %v, want in->conn ECONNRESET", err)
+			}
+		}},
 		{"peer gone, in sends more", func(t *testing.T, r *rig, errc <-chan error) {
 			drained := goResult(func() streamResult { return recv(r.outR) })
 			r.peer.Close()
