@@ -30,6 +30,9 @@ type options struct {
 
 	help    bool
 	version bool
+	// The IP fallback: --no-ip-fallback, --lease-dir DIR.
+	noIPFallback bool
+	leaseDir     string
 }
 
 // parseArgs accepts options anywhere: before or after a subcommand and its
@@ -96,6 +99,12 @@ func parseArgs(argv []string) (options, error) {
 			err = flag(&o.help)
 		case "-V", "--version":
 			err = flag(&o.version)
+		case "--no-ip-fallback":
+			err = flag(&o.noIPFallback)
+		case "--lease-dir":
+			if o.leaseDir, err = value(); err == nil && o.leaseDir == "" {
+				err = errors.New("option --lease-dir needs a non-empty directory")
+			}
 		default:
 			err = fmt.Errorf("unknown option %s", name)
 		}

@@ -24,6 +24,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--help"}, options{help: true, timeout: defaultTimeout}},
 		{[]string{"--version"}, options{version: true, timeout: defaultTimeout}},
 		{[]string{"--fdpass", "vsock/3", "22"}, options{args: []string{"vsock/3", "22"}, timeout: defaultTimeout, fdpass: true}},
+		{[]string{"qemu/vm", "22", "--no-ip-fallback"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, noIPFallback: true}},
+		{[]string{"--lease-dir", "/tmp/l", "resolve", "qemu/vm", "--lease-dir=/x"}, options{command: "resolve", args: []string{"qemu/vm"}, timeout: defaultTimeout, leaseDir: "/x"}},
 	}
 	for _, tt := range tests {
 		got, err := parseArgs(tt.argv)
@@ -58,6 +60,10 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--fdpass", "--relay", "qemu/vm", "22"}, "exclude each other"},
 		{[]string{"--relay=yes", "qemu/vm", "22"}, "takes no value"},
 		{[]string{"--json", "qemu/vm", "22"}, "--json goes with a command"},
+		{[]string{"--lease-dir", "qemu/vm", "22"}, "want HOST PORT"},
+		{[]string{"--lease-dir=", "qemu/vm", "22"}, "non-empty directory"},
+		{[]string{"qemu/vm", "22", "--lease-dir"}, "needs a value"},
+		{[]string{"--no-ip-fallback=1", "qemu/vm", "22"}, "takes no value"},
 	}
 	for _, tt := range tests {
 		_, err := parseArgs(tt.argv)

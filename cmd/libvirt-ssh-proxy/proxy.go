@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -14,10 +15,13 @@ func proxy(c *invocation) int {
 	ctx, cancel := c.context()
 	defer cancel()
 	t, err := c.target(ctx, c.resolver())
-	if err != nil {
-		return c.fail(err)
+	var conn *os.File
+	if err == nil {
+		conn, err = c.dialer.Dial(ctx, t)
 	}
-	conn, err := c.dialer.Dial(ctx, t)
+	if err != nil && c.ipFallback(t, err) {
+		conn, err = c.dialIP(ctx, t, err)
+	}
 	if err != nil {
 		return c.fail(err)
 	}

@@ -20,6 +20,11 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
 NAME is tried as a domain name, then a UUID, then a numeric ID.
 PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
 
+IP fallback: when the domain has no vsock device (or no CID), or nothing
+listens on its vsock port, the helper connects over TCP to the same port on
+the domain's IP addresses: libvirt's lease, agent and arp sources, then the
+dnsmasq lease files. -v says which address and source; resolve lists them.
+
 Commands:
   (none)             connect and hand the connection to ssh
   resolve            print what HOST resolves to; connect to nothing
@@ -40,6 +45,11 @@ Options (before or after the command and its arguments):
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)
   -v, --verbose      explain each step on stderr
+      --no-ip-fallback
+                     never fall back to the domain's IP addresses
+      --lease-dir DIR
+                     the dnsmasq lease files the fallback reads
+                     (default /var/lib/libvirt/dnsmasq)
       --json         resolve, list: print JSON
   -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F)
       --system-config FILE

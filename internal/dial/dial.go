@@ -25,6 +25,10 @@ type Dialer struct {
 	// (KernelVSock). Tests pass their own: on a host without vsock
 	// loopback, every real vsock connect leaves the machine.
 	VSock func(ctx context.Context, cid, port uint32) (net.Conn, error)
+	// TCP dials a TCP address for the IP fallback; nil means a net.Dialer.
+	TCP func(ctx context.Context, network, address string) (net.Conn, error)
+	// Logf, when set, is told each address tried (-v).
+	Logf func(format string, args ...any)
 }
 
 // KernelVSock dials cid:port with the kernel's AF_VSOCK. The kernel gives up
@@ -49,6 +53,10 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		c, err = dial(ctx, t.CID, t.Port)
 	case lookup.Unix:
 		c, err = dialUnix(ctx, t.Path)
+	case lookup.TCP:
+		if c, err = d.dialTCP(ctx, t); err != nil {
+			return nil, err // already says what each address answered
+		}
 	default:
 		return nil, failure.New(failure.Internal, "dial: unknown network %q", t.Network)
 	}
@@ -111,8 +119,11 @@ func file(c net.Conn) (*os.File, error) {
 }
 
 func where(t lookup.Target) string {
-	if t.Network == lookup.Unix {
+	switch t.Network {
+	case lookup.Unix:
 		return t.Path
+	case lookup.TCP:
+		return fmt.Sprintf("TCP port %d", t.Port)
 	}
 	return fmt.Sprintf("vsock CID %d port %d", t.CID, t.Port)
 }
@@ -120,7 +131,7 @@ func where(t lookup.Target) string {
 // classify maps a connect error to what it means for the user. The errno
 // meanings for vsock were measured against a real vhost-vsock guest.
 func classify(ctx context.Context, t lookup.Target, err error) error {
-	if ctx.Err() != nil {
+	if expired(ctx) { // not ctx.Err(): the connect may see the deadline first
 		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}

@@ -30,11 +30,19 @@ type Resolver struct {
 	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
+	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
+	// leases.DefaultDir.
+	LeaseDir string
 }
 
 // Resolve returns where spec points, with port as the vsock port. A domain
 // spec asks libvirt; ctx bounds the whole lookup, including a daemon that
 // accepts and never answers (go-libvirt has no timeouts of its own).
+//
+// When the domain is found but has no usable vsock (failure.NoVsock,
+// failure.NoCID), the Target returned with that error has no Network but
+// names the Domain and the port, so that the caller can fall back to its
+// IP addresses (Addresses).
 func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Target, error) {
 	switch spec.Kind {
 	case host.VSock:
@@ -101,7 +109,9 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		}
 		var fe *failure.Error
 		if errors.As(o.err, &fe) {
-			return Target{}, fe // found, but unusable: that is the answer
+			// Found, but unusable: that is the answer. t still names the
+			// domain when it lacks a usable vsock, for the IP fallback.
+			return t, fe
 		}
 		outcomes = append(outcomes, o)
 	}
@@ -151,14 +161,17 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		o.err = failure.Wrap(failure.Unreachable, err, "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
 	}
+	d.xml = xml
 	cid, err := CIDFromXML(xml)
 	switch {
 	case errors.Is(err, ErrNoVsock):
 		o.err = failure.New(failure.NoVsock, "domain %q on %s has no vsock device", d.Name, uri).
 			WithHint("add <vsock model='virtio'><cid auto='yes'/></vsock> to its <devices> with virsh edit, then restart it")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case errors.Is(err, ErrNoCID):
 		o.err = failure.New(failure.NoCID, "domain %q on %s has a vsock device without a CID address", d.Name, uri).
 			WithHint("give it <cid auto='no' address='N'/> with N >= 3, or auto='yes' on a running QEMU domain")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case err != nil:
 		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
 	default:

@@ -9,15 +9,19 @@ type Network string
 const (
 	VSock Network = "vsock"
 	Unix  Network = "unix"
+	TCP   Network = "tcp" // the IP fallback (Resolver.Addresses)
 )
 
 // Target is where to connect: a vsock CID and port, or a unix socket path.
 type Target struct {
 	Network Network
 	CID     uint32  // VSock
-	Port    uint32  // VSock
+	Port    uint32  // VSock, TCP
 	Path    string  // Unix
 	Domain  *Domain // set when libvirt named the target
+
+	// Addrs are a TCP target's candidates, in the order to try them.
+	Addrs []Address
 }
 
 // Domain describes the libvirt domain a Target came from.
@@ -27,4 +31,8 @@ type Domain struct {
 	UUID  string
 	ID    int32
 	State string // only when asked for (Resolver.State)
+
+	// xml is the live XML the CID was read from, kept so that the IP
+	// fallback reads the MACs without asking libvirt again.
+	xml string
 }
