@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 )
 
@@ -27,6 +29,14 @@ func diagnose(c *invocation) int {
 		Dialer:       c.dialer,
 	}
 	d.Self, _ = os.Executable() // without it, the helper is known by name only
+	if !c.noIPFallback {
+		// The lease directory is the ProxyCommand's when it names one.
+		d.Addresses = func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target {
+			r := c.resolver()
+			r.LeaseDir = cmp.Or(leaseDir, c.leaseDir)
+			return r.Addresses(ctx, t)
+		}
+	}
 	if len(c.args) > 1 {
 		d.Port = c.args[1]
 	}
@@ -66,5 +76,5 @@ func parseHelper(args []string) (doctor.Helper, error) {
 	if o.command != "" || o.help || o.version {
 		return doctor.Helper{}, errors.New("not the ProxyCommand form (HOST PORT)")
 	}
-	return doctor.Helper{Host: o.args[0], Port: o.args[1], URIs: o.connect}, nil
+	return doctor.Helper{Host: o.args[0], Port: o.args[1], URIs: o.connect, NoIPFallback: o.noIPFallback, LeaseDir: o.leaseDir}, nil
 }

@@ -53,6 +53,9 @@ type Helper struct {
 	Host string   // the HOST argument after token expansion
 	Port string   // the PORT argument; "" when absent
 	URIs []string // its --connect URIs
+
+	NoIPFallback bool   // --no-ip-fallback
+	LeaseDir     string // --lease-dir; "" = the default
 }
 
 // DropIn is the file name `make install` gives the ssh_config drop-in in
@@ -80,6 +83,11 @@ type Doctor struct {
 	// that ssh runs would search those.
 	Resolver *lookup.Resolver
 	Dialer   dial.Dialer
+	// Addresses lists the IP fallback's candidates for a domain, reading
+	// lease files in leaseDir ("" = the default), as the helper would
+	// (lookup.Resolver.Addresses); nil when the fallback is off. doctor
+	// lists them and dials none.
+	Addresses func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target
 	// Self is this program's path: a ProxyCommand running it is the
 	// helper's even under another name.
 	Self string
@@ -103,6 +111,7 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 		if target.Port == "" {
 			target.Port = helper.Port
 		}
+		target.NoIPFallback, target.LeaseDir = helper.NoIPFallback, helper.LeaseDir
 	}
 	if target.Port == "" {
 		target.Port = cfg.Get("port")
@@ -110,12 +119,13 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 	if target.Port == "" {
 		target.Port = "22"
 	}
-	t, ok := d.checkTarget(ctx, target, add)
-	if ok {
-		d.checkPort(ctx, t, add)
+	t, err := d.checkTarget(ctx, target, add)
+	if err == nil {
+		err = d.checkPort(ctx, t, add)
 	} else {
 		add(Check{Status: Skip, Text: "guest port accepts a connection: no target to connect to"})
 	}
+	d.checkFallback(ctx, target, t, err, add)
 	d.checkFdpass(cfg, routed, add)
 	return out
 }
@@ -264,8 +274,10 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 }
 
 // checkTarget resolves the host the helper is asked for, one line per
-// step the lookup passed, and the failing step with its fix.
-func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lookup.Target, bool) {
+// step the lookup passed, and the failing step with its fix. On failure
+// the target still names the domain when the lookup found it (for the IP
+// fallback).
+func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lookup.Target, error) {
 	steps := []string{"libvirt daemon answers", "domain exists", "domain is running", "domain has a vsock device with a CID"}
 	skipRest := func(from int, why string) {
 		for _, s := range steps[from:] {
@@ -274,20 +286,21 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 	}
 	spec, err := host.Parse(h.Host)
 	if err != nil {
-		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: failure.Wrap(failure.Usage, err, "bad host name")})
+		err = failure.Wrap(failure.Usage, err, "bad host name")
+		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
 		skipRest(0, "no host to look up")
-		return lookup.Target{}, false
+		return lookup.Target{}, err
 	}
 	port, err := host.ParsePort(h.Port)
 	if err != nil {
-		add(Check{Status: Fail, Text: "guest port", Err: failure.Wrap(failure.Usage, err, "bad port")})
+		err = failure.Wrap(failure.Usage, err, "bad port")
+		add(Check{Status: Fail, Text: "guest port", Err: err})
 		skipRest(0, "no port to connect to")
-		return lookup.Target{}, false
+		return lookup.Target{}, err
 	}
 	if spec.Kind != host.Domain {
 		skipRest(0, h.Host+" names no libvirt domain")
-		t, err := d.Resolver.Resolve(ctx, spec, port)
-		return t, err == nil
+		return d.Resolver.Resolve(ctx, spec, port)
 	}
 	r := *d.Resolver
 	r.URIs, r.State = h.URIs, true
@@ -313,11 +326,11 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 		add(Check{Status: OK, Text: steps[i] + ": " + passed[i]})
 	}
 	if err == nil {
-		return t, true
+		return t, nil
 	}
 	add(Check{Status: Fail, Text: steps[n], Err: err})
 	skipRest(n+1, "the step before failed")
-	return lookup.Target{}, false
+	return t, err
 }
 
 // answered says which daemon answered, for the OK line.
@@ -336,19 +349,45 @@ func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) 
 }
 
 // checkPort connects to the guest port and closes the connection at once.
-func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)) {
+func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)) error {
 	what := "guest port accepts a connection"
 	conn, err := d.Dialer.Dial(ctx, t)
 	if err != nil {
 		add(Check{Status: Fail, Text: what, Err: err})
-		return
+		return err
 	}
 	conn.Close()
 	if t.Network == lookup.Unix {
 		add(Check{Status: OK, Text: fmt.Sprintf("%s: %s", what, t.Path)})
-		return
+		return nil
 	}
 	add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock CID %d port %d", what, t.CID, t.Port)})
+	return nil
+}
+
+// checkFallback lists, without dialing any, the IP addresses the helper
+// falls back to when vsock failed the way that makes it fall back (see the
+// command's ipFallback): no vsock device, no CID, nothing listening. ssh may
+// work then, but vsock does not, so the exit code stays vsock's.
+func (d *Doctor) checkFallback(ctx context.Context, h Helper, t lookup.Target, err error, add func(Check)) {
+	switch c := failure.ClassOf(err); {
+	case err == nil || t.Domain == nil || d.Addresses == nil || h.NoIPFallback:
+		return
+	case c != failure.NoVsock && c != failure.NoCID && c != failure.NotListening:
+		return
+	}
+	what := fmt.Sprintf("IP fallback to port %d (listed, not dialed)", t.Port)
+	tcp := d.Addresses(ctx, t, h.LeaseDir)
+	if len(tcp.Addrs) == 0 {
+		add(Check{Status: Fail, Text: what, Err: failure.New(failure.ClassOf(err), "found no IP address for %q", t.Domain.Name).
+			WithHint("libvirt's lease, agent and arp sources and the dnsmasq lease files have none; run the helper with -v to see where it looked")})
+		return
+	}
+	addrs := make([]string, len(tcp.Addrs))
+	for i, a := range tcp.Addrs {
+		addrs[i] = a.String()
+	}
+	add(Check{Status: OK, Text: fmt.Sprintf("%s: the helper tries %s", what, strings.Join(addrs, ", "))})
 }
 
 // checkFdpass checks that ssh asks the helper for the connected socket.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +197,50 @@ func (c *fdConn) File() (*os.File, error) {
 	}
 	syscall.Close(fds[1])
 	return os.NewFile(uintptr(fds[0]), "pair"), nil
+}
+
+// The IP fallback line: listed (never dialed) only after the vsock failures
+// the helper falls back after, and only when the fallback is on.
+func TestCheckFallback(t *testing.T) {
+	dom := lookup.Target{Network: lookup.VSock, CID: 42, Port: 22, Domain: &lookup.Domain{Name: "web01"}}
+	some := func(_ context.Context, t lookup.Target, dir string) lookup.Target {
+		t.Network, t.Addrs = lookup.TCP, []lookup.Address{{IP: netip.MustParseAddr("192.0.2.5"), Source: "libvirt lease " + dir}}
+		return t
+	}
+	none := func(_ context.Context, t lookup.Target, _ string) lookup.Target {
+		t.Network, t.Addrs = lookup.TCP, []lookup.Address{}
+		return t
+	}
+	refused := failure.New(failure.NotListening, "nothing listening")
+	tests := []struct {
+		name  string
+		t     lookup.Target
+		err   error
+		h     Helper
+		addrs func(context.Context, lookup.Target, string) lookup.Target
+		want  string // "" = no line
+	}{
+		{"refused vsock port", dom, refused, Helper{LeaseDir: "/l"}, some, "OK    IP fallback to port 22 (listed, not dialed): the helper tries 192.0.2.5 (libvirt lease /l)"},
+		{"no vsock device", lookup.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoVsock, "x"), Helper{}, some, "OK    IP fallback"},
+		{"no CID, no address", lookup.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoCID, "x"), Helper{}, none, `FAIL  IP fallback to port 22 (listed, not dialed): found no IP address for "web01"`},
+		{"ProxyCommand has --no-ip-fallback", dom, refused, Helper{NoIPFallback: true}, some, ""},
+		{"doctor has --no-ip-fallback", dom, refused, Helper{}, nil, ""},
+		{"no CID holder: no fallback", dom, failure.New(failure.NoTarget, "x"), Helper{}, some, ""},
+		{"vsock timeout: no fallback", dom, failure.New(failure.NotReady, "x"), Helper{}, some, ""},
+		{"not a domain", lookup.Target{Network: lookup.Unix, Path: "/x"}, refused, Helper{}, some, ""},
+		{"vsock worked", dom, nil, Helper{}, some, ""},
+	}
+	for _, tt := range tests {
+		d := Doctor{Addresses: tt.addrs}
+		var got []Check
+		d.checkFallback(context.Background(), tt.h, tt.t, tt.err, func(c Check) { got = append(got, c) })
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: got %q, want no line", tt.name, got[0])
+		case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0].String(), tt.want)):
+			t.Errorf("%s: got %q, want a line starting %q", tt.name, got, tt.want)
+		case tt.want != "" && got[0].Status == Fail && failure.ClassOf(got[0].Err) != failure.ClassOf(tt.err):
+			t.Errorf("%s: class %d, want vsock's %d", tt.name, failure.ClassOf(got[0].Err), failure.ClassOf(tt.err))
+		}
+	}
 }

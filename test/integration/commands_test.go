@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -326,7 +327,11 @@ func TestDoctor(t *testing.T) {
 			[]string{"ssh runs the helper", `"vm" on ` + sys, "running", "CID 42", "ProxyUseFdpass): yes"}, []string{"no VM holds vsock CID 42"}},
 		{"domain missing", []string{"-F", good, "qemu/nosuch"}, 4, []string{"libvirt daemon answers"}, []string{`no domain named "nosuch"`, "virsh list --all"}},
 		{"shut off", []string{"-F", good, "qemu/stopped"}, 5, []string{"domain exists"}, []string{"not running", "start stopped"}},
-		{"no vsock", []string{"-F", good, "qemu/novsock"}, 6, []string{"domain is running"}, []string{"no vsock device", "<vsock model='virtio'>"}},
+		// The IP fallback's addresses are listed, never dialed; these test
+		// domains have no interfaces, and the lease directory is empty.
+		{"no vsock", []string{"-F", good, "--lease-dir", dir, "qemu/novsock"}, 6, []string{"domain is running"},
+			[]string{"no vsock device", "<vsock model='virtio'>", `IP fallback to port 22 (listed, not dialed): found no IP address for "novsock"`}},
+		{"no vsock, no fallback", []string{"-F", good, "--no-ip-fallback", "qemu/novsock"}, 6, nil, []string{"no vsock device"}},
 		{"vsock without CID", []string{"-F", good, "qemu/autocid"}, 7, nil, []string{"without a CID address"}},
 		{"daemon absent", []string{"-F", unreach, "qemu/vm"}, 3, []string{"ssh runs the helper"}, []string{"cannot reach libvirt", "no daemon socket"}},
 		{"daemon hung", []string{"-F", hung, "--timeout", "1", "qemu/vm"}, 9, []string{"ssh runs the helper"}, []string{"libvirt daemon answers: timed out"}},
@@ -367,6 +372,9 @@ func TestDoctor(t *testing.T) {
 				if !strings.Contains(strings.Join(fails, "\n"), s) {
 					t.Errorf("no FAIL line with %q:\n%s", s, r.Stdout)
 				}
+			}
+			if slices.Contains(c.args, "--no-ip-fallback") && strings.Contains(r.Stdout, "IP fallback") {
+				t.Errorf("--no-ip-fallback, yet an IP fallback line:\n%s", r.Stdout)
 			}
 			if (c.code == 0) != (len(fails) == 0) {
 				t.Errorf("exit %d with %d FAIL lines:\n%s", r.Code, len(fails), r.Stdout)
