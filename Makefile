@@ -63,6 +63,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMACsFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
 	$(GO) test -run '^$$' -fuzz FuzzParseStatus -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/
 	$(GO) test -run '^$$' -fuzz FuzzParseMACs -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/
+	$(GO) test -run '^$$' -fuzz FuzzParseReply -fuzztime $(or $(FUZZTIME),10s) ./internal/vsockmux/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/libvirtconf/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...

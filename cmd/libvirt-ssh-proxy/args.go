@@ -13,12 +13,17 @@ import (
 // such rather than as a timeout.
 const defaultTimeout = 5 * time.Second
 
+// defaultWait is what a bare --wait waits: long enough for a guest to boot
+// to its sshd, short enough that a guest that never will is reported.
+const defaultWait = 2 * time.Minute
+
 // options is the parsed command line.
 type options struct {
 	command string   // "" (proxy) or "resolve"
 	args    []string // positional arguments after the command
 	connect []string
 	timeout time.Duration
+	wait    time.Duration // 0: one attempt, fail fast
 	fdpass  bool
 	relay   bool
 	verbose bool
@@ -81,7 +86,13 @@ func parseArgs(argv []string) (options, error) {
 		case "-t", "--timeout":
 			var v string
 			if v, err = value(); err == nil {
-				o.timeout, err = parseTimeout(v)
+				o.timeout, err = parseDuration(name, v)
+			}
+		case "--wait":
+			// Only --wait=D takes a value: a bare --wait is followed by HOST.
+			o.wait = defaultWait
+			if hasVal {
+				o.wait, err = parseDuration(name, val)
 			}
 		case "--fdpass":
 			err = flag(&o.fdpass)
@@ -155,18 +166,19 @@ func isCommand(s string) bool {
 	return ok && s != ""
 }
 
-// parseTimeout takes a Go duration ("2s", "1m30s") or plain seconds ("2", "0.5").
-func parseTimeout(s string) (time.Duration, error) {
+// parseDuration takes option opt's value: a Go duration ("2s", "1m30s") or
+// plain seconds ("2", "0.5").
+func parseDuration(opt, s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != f || f > 1e6 {
-			return 0, fmt.Errorf("--timeout %q is not a duration (2s, 500ms) or a number of seconds", s)
+			return 0, fmt.Errorf("%s %q is not a duration (2s, 500ms) or a number of seconds", opt, s)
 		}
 		d = time.Duration(f * float64(time.Second))
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("--timeout %q must be more than zero", s)
+		return 0, fmt.Errorf("%s %q must be more than zero", opt, s)
 	}
 	return d, nil
 }

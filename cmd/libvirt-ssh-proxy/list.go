@@ -41,9 +41,15 @@ func list(c *invocation) int {
 	defer cancel()
 	r := c.resolver()
 	ls, err := r.List(ctx, host.Any)
+	// List expanded the same URI list already: an error here cannot be
+	// new, and would only leave the names empty.
+	searchURIs := func(s host.Scope) []string {
+		uris, _ := r.SearchURIs(s)
+		return uris
+	}
 	rows := make([]listed, 0, len(ls.Entries))
 	for i := range ls.Entries {
-		rows = append(rows, listEntry(&ls, &ls.Entries[i], r.SearchURIs))
+		rows = append(rows, listEntry(&ls, &ls.Entries[i], searchURIs))
 	}
 	var perr error
 	switch {

@@ -105,7 +105,7 @@ func (c *invocation) logf(format string, args ...any) {
 
 // resolver returns the libvirt resolver the options describe.
 func (c *invocation) resolver() *lookup.Resolver {
-	return &lookup.Resolver{URIs: c.connect, Euid: c.euid, Env: c.env, Logf: c.logf}
+	return &lookup.Resolver{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}
 }
 
 // context bounds a command's lookup and connect by --timeout.

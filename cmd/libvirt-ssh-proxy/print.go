@@ -34,10 +34,10 @@ type address struct {
 
 func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
-	if t.Network == lookup.VSock {
+	switch t.Network {
+	case lookup.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
-	}
-	if t.Network == lookup.TCP {
+	case lookup.Mux, lookup.TCP:
 		r.Port = &t.Port
 	}
 	if t.Addrs != nil { // the fallback looked (resolve without --no-ip-fallback)
@@ -70,6 +70,8 @@ func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
 	case lookup.Unix:
 		row("unix", t.Path)
+	case lookup.Mux:
+		row("vsock-mux", fmt.Sprintf("%s port %d", t.Path, t.Port))
 	case lookup.TCP:
 		row("tcp", fmt.Sprintf("port %d (no usable vsock: the IP fallback)", t.Port))
 	}

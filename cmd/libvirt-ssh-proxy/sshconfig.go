@@ -38,7 +38,9 @@ func sshConfig(c *invocation) int {
 	}
 	c.host = ""
 	target := func(e *lookup.Entry) string { return sshname.ProxyTarget(listings[e.URI], e) }
-	blocks := hostBlocks(doms, exe, len(c.connect) > 0, target)
+	// r.URIs: --connect or LIBVIRT_SSH_PROXY_CONNECT; the ProxyCommand then
+	// says --connect, which wins over an environment ssh may not have.
+	blocks := hostBlocks(doms, exe, len(r.URIs) > 0, target)
 	if err := sshconfig.Write(c.out, blocks); err != nil {
 		return c.fail(failure.Wrap(failure.Internal, err, "print"))
 	}

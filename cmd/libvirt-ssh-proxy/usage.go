@@ -17,6 +17,9 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
   vsock/CID          vsock CID directly         (also vsock%CID)
   unix/PATH          a unix socket; PATH is taken from / unless it starts
                      with / or ./                (also unix%PATH)
+  vsock-mux/PATH     hybrid vsock (Firecracker, Cloud Hypervisor,
+                     vhost-device-vsock): the VMM's socket, then
+                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH)
 NAME is tried as a domain name, then a UUID, then a numeric ID.
 PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
 
@@ -40,7 +43,12 @@ Options (before or after the command and its arguments):
                      to search several in order; every qemu form then searches
                      exactly these (e.g. qemu:///system,
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
-  -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s)
+                     URI may be an alias from uri_aliases in libvirt.conf
+  -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
+                     with --wait, each attempt
+      --wait[=D]     retry while the guest boots (not found, not running,
+                     nothing listening, not ready, no socket/CID yet) with
+                     backoff up to D (default 2m); -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)
@@ -57,6 +65,20 @@ Options (before or after the command and its arguments):
                      ssh_config.d (default /etc/ssh/ssh_config)
   -V, --version      print the version
   -h, --help         print this help
+
+Environment:
+  LIBVIRT_SSH_PROXY_CONNECT  URIs or aliases, space- or comma-separated, for
+                     the qemu forms when no --connect is given
+  Aliases come from /etc/libvirt/libvirt.conf (root) or
+  $XDG_CONFIG_HOME/libvirt/libvirt.conf (~/.config/...), read only when a
+  --connect entry can be an alias. LIBVIRT_DEFAULT_URI and uri_default are
+  not used: qemu/ keeps its meaning (system, then session).
+
+Examples:
+  libvirt-ssh-proxy resolve -c hv1 qemu/web01          (hv1: an alias)
+  LIBVIRT_SSH_PROXY_CONNECT=qemu:///session ssh qemu/dev
+  ssh -o "ProxyCommand=/usr/local/libexec/libvirt-ssh-proxy --wait '%n' %p" qemu/vm
+  ssh user@vsock-mux/run/firecracker/vm1.vsock
 
 Exit codes:
   0 ok              5 domain not running      10 guest not ready (vsock timed out)

@@ -37,7 +37,7 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 	}
 	var tried []string
 	for i, a := range t.Addrs {
-		if expired(ctx) {
+		if over(ctx) {
 			break // what is left of --timeout went to the lookup or the others
 		}
 		addr := netip.AddrPortFrom(a.IP, uint16(t.Port)).String()
@@ -59,7 +59,7 @@ func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) 
 	if list == "" {
 		list = "none tried"
 	}
-	if expired(ctx) {
+	if over(ctx) {
 		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out trying IP addresses (%s)", list)
 	}
 	return nil, failure.New(failure.NotListening, "no IP address answered on port %d: %s", t.Port, list)
@@ -81,16 +81,16 @@ func share(ctx context.Context, n int) time.Duration {
 	return min(left/time.Duration(n), MaxPerAddress)
 }
 
-// expired says whether ctx is over. Its deadline can pass a moment before
+// over says whether ctx is over. Its deadline can pass a moment before
 // ctx.Err says so: a connect bounded by that deadline returns first.
-func expired(ctx context.Context) bool {
+func over(ctx context.Context) bool {
 	deadline, ok := ctx.Deadline()
 	return ctx.Err() != nil || ok && !time.Now().Before(deadline)
 }
 
 // attemptError says in a few words why one attempt failed.
 func attemptError(actx context.Context, err error, budget time.Duration) string {
-	if expired(actx) || errors.Is(err, os.ErrDeadlineExceeded) {
+	if over(actx) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Sprintf("no answer within %v", budget.Round(time.Millisecond))
 	}
 	var se *os.SyscallError

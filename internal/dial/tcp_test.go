@@ -191,7 +191,7 @@ func TestClassifyDeadlineBeforeErr(t *testing.T) {
 			t.Errorf("%s: class %d, want Timeout: %v", target.Network, c, err)
 		}
 	}
-	if !expired(ctx) || expired(context.Background()) {
-		t.Error("expired() does not follow the deadline")
+	if !over(ctx) || over(context.Background()) {
+		t.Error("over() does not follow the deadline")
 	}
 }

@@ -162,7 +162,7 @@ func (d *Doctor) checkSSH(ctx context.Context, add func(Check)) (sshconfig.Confi
 	case pc == "" || pc == "none":
 		hint := fmt.Sprintf("install the drop-in (make install puts it in /etc/ssh/ssh_config.d/%s) and check the Include line below", DropIn)
 		if _, err := host.Parse(d.Host); err != nil {
-			hint = "HOST is none of the helper's forms (qemu/NAME, vsock/CID, unix/PATH) and no Host block names it; `libvirt-ssh-proxy ssh-config` writes aliases"
+			hint = "HOST is none of the helper's forms (qemu/NAME, vsock/CID, vsock-mux/PATH, unix/PATH) and no Host block names it; `libvirt-ssh-proxy ssh-config` writes aliases"
 		}
 		add(Check{Status: Fail, Text: what, Err: failure.New(failure.SSHConfig, "no ProxyCommand applies to %s", d.Host).WithHint("%s", hint)})
 		return cfg, false, Helper{}
@@ -340,7 +340,8 @@ func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) 
 		uri = t.Domain.URI
 	}
 	if uri == "" {
-		return "reached (" + strings.Join(r.SearchURIs(scope), ", ") + ")"
+		uris, _ := r.SearchURIs(scope) // the lookup that reached them expanded them
+		return "reached (" + strings.Join(uris, ", ") + ")"
 	}
 	if sock, _ := r.Socket(uri); sock != "" {
 		return fmt.Sprintf("%s on %s", uri, sock)

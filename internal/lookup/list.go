@@ -64,7 +64,10 @@ const listWorkers = 5
 // says which URIs failed, or that none could be reached. ctx bounds the
 // whole listing.
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
-	uris := r.SearchURIs(scope)
+	uris, err := r.searchList(scope)
+	if err != nil {
+		return Listing{}, err
+	}
 	return watch(ctx, func(step *atomic.Value) (Listing, error) {
 		ls := Listing{URIs: uris}
 		var failed []outcome

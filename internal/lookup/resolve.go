@@ -19,7 +19,9 @@ import (
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
 type Resolver struct {
-	// URIs replaces the default URI list for every domain spec (--connect).
+	// URIs replaces the default URI list for every domain spec (--connect,
+	// LIBVIRT_SSH_PROXY_CONNECT). An entry that is a libvirt URI alias is
+	// expanded from libvirt.conf's uri_aliases, read only then.
 	URIs []string
 	// Euid decides whether qemu/ also searches the session daemon.
 	Euid int
@@ -49,20 +51,23 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
 	case host.Unix:
 		return Target{Network: Unix, Path: spec.Path}, nil
+	case host.Mux:
+		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
 	}
-	uris := r.SearchURIs(spec.Scope)
+	uris, err := r.searchList(spec.Scope)
+	if err != nil {
+		return Target{}, err
+	}
 	return watch(ctx, func(step *atomic.Value) (Target, error) {
 		return r.search(ctx, uris, spec.Domain, port, step)
 	})
 }
 
 // SearchURIs returns the URIs a domain spec of the given scope searches, in
-// order: the --connect URIs when given, else libvirt's defaults.
-func (r *Resolver) SearchURIs(scope host.Scope) []string {
-	if len(r.URIs) > 0 {
-		return r.URIs
-	}
-	return DefaultURIs(scope, r.Euid)
+// order: the --connect URIs with aliases expanded when given, else
+// libvirt's defaults. An alias libvirt.conf does not define is an error.
+func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
+	return r.searchList(scope)
 }
 
 // watch runs f, which talks to libvirt, and returns its answer, or a timeout

@@ -10,14 +10,19 @@ const (
 	VSock Network = "vsock"
 	Unix  Network = "unix"
 	TCP   Network = "tcp" // the IP fallback (Resolver.Addresses)
+	// Mux is a hybrid vsock multiplexer (Firecracker, Cloud Hypervisor,
+	// vhost-device-vsock): an AF_UNIX socket plus a CONNECT handshake.
+	Mux Network = "vsock-mux"
 )
 
-// Target is where to connect: a vsock CID and port, or a unix socket path.
+// Target is where to connect: a vsock CID and port, a unix socket path, a
+// multiplexer's socket path and the guest's vsock port behind it, or TCP
+// addresses and a port (the IP fallback).
 type Target struct {
 	Network Network
 	CID     uint32  // VSock
-	Port    uint32  // VSock, TCP
-	Path    string  // Unix
+	Port    uint32  // VSock, Mux, TCP
+	Path    string  // Unix, Mux
 	Domain  *Domain // set when libvirt named the target
 
 	// Addrs are a TCP target's candidates, in the order to try them.

@@ -269,6 +269,14 @@ func TestSSHConfigCommand(t *testing.T) {
 		}
 	}
 
+	// URIs from LIBVIRT_SSH_PROXY_CONNECT are carried as --connect too: ssh
+	// may run the helper without that environment.
+	cmd := guarded(t.Context(), helperBin, "ssh-config", "qemu/Dev-Box")
+	cmd.Env = append(os.Environ(), "LIBVIRT_SSH_PROXY_CONNECT="+sys)
+	if r := runCmd(t, helperLimit, cmd); r.Code != 0 || !strings.Contains(r.Stdout, " --connect '"+strings.ReplaceAll(sys, "%", "%%")+"' qemu/"+devUUID+" %p\n") {
+		t.Errorf("ssh-config with LIBVIRT_SSH_PROXY_CONNECT: want --connect in the ProxyCommand: %s", r)
+	}
+
 	// HOST arguments: just those; a stopped one fails the command.
 	r = runHelper(t, "ssh-config", "-c", sys, "qemu/Dev-Box", "qemu%my vm")
 	if r.Code != 0 || strings.Count(r.Stdout, "Host ") != 2 || !strings.Contains(r.Stdout, "Host Dev-Box\n") || !strings.Contains(r.Stdout, "Host my-vm\n") {

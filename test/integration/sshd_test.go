@@ -43,7 +43,7 @@ const dropInTemplate = `Host qemu/* qemu:system/* qemu:session/* qemu%*
 	ProxyUseFdpass yes
 	CheckHostIP no
 
-Host vsock/* vsock%* unix/* unix%*
+Host vsock/* vsock%* unix/* unix%* vsock-mux/* vsock-mux%*
 	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
 	ProxyUseFdpass yes
 	CheckHostIP no
