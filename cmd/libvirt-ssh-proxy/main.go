@@ -25,6 +25,10 @@ const prog = "libvirt-ssh-proxy"
 var commands = map[string]func(*invocation) int{
 	"":        proxy,
 	"resolve": resolve,
+
+	"list":       list,
+	"doctor":     diagnose,
+	"ssh-config": sshConfig,
 }
 
 // system is what the command takes from the process; tests pass their own.
