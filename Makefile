@@ -47,10 +47,10 @@ integration:
 	$(GO) test -count=1 -tags integration ./test/integration/
 
 vm: $(BIN)
-	test/vm/run-tier1.sh
+	test/vm/run.sh tier1
 
 e2e: $(BIN)
-	test/vm/run-tier2.sh
+	test/vm/run.sh tier2
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
