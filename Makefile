@@ -68,14 +68,19 @@ integration:
 	$(GO) test -count=1 -tags integration ./test/integration/
 
 vm: $(BIN)
-	test/vm/run-tier1.sh
+	test/vm/run.sh tier1
 
 e2e: $(BIN)
-	test/vm/run-tier2.sh
+	test/vm/run.sh tier2
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
 	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitCommand$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuoteArg$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseApplied$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshconfig/
+	$(GO) test -run '^$$' -fuzz '^FuzzAlias$$' -fuzztime $(or $(FUZZTIME),10s) ./internal/sshname/
 	$(GO) test -run '^$$' -fuzz FuzzMACsFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
 	$(GO) test -run '^$$' -fuzz FuzzParseStatus -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/
 	$(GO) test -run '^$$' -fuzz FuzzParseMACs -fuzztime $(or $(FUZZTIME),10s) ./internal/leases/

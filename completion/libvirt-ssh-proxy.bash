@@ -53,7 +53,8 @@ _libvirt_ssh_proxy()
     if [[ -z $cmd && $nargs == 0 ]]; then
         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
     fi
-    if [[ $nargs == 0 && $cmd != complete-hosts ]]; then
+    # HOST: the first argument; every argument of ssh-config; none for list.
+    if [[ $cmd != complete-hosts && $cmd != list && ($nargs == 0 || $cmd == ssh-config) ]]; then
         local IFS=$'\n'
         COMPREPLY+=($(_libvirt_ssh_proxy_hosts "$cur"))
         __ltrim_colon_completions "$cur"

@@ -28,6 +28,11 @@ type options struct {
 	relay   bool
 	verbose bool
 	json    bool
+
+	// sshConfig (-F) and systemConfig are the ssh_config files doctor reads.
+	sshConfig    string
+	systemConfig string
+
 	help    bool
 	version bool
 	// The IP fallback: --no-ip-fallback, --lease-dir DIR.
@@ -97,6 +102,10 @@ func parseArgs(argv []string) (options, error) {
 			err = flag(&o.verbose)
 		case "--json":
 			err = flag(&o.json)
+		case "-F", "--ssh-config":
+			o.sshConfig, err = value()
+		case "--system-config":
+			o.systemConfig, err = value()
 		case "-h", "--help":
 			err = flag(&o.help)
 		case "-V", "--version":
@@ -117,7 +126,7 @@ func parseArgs(argv []string) (options, error) {
 	if o.fdpass && o.relay {
 		return o, errors.New("--fdpass and --relay exclude each other")
 	}
-	if len(pos) > 0 && pos[0] != "" && commands[pos[0]] != nil {
+	if len(pos) > 0 && isCommand(pos[0]) {
 		o.command, pos = pos[0], pos[1:]
 	}
 	o.args = pos
@@ -130,6 +139,9 @@ func parseArgs(argv []string) (options, error) {
 	if o.json && o.command == "" {
 		return o, errors.New("--json goes with a command such as resolve")
 	}
+	if (o.sshConfig != "" || o.systemConfig != "") && o.command != "doctor" {
+		return o, errors.New("--ssh-config and --system-config go with doctor")
+	}
 	return o, nil
 }
 
@@ -138,9 +150,22 @@ var arity = map[string]struct {
 	min, max int
 	usage    string
 }{
-	"":               {2, 2, "want HOST PORT"},
-	"resolve":        {1, 2, "resolve takes HOST and an optional PORT"},
+	"":        {2, 2, "want HOST PORT"},
+	"resolve": {1, 2, "resolve takes HOST and an optional PORT"},
+
+	"list":       {0, 0, "list takes no arguments"},
+	"doctor":     {1, 2, "doctor takes HOST and an optional PORT"},
+	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
+
 	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
+}
+
+// isCommand says whether s names a subcommand. It reads arity, which has
+// the same keys as commands: commands refers to doctor, which reads the
+// helper's own command line with parseArgs, so parseArgs cannot refer to it.
+func isCommand(s string) bool {
+	_, ok := arity[s]
+	return ok && s != ""
 }
 
 // parseDuration takes option opt's value: a Go duration ("2s", "1m30s") or

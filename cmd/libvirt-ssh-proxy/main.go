@@ -23,8 +23,13 @@ const prog = "libvirt-ssh-proxy"
 
 // commands maps each subcommand ("" is the ProxyCommand form) to its code.
 var commands = map[string]func(*invocation) int{
-	"":               proxy,
-	"resolve":        resolve,
+	"":        proxy,
+	"resolve": resolve,
+
+	"list":       list,
+	"doctor":     diagnose,
+	"ssh-config": sshConfig,
+
 	"complete-hosts": completeHosts,
 }
 

@@ -2,6 +2,9 @@ package main
 
 const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
        libvirt-ssh-proxy resolve [options] HOST [PORT]
+       libvirt-ssh-proxy list [-c URI]... [--json]
+       libvirt-ssh-proxy doctor [-F FILE] [--system-config FILE] HOST [PORT]
+       libvirt-ssh-proxy ssh-config [-c URI]... [HOST...]
        libvirt-ssh-proxy complete-hosts [options] [WORD]
 
 An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
@@ -29,6 +32,12 @@ dnsmasq lease files. -v says which address and source; resolve lists them.
 Commands:
   (none)             connect and hand the connection to ssh
   resolve            print what HOST resolves to; connect to nothing
+  list               every domain on the searched URIs: state, vsock CID and
+                     the host name that reaches it with ssh (and scp/rsync)
+  doctor             check each step from ssh HOST to the guest's sshd, one
+                     OK/FAIL line each with the fix; exit code of the first FAIL
+  ssh-config         Host blocks for ~/.ssh/config: a short alias per running
+                     domain with a vsock CID (or per HOST given)
   complete-hosts     print qemu host names of running domains starting with
                      WORD, for shell completion
 
@@ -52,7 +61,11 @@ Options (before or after the command and its arguments):
       --lease-dir DIR
                      the dnsmasq lease files the fallback reads
                      (default /var/lib/libvirt/dnsmasq)
-      --json         resolve: print JSON
+      --json         resolve, list: print JSON
+  -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F)
+      --system-config FILE
+                     doctor: the system ssh_config that must include
+                     ssh_config.d (default /etc/ssh/ssh_config)
   -V, --version      print the version
   -h, --help         print this help
 
@@ -76,4 +89,5 @@ Exit codes:
   2 usage           7 vsock without a CID     12 fd hand-off to ssh failed
   3 libvirt unreachable  8 nothing listening on the port   13 relayed connection lost
   4 domain not found     9 --timeout expired
+  14 ssh's configuration does not run the helper (doctor)
 `

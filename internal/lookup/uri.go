@@ -163,3 +163,22 @@ func existing(paths []string) string {
 	}
 	return ""
 }
+
+// Socket returns the daemon socket uri is reached on, by libvirt's client
+// rule, or an error wrapping the reason there is none (see Resolve). It is
+// empty for the transports go-libvirt dials itself.
+func (r *Resolver) Socket(uri string) (string, error) {
+	e, err := endpointFor(uri, r.Env)
+	if err != nil || e.network != "unix" {
+		return "", err
+	}
+	return e.socket()
+}
+
+// socket returns the first of a unix endpoint's sockets that exists.
+func (e endpoint) socket() (string, error) {
+	if p := existing(e.addrs); p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w (%s)", errNoSocket, strings.Join(e.addrs, ", "))
+}

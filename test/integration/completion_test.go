@@ -220,6 +220,9 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"libvirt-ssh-proxy", "-t", "2", "resolve", "qemu/web"}, []string{"qemu/web01", "qemu/web02"}},
 		{[]string{"libvirt-ssh-proxy", "--timeout", "2", "r"}, []string{"resolve"}},
 		{[]string{"libvirt-ssh-proxy", "--connect", "q"}, nil},
+		{[]string{"libvirt-ssh-proxy", "ssh-config", "qemu/web01", "qemu/D"}, []string{"qemu/Dev-Box"}},
+		{[]string{"libvirt-ssh-proxy", "list", "q"}, nil},
+		{[]string{"libvirt-ssh-proxy", "-F", "cfg", "doctor", "qemu/w"}, []string{"qemu/web01", "qemu/web02"}},
 	}
 	for _, tt := range tests {
 		if got := b.complete(t, tt.words...); !slices.Equal(got, tt.want) {
@@ -351,6 +354,7 @@ func TestZshCompletion(t *testing.T) {
 		{"libvirt-ssh-proxy resolve qemu/web", []string{"qemu/web01", "qemu/web02"}},
 		{"libvirt-ssh-proxy -t 2 resolve qemu/web", []string{"qemu/web01", "qemu/web02"}},
 		{"libvirt-ssh-proxy --timeout 2 r", []string{"resolve"}},
+		{"libvirt-ssh-proxy ssh-config qemu/web01 qemu/D", []string{"qemu/Dev-Box"}},
 	}
 	for _, tt := range tests {
 		if got := zshComplete(t, d.URI(), tt.line); !slices.Equal(got, tt.want) {
