@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
 
 // hostForm is a spelling of the qemu host prefix and the scope it searches.
@@ -97,13 +97,12 @@ func formOf(typed string) hostForm {
 }
 
 // completable says whether a domain name can be offered in that spelling:
-// not when ssh refuses it as a host name (quotes, shell metacharacters,
-// whitespace, ',' and '@' which split user from host), nor when the shell
-// would expand it, nor with ':' in a '%' spelling (scp and rsync split the
-// host at the first ':'). Such domains are still reachable by UUID or ID.
+// not when ssh refuses the host name (sshname.Refused), nor when a shell
+// would expand or split the completed word, nor with ':' in a '%' spelling
+// (scp and rsync split the host at the first ':'). Such domains are still
+// reachable by UUID or ID.
 func completable(name string, f hostForm) bool {
-	if strings.ContainsAny(name, "'\"`$\\;&<>|(){}[]*?!#~,@=") ||
-		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+	if sshname.Refused(f.prefix+name) != nil || strings.ContainsAny(name, "[]*?!#~=") {
 		return false
 	}
 	return !strings.Contains(f.prefix, "%") || !strings.Contains(name, ":")
