@@ -152,7 +152,7 @@ want_helper_exit() {
 # passing none. ssh hands its environment, CHECK included, to the ProxyCommand.
 # (pgrep matches the 15-character comm "libvirt-ssh-pro")
 report_cmd() {
-  printf '{ n=0; for p in $(pgrep "^libvirt-ssh-pr"); do tr "\\0" "\\n" < /proc/$p/environ | grep -qx "CHECK=%s" && n=$((n+1)); done; echo "port=$RIG_PORT user=$(id -un) helpers=$n"; }' "$CHECK"
+  printf '{ n=0; for p in $(pgrep "^libvirt-ssh-pr"); do tr "\\0" "\\n" 2>/dev/null < /proc/$p/environ | grep -qx "CHECK=%s" && n=$((n+1)); done; echo "port=$RIG_PORT user=$(id -un) helpers=$n"; }' "$CHECK"
 }
 
 # quiet ERRFILE: the client side of a successful session must be silent on stderr
