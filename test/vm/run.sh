@@ -303,8 +303,12 @@ boot_l1() {
 
 report() {
   local f st t name det n=0 bad=0 gexit
+  gexit=$(cat "$W/results/.exit" 2>/dev/null || echo none)
+  if [ "$gexit" = 124 ] || [ "$gexit" = 137 ]; then
+    FAILED=${FAILED:-"overall timeout (${TOTAL} s): the guest script was stopped"}
+  fi
   if [ ! -f "$W/results/.plan" ]; then
-    FAILED=${FAILED:-"guest wrote no check plan"}
+    FAILED=${FAILED:-"guest wrote no check plan (guest exit status: $gexit)"}
     return
   fi
   while read -r name; do
@@ -319,7 +323,6 @@ report() {
     [ "$st" = PASS ] || bad=$((bad + 1))
     printf '%-7s %7ss  %-34s %s\n' "$st" "$t" "$name" "$det"
   done < "$W/results/.plan"
-  gexit=$(cat "$W/results/.exit" 2>/dev/null || echo none)
   if [ $bad -ne 0 ]; then FAILED=${FAILED:-"$bad of $n checks"}; fi
   if [ "$gexit" != 0 ] && [ -z "$FAILED" ]; then FAILED="guest script exit status $gexit"; fi
 }
