@@ -13,7 +13,7 @@ BIN         := bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
-.PHONY: all build install uninstall check lint unit integration vm e2e fuzz bench clean
+.PHONY: all build install uninstall check lint unit integration vm e2e fuzz fuzz-short load bench clean
 
 all: build
 build: $(BIN)
@@ -31,7 +31,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
 
 # check runs everything; each part can also be run alone.
-check: lint unit integration vm
+check: lint unit fuzz-short integration vm
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -52,12 +52,35 @@ vm: $(BIN)
 e2e: $(BIN)
 	test/vm/run-tier2.sh
 
-fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),10s) ./internal/host/
-	$(GO) test -run '^$$' -fuzz FuzzCIDFromXML -fuzztime $(or $(FUZZTIME),10s) ./internal/lookup/
+# Every fuzz target, as package:Target. `make fuzz` runs each for FUZZTIME
+# (default 10m); `make fuzz-short` (part of check) for 5s each.
+FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
+	internal/lookup:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
+	internal/lookup:FuzzParseID internal/lookup:FuzzEndpointFor \
+	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseTimeout
+FUZZTIME ?= 10m
 
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; \
+	done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+# load: the long form of the load and integrity tests (1 GiB each way,
+# 200 concurrent sessions); the default integration run uses the short form.
+load:
+	LSP_LOAD=long $(GO) test -count=1 -timeout 60m -tags integration -run '^TestLoad' -v ./test/integration/
+
+# bench: the Go micro-benchmarks, the lookup latency against a private
+# libvirtd (10 and 10,000 domains), and the helper's connect, relay and RSS
+# table (test/bench).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
+	$(GO) test -run '^$$' -bench Lookup -benchtime 50x -tags integration ./test/integration/
+	$(GO) run -tags integration ./test/bench $(BENCHFLAGS)
 
 clean:
 	rm -rf bin
