@@ -1,0 +1,252 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+)
+
+// libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on.
+const (
+	procConnectClose       = 2
+	procDomainLookupByName = 23
+)
+
+// Interposer listens on a unix socket in dir and forwards each connection
+// to the real daemon socket upstream, packet by packet. Before it forwards a
+// client call whose procedure is proc, it runs hook once: a real daemon can
+// then be killed or changed exactly between two calls of the helper.
+func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) string {
+	t.Helper()
+	var once sync.Once
+	return FakeDaemon(t, dir, "interposer-sock", func(c net.Conn) {
+		u, err := net.Dial("unix", upstream)
+		if err != nil {
+			c.Close()
+			return
+		}
+		defer u.Close()
+		go func() {
+			io.Copy(c, u)
+			c.Close()
+		}()
+		// Each packet: a 4-byte big-endian length (itself included), then
+		// program, version, procedure, ... (libvirt's RPC header).
+		for {
+			var hdr [16]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				return
+			}
+			n := binary.BigEndian.Uint32(hdr[0:4])
+			if n < 16 || n > 32<<20 {
+				return
+			}
+			if binary.BigEndian.Uint32(hdr[12:16]) == proc {
+				once.Do(hook)
+			}
+			if _, err := u.Write(hdr[:]); err != nil {
+				return
+			}
+			if _, err := io.CopyN(u, c, int64(n)-16); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// asNobody copies the guard and the helper where uid 65534 may run them
+// (the build dir is private) and returns their paths.
+func asNobody(t *testing.T) (guard, helper string) {
+	t.Helper()
+	needHelper(t)
+	dir := shortTempDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{nofsockBin, helperBin} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, filepath.Base(src)), string(b), 0o755)
+	}
+	return filepath.Join(dir, filepath.Base(nofsockBin)), filepath.Join(dir, filepath.Base(helperBin))
+}
+
+// TestFaultsLibvirt: every way the libvirt side can fail a lookup, each with
+// its exit class and message. Real daemons are killed or stopped between two
+// calls of the helper by an interposer that forwards the RPC packets.
+func TestFaultsLibvirt(t *testing.T) {
+	needHelper(t)
+	requireBins(t, "libvirtd")
+	hostXML := HostXML(Domain{Name: "vm", CID: 42})
+	cases := []struct {
+		name string
+		// setup returns the --connect URI; it may start daemons.
+		setup   func(t *testing.T, dir string) string
+		nobody  bool
+		timeout string
+		code    int
+		msg     []string
+	}{
+		{name: "socket absent",
+			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", dir+"/no-sock") },
+			code:  3, msg: []string{"cannot reach libvirt (", ": no daemon socket (", "/no-sock)", "(is libvirtd or virtqemud running?"}},
+		{name: "permission denied (mode 000, run as nobody)", nobody: true,
+			setup: func(t *testing.T, dir string) string {
+				// A live listener: only the mode stops the connect.
+				sock := HungDaemon(t, dir)
+				if err := os.Chmod(sock, 0); err != nil {
+					t.Fatal(err)
+				}
+				return URIFor("/h.xml", sock)
+			},
+			code: 3, msg: []string{"cannot reach libvirt (", "/hung-sock: connect: permission denied)", "(join the libvirt group, or name a socket you may use"}},
+		{name: "accepts and never answers", timeout: "1",
+			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", HungDaemon(t, dir)) },
+			code:  9, msg: []string{"timed out waiting for libvirt at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
+		{name: "reads the first call, then closes",
+			setup: func(t *testing.T, dir string) string {
+				return URIFor("/h.xml", FakeDaemon(t, dir, "eof-sock", func(c net.Conn) {
+					c.Read(make([]byte, 4096))
+					c.Close()
+				}))
+			},
+			code: 3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/eof-sock: procedure interrupted while awaiting response)"}},
+		{name: "answers garbage",
+			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", GarbageDaemon(t, dir)) },
+			code:  3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/garbage-sock: procedure interrupted while awaiting response)"}},
+		{name: "real libvirtd killed (SIGKILL) before the lookup call",
+			setup: func(t *testing.T, dir string) string {
+				d := StartLibvirtd(t, hostXML)
+				sock := Interposer(t, dir, d.Sock, procDomainLookupByName, func() {
+					d.proc.cmd.Process.Kill()
+					<-d.proc.done
+				})
+				return URIFor(d.HostXML, sock)
+			},
+			code: 3, msg: []string{"cannot reach libvirt (", "/interposer-sock: lookup: procedure interrupted while awaiting response)"}},
+		{name: "real libvirtd stopped (SIGSTOP) before the lookup call", timeout: "1",
+			setup: func(t *testing.T, dir string) string {
+				d := StartLibvirtd(t, hostXML)
+				p := d.proc.cmd.Process
+				t.Cleanup(func() { p.Signal(syscall.SIGCONT) }) // before its stop
+				sock := Interposer(t, dir, d.Sock, procDomainLookupByName, func() { p.Signal(syscall.SIGSTOP) })
+				return URIFor(d.HostXML, sock)
+			},
+			code: 9, msg: []string{`timed out looking up "vm" on test+unix://`, "--timeout 1s expired"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := shortTempDir(t)
+			if err := os.Chmod(dir, 0o755); err != nil { // nobody must reach the socket
+				t.Fatal(err)
+			}
+			uri := c.setup(t, dir)
+			args := []string{"-c", uri, "qemu/vm", "22"}
+			if c.timeout != "" {
+				args = append(args, "--timeout", c.timeout)
+			}
+			var r Result
+			if c.nobody {
+				guard, helper := asNobody(t)
+				cmd := exec.Command(guard, append([]string{"--", helper}, args...)...)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				r = runCmd(t, helperLimit, cmd)
+			} else {
+				r = runHelper(t, args...)
+			}
+			expectExit(t, r, c.code, c.msg...)
+			t.Logf("%s", strings.TrimSpace(r.Stderr))
+		})
+	}
+}
+
+// TestFaultsDomainDestroyed: the domain is destroyed after the helper read
+// its CID and before it connects. The interposer destroys it (on the shared
+// test:///default driver) when the helper closes its libvirt connection,
+// before the close reaches the daemon, so the connect surely comes after.
+//
+// What is real here: the lookup, the destroy, the order. What is not: the
+// connect's ENODEV comes from the nofsock guard, not from a kernel that lost
+// the VM — it is the errno the kernel gives for a CID no VM holds (measured
+// on a vhost-vsock host, see internal/dial), so the helper's answer is the
+// one a user would get.
+func TestFaultsDomainDestroyed(t *testing.T) {
+	needHelper(t)
+	requireBins(t, "libvirtd")
+	d := StartLibvirtd(t, HostXML())
+	DefaultWith(t, d, []Domain{{Name: "doomed", CID: 4711}})
+	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.RWSock)))
+	if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Disconnect()
+	destroyed := make(chan error, 1)
+	sock := Interposer(t, shortTempDir(t), d.Sock, procConnectClose, func() {
+		dom, err := l.DomainLookupByName("doomed")
+		if err == nil {
+			err = l.DomainDestroy(dom)
+		}
+		destroyed <- err
+	})
+	uri := "test+unix:///default?socket=" + sock
+	r := runHelper(t, "-c", uri, "qemu/doomed", "22")
+	select {
+	case err := <-destroyed:
+		if err != nil {
+			t.Fatalf("destroying the domain between lookup and connect: %v", err)
+		}
+	default:
+		t.Fatalf("the helper never closed its libvirt connection: %s", r)
+	}
+	expectExit(t, r, 11, "libvirt-ssh-proxy: qemu/doomed: no VM holds vsock CID 4711 (the VM is gone or has no vsock device")
+	// The next attempt no longer finds it.
+	expectExit(t, runHelper(t, "-c", uri, "qemu/doomed", "22"), 4, `no domain named "doomed"`, uri+": not found")
+}
+
+// proxyStatus returns an ssh -o ProxyCommand that runs the helper with
+// extra flags and writes its exit status to statusFile. The trap keeps the
+// wrapper alive when ssh sends its ProxyCommand SIGHUP on exit, so the
+// helper's own end is recorded (the helper is not signalled).
+func proxyStatus(statusFile string, flags ...string) string {
+	return fmt.Sprintf(`ProxyCommand=sh -c 'trap : HUP; "$0" "$@"; echo $? >"%s"' %s %s '%%n' %%p`,
+		statusFile, helperBin, strings.Join(flags, " "))
+}
+
+// readStatus waits (bounded) for the wrapper of proxyStatus to write the
+// helper's exit status.
+func readStatus(t *testing.T, statusFile string) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(statusFile)
+		if s := strings.TrimSpace(string(b)); err == nil && s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("status file: %q", b)
+			}
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the helper's exit status never appeared in %s", statusFile)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
