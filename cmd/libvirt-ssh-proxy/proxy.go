@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -34,6 +35,15 @@ func proxy(c *invocation) int {
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
+	// SIGTERM (kill, a shutdown) ends the relay with a line saying so.
+	// SIGHUP keeps its quiet default: ssh sends it to its ProxyCommand
+	// whenever ssh exits, when there is nothing left to report.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	go func() {
+		<-stop
+		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
+	}()
 	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
 		return c.fail(failure.Wrap(failure.Relay, err, "connection lost"))
 	}

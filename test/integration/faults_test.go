@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -249,4 +250,153 @@ func readStatus(t *testing.T, statusFile string) int {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// relayRun is the helper relaying between two pipes the test holds (as ssh
+// without ProxyUseFdpass) and a unix socket target.
+type relayRun struct {
+	*proc
+	Stdin  *os.File // write end of the helper's stdin
+	Stdout *os.File // read end of the helper's stdout
+	log    string   // the helper's stderr
+}
+
+// startRelay starts the guarded helper with --relay to the unix socket sock.
+func startRelay(t *testing.T, sock string) *relayRun {
+	t.Helper()
+	needHelper(t)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relayRun{Stdin: inW, Stdout: outR, log: filepath.Join(shortTempDir(t), "helper.log")}
+	t.Cleanup(func() { inW.Close(); outR.Close() })
+	cmd := guarded(context.Background(), helperBin, "--relay", "unix/"+sock, "22")
+	cmd.Stdin, cmd.Stdout = inR, outW
+	r.proc = startProc(t, cmd, r.log)
+	inR.Close()
+	outW.Close()
+	return r
+}
+
+// Stderr is what the helper wrote to stderr so far.
+func (r *relayRun) Stderr() string {
+	b, _ := os.ReadFile(r.log)
+	return string(b)
+}
+
+// wait waits at most limit for the helper to end and returns how it ended:
+// its exit code, or -N for death by signal N.
+func (r *relayRun) wait(t *testing.T, limit time.Duration) (code int, elapsed time.Duration) {
+	t.Helper()
+	start := time.Now()
+	select {
+	case <-r.done:
+	case <-time.After(limit):
+		t.Fatalf("helper still relaying %v later; stderr: %q", limit, r.Stderr())
+	}
+	ws := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return -int(ws.Signal()), time.Since(start)
+	}
+	return ws.ExitStatus(), time.Since(start)
+}
+
+// echoTarget copies everything back until EOF, then closes.
+func echoTarget(c net.Conn) {
+	defer c.Close()
+	io.Copy(c, c)
+}
+
+// roundTrip writes n bytes into the relay and reads n bytes back (through
+// an echo target), proving the relay is moving data.
+func (r *relayRun) roundTrip(t *testing.T, n int) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Stdin.Write(make([]byte, n))
+		errc <- err
+	}()
+	r.Stdout.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(r.Stdout, make([]byte, n)); err != nil {
+		t.Fatalf("reading %d bytes back through the relay: %v; stderr %q", n, err, r.Stderr())
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFaultsRelaySignals: signals to the helper in the middle of a relay.
+//
+//	SIGTERM  ends it at once: one line "relay stopped by SIGTERM", exit 13.
+//	SIGHUP   ends it at once and quietly (the default action): ssh sends it
+//	         to its ProxyCommand every time ssh exits.
+//	SIGPIPE  is ignored: the relay goes on and ends normally.
+//
+// And a stdout whose reader went away (EPIPE) ends it with exit 13 and a
+// line, not a silent death by SIGPIPE.
+func TestFaultsRelaySignals(t *testing.T) {
+	needHelper(t)
+	dir := shortTempDir(t)
+	echo := FakeDaemon(t, dir, "echo.sock", echoTarget)
+	// Streams data until the peer goes away.
+	stream := FakeDaemon(t, dir, "stream.sock", func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+	const mib = 1 << 20
+	cases := []struct {
+		name string
+		act  func(t *testing.T, r *relayRun)
+		code int // -N: killed by signal N
+		msg  string
+	}{
+		{"SIGTERM", func(t *testing.T, r *relayRun) { r.cmd.Process.Signal(syscall.SIGTERM) },
+			13, "libvirt-ssh-proxy: unix/" + echo + ": relay stopped by SIGTERM\n"},
+		{"SIGHUP", func(t *testing.T, r *relayRun) { r.cmd.Process.Signal(syscall.SIGHUP) },
+			-int(syscall.SIGHUP), ""},
+		{"SIGPIPE", func(t *testing.T, r *relayRun) {
+			r.cmd.Process.Signal(syscall.SIGPIPE)
+			r.roundTrip(t, mib) // still relaying after it
+			r.Stdin.Close()     // the echo ends, then the relay
+			if rest, err := io.ReadAll(r.Stdout); len(rest) != 0 || err != nil {
+				t.Errorf("after the echo: %d more bytes, %v", len(rest), err)
+			}
+		}, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := startRelay(t, echo)
+			r.roundTrip(t, mib)
+			c.act(t, r)
+			code, took := r.wait(t, time.Second)
+			if code != c.code || r.Stderr() != c.msg {
+				t.Errorf("got exit %d, stderr %q; want %d, %q", code, r.Stderr(), c.code, c.msg)
+			}
+			t.Logf("ended %v after the signal", took.Round(time.Millisecond))
+		})
+	}
+	t.Run("stdout reader gone", func(t *testing.T) {
+		t.Parallel()
+		r := startRelay(t, stream)
+		if _, err := io.ReadFull(r.Stdout, make([]byte, mib)); err != nil {
+			t.Fatal(err)
+		}
+		r.Stdout.Close()
+		code, _ := r.wait(t, time.Second)
+		want := "libvirt-ssh-proxy: unix/" + stream + ": connection lost: pipe: relay conn->out: "
+		if code != 13 || !strings.HasPrefix(r.Stderr(), want) || !strings.HasSuffix(r.Stderr(), ": broken pipe\n") {
+			t.Errorf("got exit %d, stderr %q; want 13, %q...broken pipe", code, r.Stderr(), want)
+		}
+	})
 }
