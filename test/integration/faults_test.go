@@ -223,12 +223,15 @@ func TestFaultsDomainDestroyed(t *testing.T) {
 }
 
 // proxyStatus returns an ssh -o ProxyCommand that runs the helper with
-// extra flags and writes its exit status to statusFile. The trap keeps the
-// wrapper alive when ssh sends its ProxyCommand SIGHUP on exit, so the
-// helper's own end is recorded (the helper is not signalled).
+// extra flags and writes its exit status to statusFile. The wrapper shell
+// runs the helper in the background and closes its own copies of stdin and
+// stdout, so that only the helper holds ssh's end (a helper closing stdout
+// must reach ssh as EOF); it traps the SIGHUP ssh sends its ProxyCommand on
+// exit, so the helper ends by itself and its own exit status is recorded.
 func proxyStatus(statusFile string, flags ...string) string {
-	return fmt.Sprintf(`ProxyCommand=sh -c 'trap : HUP; "$0" "$@"; echo $? >"%s"' %s %s '%%n' %%p`,
-		statusFile, helperBin, strings.Join(flags, " "))
+	script := `trap : HUP; exec 3<&0 4>&1 </dev/null >/dev/null; "$0" "$@" <&3 >&4 3<&- 4>&- & p=$!; exec 3<&- 4>&-; ` +
+		`while wait $p; s=$?; [ $s -gt 128 ] && kill -0 $p 2>/dev/null; do :; done; echo $s >"` + statusFile + `"`
+	return fmt.Sprintf(`ProxyCommand=sh -c '%s' %s %s '%%n' %%p`, script, helperBin, strings.Join(flags, " "))
 }
 
 // readStatus waits (bounded) for the wrapper of proxyStatus to write the
@@ -399,4 +402,86 @@ func TestFaultsRelaySignals(t *testing.T) {
 			t.Errorf("got exit %d, stderr %q; want 13, %q...broken pipe", code, r.Stderr(), want)
 		}
 	})
+}
+
+// sshStatus runs ssh (config and keys of s) to unix/sock in one of sshModes,
+// with the helper under a wrapper that records its exit status, and returns
+// how ssh ended and how the helper did.
+func sshStatus(t *testing.T, s *SSHD, mode []string, sock string, command ...string) (Result, int) {
+	t.Helper()
+	status := filepath.Join(shortTempDir(t), "status")
+	// LogLevel INFO (ssh's default; the fixture's config says ERROR) shows
+	// what a user sees, e.g. ssh's "Connection closed by ..." lines.
+	args := append([]string{"-o", "LogLevel=INFO", "-o", proxyStatus(status)}, mode...)
+	args = append(append(args, s.User+"@unix/"+sock), command...)
+	r := runCmd(t, sshLimit, s.Cmd(context.Background(), "ssh", args...))
+	return r, readStatus(t, status)
+}
+
+// TestFaultsGuestSSHD: the guest's sshd is missing, or its socket accepts
+// and hangs up: the helper's line or ssh's own message, and the helper's exit
+// class, in both modes.
+func TestFaultsGuestSSHD(t *testing.T) {
+	needHelper(t)
+	s := StartSSHD(t)
+	dir := shortTempDir(t)
+	absent := filepath.Join(dir, "absent.sock")
+	dead := DeadSocket(t, dir)
+	closing := FakeDaemon(t, dir, "closing.sock", func(c net.Conn) { c.Close() })
+	banner := FakeDaemon(t, dir, "banner.sock", func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		c.Close()
+	})
+	// Waits for ssh's first bytes, then closes with them unread: on a unix
+	// socket the peer's next read or write gets ECONNRESET.
+	reset := FakeDaemon(t, dir, "reset.sock", func(c net.Conn) {
+		defer c.Close()
+		rc, err := c.(*net.UnixConn).SyscallConn()
+		if err != nil {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		waited := false
+		rc.Read(func(uintptr) bool { // false: wait until readable, then call again
+			w := waited
+			waited = true
+			return w
+		})
+	})
+	cases := []struct {
+		name   string
+		sock   string
+		helper [2]int    // exit code: fdpass, relay
+		msg    [2]string // on ssh's stderr: fdpass, relay
+	}{
+		{"no socket", absent, [2]int{11, 11},
+			[2]string{"libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + "\n", "libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + "\n"}},
+		{"nothing listening", dead, [2]int{8, 8},
+			[2]string{"libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead, "libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead}},
+		// ssh's banner is written before anything can fail, so the relay
+		// always has it to send to the closed peer: EPIPE, exit 13.
+		// ssh's banner is written before anything can fail, so the relay
+		// always has it for the peer that closed: EPIPE or ECONNRESET, 13.
+		{"accepts and closes at once", closing, [2]int{0, 13},
+			[2]string{"banner exchange: Connection to " + closing + " port 0: Broken pipe", ": connection lost: pipe: relay "}},
+		{"reads the client banner, then closes", banner, [2]int{0, 0},
+			[2]string{"kex_exchange_identification: Connection closed by remote host", "kex_exchange_identification: Connection closed by remote host"}},
+		{"accepts and resets", reset, [2]int{0, 13},
+			[2]string{"kex_exchange_identification: read: Connection reset by peer", ": connection lost: pipe: relay conn->out: splice: connection reset by peer\n"}},
+	}
+	for _, c := range cases {
+		for i, m := range sshModes {
+			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
+				r, code := sshStatus(t, s, m.opts, c.sock, "true")
+				t.Logf("ssh: %s\nhelper: exit %d", r, code)
+				if r.Code != 255 || !strings.Contains(r.Stderr, c.msg[i]) {
+					t.Errorf("want ssh exit 255 and %q on its stderr: %s", c.msg[i], r)
+				}
+				if code != c.helper[i] {
+					t.Errorf("helper exit %d, want %d", code, c.helper[i])
+				}
+			})
+		}
+	}
 }
