@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -484,4 +486,145 @@ func TestFaultsGuestSSHD(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sshdSessions lists the `sshd -i` processes of s (children of this test
+// binary logging into s.Dir) and everything under them.
+func sshdSessions(t *testing.T, s *SSHD) []int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	var roots, all []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		// sshd rewrites its command line; its stderr is its log in s.Dir.
+		log, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/2", p))
+		if ppid(p) == os.Getpid() && strings.HasPrefix(log, s.Dir+"/sshd-") {
+			roots = append(roots, p)
+		}
+	}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		for _, r := range roots {
+			if descends(p, r) {
+				all = append(all, p)
+			}
+		}
+	}
+	return all
+}
+
+// TestFaultsGuestVanishes: in the middle of a transfer (ssh host cat, data
+// flowing both ways) the guest's sshd is killed (SIGKILL, with its session
+// child). ssh reports the disconnect; in relay mode the helper ends within
+// 1 s with exit 13 and says so.
+func TestFaultsGuestVanishes(t *testing.T) {
+	needHelper(t)
+	s := StartSSHD(t)
+	// ssh notices on a write ("... Broken pipe", in one of several
+	// messages) or on a read (closed, reset), whichever comes first.
+	sshSays := `(: Broken pipe|Connection to unix/` + regexp.QuoteMeta(s.Sock) + ` closed by remote host\.|Connection reset by ` + regexp.QuoteMeta(s.Sock) + ` port 0)\r\n`
+	cases := []struct {
+		mode   int // index in sshModes
+		helper int // exit code; -1: the helper is long gone (fdpass)
+		msg    []string
+	}{
+		{0, -1, []string{sshSays}},
+		{1, 13, []string{sshSays, "(^|\n)libvirt-ssh-proxy: unix/" + regexp.QuoteMeta(s.Sock) + ": connection lost: pipe: relay (in->conn|conn->out): splice: (broken pipe|connection reset by peer)\n"}},
+	}
+	for _, c := range cases {
+		m := sshModes[c.mode]
+		t.Run(m.name, func(t *testing.T) {
+			status := filepath.Join(shortTempDir(t), "status")
+			args := append([]string{"-o", "LogLevel=INFO", "-o", proxyStatus(status)}, m.opts...)
+			cmd := s.Cmd(context.Background(), "ssh", append(args, s.User+"@unix/"+s.Sock, "cat")...)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			go func() { // stream until ssh is gone
+				buf := make([]byte, 64<<10)
+				for {
+					if _, err := stdin.Write(buf); err != nil {
+						return
+					}
+				}
+			}()
+			var back atomic.Int64
+			got := make(chan int64, 1)
+			go func() {
+				n, _ := io.Copy(io.Discard, io.TeeReader(stdout, counter{&back}))
+				got <- n
+			}()
+			// Mid-transfer: 4 MiB have come back through sshd's cat.
+			deadline := time.Now().Add(20 * time.Second)
+			for back.Load() < 4<<20 {
+				if time.Now().After(deadline) {
+					t.Fatalf("no data flowing: stderr %q", stderr.String())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			helpers := helpersUnder(cmd.Process.Pid)
+			if len(helpers) != m.helpers {
+				t.Fatalf("%d helpers under ssh, want %d", len(helpers), m.helpers)
+			}
+			victims := sshdSessions(t, s)
+			for _, p := range victims {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+			killed := time.Now()
+			for _, h := range helpers {
+				for {
+					if _, err := os.Stat(fmt.Sprintf("/proc/%d", h)); err != nil {
+						break
+					}
+					if time.Since(killed) > time.Second {
+						t.Fatalf("helper %d still running 1 s after the guest's sshd was killed", h)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				t.Logf("helper gone %v after the kill", time.Since(killed).Round(time.Millisecond))
+			}
+			werr := cmd.Wait()
+			n := <-got
+			t.Logf("killed %d sshd processes; %d bytes had come back; ssh: %v; stderr %q", len(victims), n, werr, stderr.String())
+			if ee, ok := werr.(*exec.ExitError); !ok || ee.ExitCode() != 255 {
+				t.Errorf("ssh: %v, want exit 255", werr)
+			}
+			for _, re := range c.msg {
+				if !regexp.MustCompile(re).MatchString(stderr.String()) {
+					t.Errorf("ssh's stderr does not match %q: %q", re, stderr.String())
+				}
+			}
+			if c.helper >= 0 {
+				if code := readStatus(t, status); code != c.helper {
+					t.Errorf("helper exit %d, want %d", code, c.helper)
+				}
+			}
+		})
+	}
+}
+
+// counter is an io.Writer that only counts.
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }

@@ -148,9 +148,13 @@ func TestSSHUnix(t *testing.T) {
 
 // countHelpersUnder counts live processes running the built helper that
 // descend from pid.
-func countHelpersUnder(pid int) int {
+func countHelpersUnder(pid int) int { return len(helpersUnder(pid)) }
+
+// helpersUnder lists the live processes running the built helper that
+// descend from pid; pid 0 lists them all.
+func helpersUnder(pid int) []int {
 	ents, _ := os.ReadDir("/proc")
-	n := 0
+	var pids []int
 	for _, e := range ents {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -159,14 +163,21 @@ func countHelpersUnder(pid int) int {
 		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); exe != helperBin {
 			continue
 		}
-		for q := p; q > 1; q = ppid(q) {
-			if q == pid {
-				n++
-				break
-			}
+		if pid == 0 || descends(p, pid) {
+			pids = append(pids, p)
 		}
 	}
-	return n
+	return pids
+}
+
+// descends reports whether process p is pid or one of its descendants.
+func descends(p, pid int) bool {
+	for q := p; q > 1; q = ppid(q) {
+		if q == pid {
+			return true
+		}
+	}
+	return false
 }
 
 func ppid(pid int) int {
