@@ -357,6 +357,28 @@ func TestSSHTransfers(t *testing.T) {
 	}
 }
 
+// dropInConnect writes an ssh_config that includes the product drop-in with
+// `-c URI` inserted into its ProxyCommands, so qemu forms search the private
+// daemon at URI, and returns its path.
+func dropInConnect(t *testing.T, uri string) string {
+	t.Helper()
+	dir := shortTempDir(t)
+	b, err := os.ReadFile(DropIn(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
+	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+uri+"' ")
+	if strings.Count(dropin, "-c '") < 2 {
+		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
+	}
+	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
+	cfg := filepath.Join(dir, "ssh_config")
+	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
+		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+	return cfg
+}
+
 // TestSSHQemuGuarded: ssh, scp and sftp with qemu host forms reach the helper
 // through the drop-in with the name as typed (capitals kept: '%n'), the
 // lookup succeeds, and under the guard the vsock step fails: the helper's
@@ -366,20 +388,7 @@ func TestSSHQemuGuarded(t *testing.T) {
 	requireBins(t, "ssh", "scp", "sftp", "libvirtd", "virsh")
 	needHelper(t)
 	e := newLookupEnv(t)
-	dir := shortTempDir(t)
-	b, err := os.ReadFile(DropIn(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
-	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+e.sys.URI()+"' ")
-	if strings.Count(dropin, "-c '") < 2 {
-		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
-	}
-	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
-	cfg := filepath.Join(dir, "ssh_config")
-	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
-		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+	cfg := dropInConnect(t, e.sys.URI())
 	cases := []struct {
 		tool string
 		args []string
