@@ -54,9 +54,10 @@ func BenchmarkLookup(b *testing.B) {
 }
 
 // benchExec runs one command b.N times, checks its exit code, and reports
-// the median and 90th percentile of the wall times.
+// the median and 90th percentile of the wall times and the peak RSS.
 func benchExec(b *testing.B, code int, run func() Result) {
 	samples := make([]time.Duration, 0, b.N)
+	var rss int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r := run()
@@ -64,6 +65,7 @@ func benchExec(b *testing.B, code int, run func() Result) {
 			b.Fatalf("want exit %d: %s", code, r)
 		}
 		samples = append(samples, r.Elapsed)
+		rss = max(rss, r.MaxRSS)
 	}
 	b.StopTimer()
 	slices.Sort(samples)
@@ -71,6 +73,7 @@ func benchExec(b *testing.B, code int, run func() Result) {
 	p90 := samples[len(samples)*9/10]
 	b.ReportMetric(float64(med)/float64(time.Millisecond), "median-ms")
 	b.ReportMetric(float64(p90)/float64(time.Millisecond), "p90-ms")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
 	if b.N > 1 {
 		b.Logf("%d runs: median %v, p90 %v, min %v, max %v", len(samples),
 			med.Round(10*time.Microsecond), p90.Round(10*time.Microsecond),
