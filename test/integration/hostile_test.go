@@ -92,7 +92,7 @@ func TestHostileNamesHelper(t *testing.T) {
 }
 
 // TestHostileNamesSSH: the drop-in's '%n' quoting against every name ssh
-// lets through. ssh runs the ProxyCommand with $SHELL -c in a directory
+// lets through (ssh -G shows the drop-in applies to each, name as typed). ssh runs the ProxyCommand with $SHELL -c in a directory
 // where the unquoted glob a*b?c[d]!e#f~g would match a file: the helper's
 // line must still name each domain exactly. Names with shell syntax never
 // reach a shell: ssh refuses them first.
@@ -119,6 +119,11 @@ func TestHostileNamesSSH(t *testing.T) {
 		}
 		for _, host := range []string{"qemu/" + dom.Name, "qemu%" + dom.Name} {
 			t.Run(host, func(t *testing.T) {
+				// ssh -G: the name is kept as typed and the drop-in applies.
+				g := runCmd(t, sshLimit, guarded(context.Background(), "ssh", "-F", cfg, "-G", "--", host))
+				if g.Code != 0 || !strings.Contains(g.Stdout, "\nhostname "+host+"\n") || !strings.Contains(g.Stdout, "' '%n' %p\n") {
+					t.Errorf("ssh -G %s: want hostname as typed and the drop-in's ProxyCommand:\n%s", host, grepProxy(g.Stdout))
+				}
 				r := ssh(t, host)
 				want := fmt.Sprintf("libvirt-ssh-proxy: %s: no VM holds vsock CID %d (", host, dom.CID)
 				if r.Code != 255 || !strings.Contains(r.Stderr, want) {
