@@ -10,7 +10,7 @@
 //     through `libvirt-ssh-proxy --relay`, through `socat - UNIX-CONNECT:`,
 //     and directly (the caller holds the socket, as after fd passing): wall
 //     time, throughput, the middleman's user+sys CPU per GiB (rusage) and
-//     peak RSS. Median of -reps runs.
+//     peak RSS (GNU time, see timeBin). Median of -reps runs.
 //
 // Every target is a unix socket served by this program; no vsock, no
 // network. The lookup against libvirtd (10 and 10,000 domains) is
@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,9 @@ func run(size int64, runs, reps int) error {
 	if err != nil {
 		return fmt.Errorf("socat: %v (apt-get install socat)", err)
 	}
+	if timeBin, err = exec.LookPath("time"); err != nil {
+		return fmt.Errorf("GNU time: %v (apt-get install time)", err)
+	}
 	srv, err := newTarget(filepath.Join(dir, "target.sock"))
 	if err != nil {
 		return err
@@ -76,10 +80,16 @@ func run(size int64, runs, reps int) error {
 
 	fmt.Printf("libvirt-ssh-proxy bench: %s, %d CPUs, load %s\n", time.Now().UTC().Format(time.RFC3339), cpus(), loadavg())
 
-	c, err := connectBench(helper, srv, runs)
+	c, err := connectBench(helper, srv, runs, false)
 	if err != nil {
 		return err
 	}
+	// Peak RSS in separate runs under GNU time, which adds its own fork.
+	m, err := connectBench(helper, srv, 5, true)
+	if err != nil {
+		return err
+	}
+	c.rss = m.rss
 	fmt.Printf("\nconnect (exec -> fd received, unix/ target, %d runs)\n\n", runs)
 	fmt.Printf("| median | p90 | min | max | helper peak RSS |\n|---|---|---|---|---|\n")
 	fmt.Printf("| %v | %v | %v | %v | %.1f MiB |\n", ms(c.med), ms(c.p90), ms(c.min), ms(c.max), mib(c.rss))
@@ -160,7 +170,8 @@ type connectResult struct {
 
 // connectBench runs the helper as ssh does under ProxyUseFdpass: one end of
 // a socketpair as fd 0 and fd 1; the clock stops when recvmsg has the fd.
-func connectBench(helper string, srv *target, runs int) (connectResult, error) {
+// With rss it runs the helper under GNU time for its peak RSS.
+func connectBench(helper string, srv *target, runs int, rss bool) (connectResult, error) {
 	var res connectResult
 	var samples []time.Duration
 	for range runs {
@@ -171,6 +182,10 @@ func connectBench(helper string, srv *target, runs int) (connectResult, error) {
 		}
 		theirs := os.NewFile(uintptr(sv[1]), "helper-end")
 		cmd := exec.Command(helper, "unix/"+srv.path(), "22")
+		var rssFile string
+		if rss {
+			cmd, rssFile = underTime(cmd)
+		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = theirs, theirs, os.Stderr
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
@@ -196,7 +211,13 @@ func connectBench(helper string, srv *target, runs int) (connectResult, error) {
 		if werr != nil {
 			return res, fmt.Errorf("helper: %v", werr)
 		}
-		res.rss = max(res.rss, maxrss(cmd))
+		if rss {
+			kib, err := readRSS(rssFile)
+			if err != nil {
+				return res, err
+			}
+			res.rss = max(res.rss, kib)
+		}
 		samples = append(samples, took)
 	}
 	slices.Sort(samples)
@@ -261,7 +282,7 @@ func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) 
 	if err != nil {
 		return res, err
 	}
-	cmd := mk(srv.path())
+	cmd, rssFile := underTime(mk(srv.path()))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -286,10 +307,14 @@ func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) 
 	if err == nil {
 		err = werr
 	}
+	// time's rusage includes the child it waited for (and time's own
+	// fork and exec, well under a millisecond).
 	if st, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.cpu = time.Duration(st.Utime.Nano() + st.Stime.Nano())
 	}
-	res.rss = maxrss(cmd)
+	if err == nil {
+		res.rss, err = readRSS(rssFile)
+	}
 	return res, err
 }
 
@@ -304,19 +329,47 @@ func send(w io.Writer, chunk []byte, size int64) error {
 	return nil
 }
 
+// recvAll reads exactly size bytes. It does not wait for EOF: GNU time,
+// wrapped around the middleman, keeps its own copy of the middleman's stdout
+// until the middleman exits.
 func recvAll(r io.Reader, size int64) error {
-	n, err := io.Copy(io.Discard, r)
-	if err == nil && n != size {
-		err = fmt.Errorf("got %d bytes, want %d", n, size)
+	n, err := io.CopyN(io.Discard, r, size)
+	if err != nil {
+		err = fmt.Errorf("got %d bytes of %d: %w", n, size, err)
 	}
 	return err
 }
 
-func maxrss(cmd *exec.Cmd) int64 {
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10 // KiB on Linux
+// timeBin is GNU time. Peak RSS cannot come from this process's rusage: a
+// child of a Go program starts with the parent's RSS high-water mark (os/exec
+// forks with a shared address space and exec keeps the larger mark), so
+// every child would show at least this program's RSS. time forks the
+// measured command from its own small process and reports its peak.
+var timeBin string
+
+// underTime wraps cmd in GNU time writing the peak RSS (KiB) to a file.
+func underTime(cmd *exec.Cmd) (*exec.Cmd, string) {
+	f, err := os.CreateTemp("", "lspbench-rss")
+	if err != nil {
+		panic(err)
 	}
-	return 0
+	f.Close()
+	return exec.Command(timeBin, append([]string{"-f", "%M", "-o", f.Name(), cmd.Path}, cmd.Args[1:]...)...), f.Name()
+}
+
+// readRSS reads and removes underTime's file, in bytes.
+func readRSS(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	os.Remove(path)
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b)) // "Command exited with ..." may come first
+	if len(f) == 0 {
+		return 0, fmt.Errorf("time wrote nothing to %s", path)
+	}
+	kib, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	return kib << 10, err
 }
 
 func moduleRoot() (string, error) {

@@ -96,6 +96,7 @@ var packages = map[string]string{
 	"rsync":      "rsync",
 	"socat":      "socat",
 	"make":       "make",
+	"time":       "time",
 }
 
 // sbin is where sshd and libvirtd live; not always on a user's PATH.

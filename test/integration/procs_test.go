@@ -148,7 +148,6 @@ type Result struct {
 	Stdout  string
 	Stderr  string
 	Elapsed time.Duration
-	MaxRSS  int64 // peak resident set in bytes (rusage)
 }
 
 func (r Result) String() string {
@@ -179,9 +178,6 @@ func runCmd(t testing.TB, limit time.Duration, cmd *exec.Cmd) Result {
 	elapsed := time.Since(start)
 	killed := !timer.Stop()
 	r := Result{Args: cmd.Args, Stdout: out.String(), Stderr: errb.String(), Elapsed: elapsed}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSS = ru.Maxrss << 10 // KiB on Linux
-	}
 	var ee *exec.ExitError
 	switch {
 	case killed:
