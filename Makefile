@@ -47,17 +47,23 @@ integration:
 	$(GO) test -count=1 -tags integration ./test/integration/
 
 vm: $(BIN)
-	test/vm/run-tier1.sh
+	test/vm/run.sh tier1
 
 e2e: $(BIN)
-	test/vm/run-tier2.sh
+	test/vm/run.sh tier2
 
 # Every fuzz target, as package:Target. `make fuzz` runs each for FUZZTIME
 # (default 10m); `make fuzz-short` (part of check) for 5s each.
 FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/lookup:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
 	internal/lookup:FuzzParseID internal/lookup:FuzzEndpointFor \
-	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseTimeout
+	internal/lookup:FuzzMACsFromXML \
+	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseDuration \
+	internal/sshconfig:FuzzParse internal/sshconfig:FuzzSplitCommand \
+	internal/sshconfig:FuzzQuoteArg internal/sshconfig:FuzzParseApplied \
+	internal/sshname:FuzzAlias internal/leases:FuzzParseStatus \
+	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
+	internal/libvirtconf:FuzzParse
 FUZZTIME ?= 10m
 
 fuzz:
@@ -75,11 +81,11 @@ load:
 	LSP_LOAD=long $(GO) test -count=1 -timeout 60m -tags integration -run '^TestLoad' -v ./test/integration/
 
 # bench: the Go micro-benchmarks, the lookup latency against a private
-# libvirtd (10 and 10,000 domains), and the helper's connect, relay and RSS
+# libvirtd (10 and 10,000 domains), the fd hand-off, and the connect, relay and RSS
 # table (test/bench).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
-	$(GO) test -run '^$$' -bench Lookup -benchtime 50x -tags integration ./test/integration/
+	$(GO) test -run '^$$' -bench 'Lookup|Handoff' -benchtime 50x -tags integration ./test/integration/
 	$(GO) run -tags integration ./test/bench $(BENCHFLAGS)
 
 clean:

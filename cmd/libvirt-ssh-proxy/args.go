@@ -13,18 +13,31 @@ import (
 // such rather than as a timeout.
 const defaultTimeout = 5 * time.Second
 
+// defaultWait is what a bare --wait waits: long enough for a guest to boot
+// to its sshd, short enough that a guest that never will is reported.
+const defaultWait = 2 * time.Minute
+
 // options is the parsed command line.
 type options struct {
 	command string   // "" (proxy) or "resolve"
 	args    []string // positional arguments after the command
 	connect []string
 	timeout time.Duration
+	wait    time.Duration // 0: one attempt, fail fast
 	fdpass  bool
 	relay   bool
 	verbose bool
 	json    bool
+
+	// sshConfig (-F) and systemConfig are the ssh_config files doctor reads.
+	sshConfig    string
+	systemConfig string
+
 	help    bool
 	version bool
+	// The IP fallback: --no-ip-fallback, --lease-dir DIR.
+	noIPFallback bool
+	leaseDir     string
 }
 
 // parseArgs accepts options anywhere: before or after a subcommand and its
@@ -73,7 +86,13 @@ func parseArgs(argv []string) (options, error) {
 		case "-t", "--timeout":
 			var v string
 			if v, err = value(); err == nil {
-				o.timeout, err = parseTimeout(v)
+				o.timeout, err = parseDuration(name, v)
+			}
+		case "--wait":
+			// Only --wait=D takes a value: a bare --wait is followed by HOST.
+			o.wait = defaultWait
+			if hasVal {
+				o.wait, err = parseDuration(name, val)
 			}
 		case "--fdpass":
 			err = flag(&o.fdpass)
@@ -83,10 +102,20 @@ func parseArgs(argv []string) (options, error) {
 			err = flag(&o.verbose)
 		case "--json":
 			err = flag(&o.json)
+		case "-F", "--ssh-config":
+			o.sshConfig, err = value()
+		case "--system-config":
+			o.systemConfig, err = value()
 		case "-h", "--help":
 			err = flag(&o.help)
 		case "-V", "--version":
 			err = flag(&o.version)
+		case "--no-ip-fallback":
+			err = flag(&o.noIPFallback)
+		case "--lease-dir":
+			if o.leaseDir, err = value(); err == nil && o.leaseDir == "" {
+				err = errors.New("option --lease-dir needs a non-empty directory")
+			}
 		default:
 			err = fmt.Errorf("unknown option %s", name)
 		}
@@ -97,7 +126,7 @@ func parseArgs(argv []string) (options, error) {
 	if o.fdpass && o.relay {
 		return o, errors.New("--fdpass and --relay exclude each other")
 	}
-	if len(pos) > 0 && pos[0] != "" && commands[pos[0]] != nil {
+	if len(pos) > 0 && isCommand(pos[0]) {
 		o.command, pos = pos[0], pos[1:]
 	}
 	o.args = pos
@@ -110,6 +139,9 @@ func parseArgs(argv []string) (options, error) {
 	if o.json && o.command == "" {
 		return o, errors.New("--json goes with a command such as resolve")
 	}
+	if (o.sshConfig != "" || o.systemConfig != "") && o.command != "doctor" {
+		return o, errors.New("--ssh-config and --system-config go with doctor")
+	}
 	return o, nil
 }
 
@@ -120,20 +152,33 @@ var arity = map[string]struct {
 }{
 	"":        {2, 2, "want HOST PORT"},
 	"resolve": {1, 2, "resolve takes HOST and an optional PORT"},
+
+	"list":       {0, 0, "list takes no arguments"},
+	"doctor":     {1, 2, "doctor takes HOST and an optional PORT"},
+	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
 }
 
-// parseTimeout takes a Go duration ("2s", "1m30s") or plain seconds ("2", "0.5").
-func parseTimeout(s string) (time.Duration, error) {
+// isCommand says whether s names a subcommand. It reads arity, which has
+// the same keys as commands: commands refers to doctor, which reads the
+// helper's own command line with parseArgs, so parseArgs cannot refer to it.
+func isCommand(s string) bool {
+	_, ok := arity[s]
+	return ok && s != ""
+}
+
+// parseDuration takes option opt's value: a Go duration ("2s", "1m30s") or
+// plain seconds ("2", "0.5").
+func parseDuration(opt, s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != f || f > 1e6 {
-			return 0, fmt.Errorf("--timeout %q is not a duration (2s, 500ms) or a number of seconds", s)
+			return 0, fmt.Errorf("%s %q is not a duration (2s, 500ms) or a number of seconds", opt, s)
 		}
 		d = time.Duration(f * float64(time.Second))
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("--timeout %q must be more than zero", s)
+		return 0, fmt.Errorf("%s %q must be more than zero", opt, s)
 	}
 	return d, nil
 }

@@ -24,6 +24,11 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--help"}, options{help: true, timeout: defaultTimeout}},
 		{[]string{"--version"}, options{version: true, timeout: defaultTimeout}},
 		{[]string{"--fdpass", "vsock/3", "22"}, options{args: []string{"vsock/3", "22"}, timeout: defaultTimeout, fdpass: true}},
+		{[]string{"qemu/vm", "22", "--no-ip-fallback"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, noIPFallback: true}},
+		{[]string{"--lease-dir", "/tmp/l", "resolve", "qemu/vm", "--lease-dir=/x"}, options{command: "resolve", args: []string{"qemu/vm"}, timeout: defaultTimeout, leaseDir: "/x"}},
+		{[]string{"--wait", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, wait: defaultWait}},
+		{[]string{"qemu/vm", "22", "--wait=30s"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, wait: 30 * time.Second}},
+		{[]string{"--wait=90", "-t", "1", "qemu/vm", "22"}, options{args: []string{"qemu/vm", "22"}, timeout: time.Second, wait: 90 * time.Second}},
 	}
 	for _, tt := range tests {
 		got, err := parseArgs(tt.argv)
@@ -55,9 +60,17 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--timeout", "-2s", "qemu/vm", "22"}, "more than zero"},
 		{[]string{"--timeout", "NaN", "qemu/vm", "22"}, "not a duration"},
 		{[]string{"--timeout", "1e300", "qemu/vm", "22"}, "not a duration"},
+		{[]string{"--wait=soon", "qemu/vm", "22"}, `--wait "soon" is not a duration`},
+		{[]string{"--wait=0", "qemu/vm", "22"}, "--wait \"0\" must be more than zero"},
+		{[]string{"--wait=", "qemu/vm", "22"}, "--wait"},
+		{[]string{"--wait", "30s", "qemu/vm", "22"}, "want HOST PORT"},
 		{[]string{"--fdpass", "--relay", "qemu/vm", "22"}, "exclude each other"},
 		{[]string{"--relay=yes", "qemu/vm", "22"}, "takes no value"},
 		{[]string{"--json", "qemu/vm", "22"}, "--json goes with a command"},
+		{[]string{"--lease-dir", "qemu/vm", "22"}, "want HOST PORT"},
+		{[]string{"--lease-dir=", "qemu/vm", "22"}, "non-empty directory"},
+		{[]string{"qemu/vm", "22", "--lease-dir"}, "needs a value"},
+		{[]string{"--no-ip-fallback=1", "qemu/vm", "22"}, "takes no value"},
 	}
 	for _, tt := range tests {
 		_, err := parseArgs(tt.argv)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -55,25 +56,28 @@ func FuzzParseArgs(f *testing.F) {
 		if o.json && o.command == "" {
 			t.Fatalf("parseArgs(%q): --json without a command", argv)
 		}
+		if o.wait < 0 {
+			t.Fatalf("parseArgs(%q): --wait %v", argv, o.wait)
+		}
 	})
 }
 
-// FuzzParseTimeout: an accepted --timeout is positive; an error quotes the
-// input.
-func FuzzParseTimeout(f *testing.F) {
+// FuzzParseDuration: an accepted --timeout or --wait is positive; an error
+// names the option and quotes the input.
+func FuzzParseDuration(f *testing.F) {
 	for _, s := range []string{"2s", "500ms", "2", "0.5", "0", "-1", "1e6", "1e7", "NaN", "Inf", "0x10", "1h1h", "9223372036s", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseTimeout(s)
+		d, err := parseDuration("--timeout", s)
 		if err != nil {
-			if !strings.Contains(err.Error(), "--timeout") {
-				t.Fatalf("parseTimeout(%q): error %q does not name the option", s, err)
+			if !strings.Contains(err.Error(), "--timeout "+strconv.Quote(s)) {
+				t.Fatalf("parseDuration(%q): error %q does not name the option and the input", s, err)
 			}
 			return
 		}
 		if d <= 0 {
-			t.Fatalf("parseTimeout(%q) = %v", s, d)
+			t.Fatalf("parseDuration(%q) = %v", s, d)
 		}
 	})
 }

@@ -29,6 +29,10 @@ const prog = "libvirt-ssh-proxy"
 var commands = map[string]func(*invocation) int{
 	"":        proxy,
 	"resolve": resolve,
+
+	"list":       list,
+	"doctor":     diagnose,
+	"ssh-config": sshConfig,
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -115,7 +119,7 @@ func printable(s string) string {
 
 // resolver returns the libvirt resolver the options describe.
 func (c *invocation) resolver() *lookup.Resolver {
-	return &lookup.Resolver{URIs: c.connect, Euid: c.euid, Env: c.env, Logf: c.logf}
+	return &lookup.Resolver{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}
 }
 
 // context bounds a command's lookup and connect by --timeout.

@@ -22,12 +22,30 @@ type resolved struct {
 	CID     *uint32 `json:"cid,omitempty"`
 	Path    string  `json:"path,omitempty"`
 	Port    *uint32 `json:"port,omitempty"`
+	// Addresses are the IP fallback's candidates, for domain targets.
+	Addresses *[]address `json:"addresses,omitempty"`
+}
+
+// address is one IP fallback candidate in `resolve --json`.
+type address struct {
+	Address string `json:"address"`
+	Source  string `json:"source"`
 }
 
 func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
-	if t.Network == lookup.VSock {
+	switch t.Network {
+	case lookup.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
+	case lookup.Mux, lookup.TCP:
+		r.Port = &t.Port
+	}
+	if t.Addrs != nil { // the fallback looked (resolve without --no-ip-fallback)
+		as := make([]address, 0, len(t.Addrs))
+		for _, a := range t.Addrs {
+			as = append(as, address{a.IP.String(), a.Source})
+		}
+		r.Addresses = &as
 	}
 	if d := t.Domain; d != nil {
 		r.URI, r.Name, r.UUID, r.ID, r.State = d.URI, d.Name, d.UUID, &d.ID, d.State
@@ -52,6 +70,13 @@ func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
 	case lookup.Unix:
 		row("unix", t.Path)
+	case lookup.Mux:
+		row("vsock-mux", fmt.Sprintf("%s port %d", t.Path, t.Port))
+	case lookup.TCP:
+		row("tcp", fmt.Sprintf("port %d (no usable vsock: the IP fallback)", t.Port))
+	}
+	for _, a := range t.Addrs {
+		row("address", a)
 	}
 	return tw.Flush()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,13 +13,18 @@ import (
 // proxy is the ProxyCommand form: resolve HOST, connect to PORT, and hand
 // the connection to ssh — the fd itself when ssh asked for it, else a relay.
 func proxy(c *invocation) int {
-	ctx, cancel := c.context()
-	defer cancel()
-	t, err := c.target(ctx, c.resolver())
-	if err != nil {
-		return c.fail(err)
-	}
-	conn, err := c.dialer.Dial(ctx, t)
+	r := c.resolver()
+	var conn *os.File
+	err := c.attempt(func(ctx context.Context) error {
+		t, err := c.target(ctx, r)
+		if err == nil {
+			conn, err = c.dialer.Dial(ctx, t)
+		}
+		if err != nil && c.ipFallback(t, err) {
+			conn, err = c.dialIP(ctx, t, err)
+		}
+		return err
+	})
 	if err != nil {
 		return c.fail(err)
 	}

@@ -2,6 +2,9 @@ package main
 
 const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
        libvirt-ssh-proxy resolve [options] HOST [PORT]
+       libvirt-ssh-proxy list [-c URI]... [--json]
+       libvirt-ssh-proxy doctor [-F FILE] [--system-config FILE] HOST [PORT]
+       libvirt-ssh-proxy ssh-config [-c URI]... [HOST...]
 
 An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
 drop-in runs it for you: ssh user@qemu/myvm.
@@ -14,26 +17,68 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
   vsock/CID          vsock CID directly         (also vsock%CID)
   unix/PATH          a unix socket; PATH is taken from / unless it starts
                      with / or ./                (also unix%PATH)
+  vsock-mux/PATH     hybrid vsock (Firecracker, Cloud Hypervisor,
+                     vhost-device-vsock): the VMM's socket, then
+                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH)
 NAME is tried as a domain name, then a UUID, then a numeric ID.
 PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
+
+IP fallback: when the domain has no vsock device (or no CID), or nothing
+listens on its vsock port, the helper connects over TCP to the same port on
+the domain's IP addresses: libvirt's lease, agent and arp sources, then the
+dnsmasq lease files. -v says which address and source; resolve lists them.
 
 Commands:
   (none)             connect and hand the connection to ssh
   resolve            print what HOST resolves to; connect to nothing
+  list               every domain on the searched URIs: state, vsock CID and
+                     the host name that reaches it with ssh (and scp/rsync)
+  doctor             check each step from ssh HOST to the guest's sshd, one
+                     OK/FAIL line each with the fix; exit code of the first FAIL
+  ssh-config         Host blocks for ~/.ssh/config: a short alias per running
+                     domain with a vsock CID (or per HOST given)
 
 Options (before or after the command and its arguments):
   -c, --connect URI  search this libvirt URI instead of the defaults; repeat
                      to search several in order; every qemu form then searches
                      exactly these (e.g. qemu:///system,
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
-  -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s)
+                     URI may be an alias from uri_aliases in libvirt.conf
+  -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
+                     with --wait, each attempt
+      --wait[=D]     retry while the guest boots (not found, not running,
+                     nothing listening, not ready, no socket/CID yet) with
+                     backoff up to D (default 2m); -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)
   -v, --verbose      explain each step on stderr
-      --json         resolve: print JSON
+      --no-ip-fallback
+                     never fall back to the domain's IP addresses
+      --lease-dir DIR
+                     the dnsmasq lease files the fallback reads
+                     (default /var/lib/libvirt/dnsmasq)
+      --json         resolve, list: print JSON
+  -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F)
+      --system-config FILE
+                     doctor: the system ssh_config that must include
+                     ssh_config.d (default /etc/ssh/ssh_config)
   -V, --version      print the version
   -h, --help         print this help
+
+Environment:
+  LIBVIRT_SSH_PROXY_CONNECT  URIs or aliases, space- or comma-separated, for
+                     the qemu forms when no --connect is given
+  Aliases come from /etc/libvirt/libvirt.conf (root) or
+  $XDG_CONFIG_HOME/libvirt/libvirt.conf (~/.config/...), read only when a
+  --connect entry can be an alias. LIBVIRT_DEFAULT_URI and uri_default are
+  not used: qemu/ keeps its meaning (system, then session).
+
+Examples:
+  libvirt-ssh-proxy resolve -c hv1 qemu/web01          (hv1: an alias)
+  LIBVIRT_SSH_PROXY_CONNECT=qemu:///session ssh qemu/dev
+  ssh -o "ProxyCommand=/usr/local/libexec/libvirt-ssh-proxy --wait '%n' %p" qemu/vm
+  ssh user@vsock-mux/run/firecracker/vm1.vsock
 
 Exit codes:
   0 ok              5 domain not running      10 guest not ready (vsock timed out)
@@ -41,4 +86,5 @@ Exit codes:
   2 usage           7 vsock without a CID     12 fd hand-off to ssh failed
   3 libvirt unreachable  8 nothing listening on the port   13 relayed connection lost
   4 domain not found     9 --timeout expired
+  14 ssh's configuration does not run the helper (doctor)
 `

@@ -1,6 +1,8 @@
 // Package dial opens the connection to a Target: AF_VSOCK to a CID and port,
-// or AF_UNIX to a path. It is the only package that opens sockets to targets,
-// and it maps the kernel's answers to failures a user can act on.
+// AF_UNIX to a path, or AF_UNIX to a hybrid vsock multiplexer plus its
+// CONNECT handshake. It is the only package that opens sockets to targets,
+// and it maps the kernel's and the multiplexer's answers to failures a user
+// can act on.
 package dial
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/vsockmux"
 )
 
 // Dialer connects to targets.
@@ -25,6 +28,10 @@ type Dialer struct {
 	// (KernelVSock). Tests pass their own: on a host without vsock
 	// loopback, every real vsock connect leaves the machine.
 	VSock func(ctx context.Context, cid, port uint32) (net.Conn, error)
+	// TCP dials a TCP address for the IP fallback; nil means a net.Dialer.
+	TCP func(ctx context.Context, network, address string) (net.Conn, error)
+	// Logf, when set, is told each address tried (-v).
+	Logf func(format string, args ...any)
 }
 
 // KernelVSock dials cid:port with the kernel's AF_VSOCK. The kernel gives up
@@ -47,8 +54,12 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 			dial = KernelVSock
 		}
 		c, err = dial(ctx, t.CID, t.Port)
-	case lookup.Unix:
+	case lookup.Unix, lookup.Mux:
 		c, err = dialUnix(ctx, t.Path)
+	case lookup.TCP:
+		if c, err = d.dialTCP(ctx, t); err != nil {
+			return nil, err // already says what each address answered
+		}
 	default:
 		return nil, failure.New(failure.Internal, "dial: unknown network %q", t.Network)
 	}
@@ -56,6 +67,11 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		return nil, classify(ctx, t, err)
 	}
 	defer c.Close()
+	if t.Network == lookup.Mux {
+		if err := handshake(ctx, c, t); err != nil {
+			return nil, err
+		}
+	}
 	f, err := file(c)
 	if err != nil {
 		return nil, failure.Wrap(failure.Internal, err, "dial %s: take the socket's descriptor", where(t))
@@ -110,9 +126,42 @@ func file(c net.Conn) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "conn"), nil
 }
 
+// handshake asks the multiplexer on c for the guest's port, within ctx: its
+// deadline becomes the socket's, and its cancellation interrupts the read.
+// Deadlines live in Go's poller, not on the descriptor, so the fd handed on
+// afterwards carries none.
+func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
+	if d, ok := ctx.Deadline(); ok {
+		c.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	err := vsockmux.Handshake(c, t.Port)
+	stop()
+	if err == nil {
+		return nil
+	}
+	if cause := expired(ctx, err); cause != nil {
+		return failure.Wrap(failure.Timeout, cause, "timed out waiting for the multiplexer at %s to answer CONNECT %d", t.Path, t.Port).
+			WithHint("the VMM or the guest did not answer in time; raise --timeout if it is slow")
+	}
+	var re *vsockmux.ReplyError
+	switch {
+	case errors.Is(err, vsockmux.ErrNoAnswer), errors.Is(err, syscall.ECONNRESET):
+		return failure.New(failure.NotListening, "the multiplexer at %s closed the connection without answering CONNECT %d", t.Path, t.Port).
+			WithHint("nothing listens on vsock port %d in the guest, or it is still booting (--wait retries)", t.Port)
+	case errors.As(err, &re):
+		return failure.Wrap(failure.NoTarget, err, "%s does not speak hybrid vsock", t.Path).
+			WithHint("name the VM's vsock socket: Firecracker's uds_path, Cloud Hypervisor's --vsock socket=, vhost-device-vsock's --uds-path")
+	}
+	return failure.Wrap(failure.NoTarget, unwrapOp(err), "hybrid vsock handshake with %s", t.Path)
+}
+
 func where(t lookup.Target) string {
-	if t.Network == lookup.Unix {
+	switch t.Network {
+	case lookup.Unix, lookup.Mux:
 		return t.Path
+	case lookup.TCP:
+		return fmt.Sprintf("TCP port %d", t.Port)
 	}
 	return fmt.Sprintf("vsock CID %d port %d", t.CID, t.Port)
 }
@@ -120,14 +169,15 @@ func where(t lookup.Target) string {
 // classify maps a connect error to what it means for the user. The errno
 // meanings for vsock were measured against a real vhost-vsock guest.
 func classify(ctx context.Context, t lookup.Target, err error) error {
-	if ctx.Err() != nil {
-		return failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out connecting to %s", where(t)).
+	if cause := expired(ctx, err); cause != nil {
+		return failure.Wrap(failure.Timeout, cause, "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}
-	if t.Network == lookup.Unix {
+	if t.Network != lookup.VSock {
 		switch {
 		case errors.Is(err, syscall.ENOENT):
-			return failure.New(failure.NoTarget, "no socket at %s", t.Path)
+			// The errno stays the cause: --wait retries a path not there yet.
+			return failure.Wrap(failure.NoTarget, syscall.ENOENT, "no socket at %s", t.Path)
 		case errors.Is(err, syscall.ECONNREFUSED):
 			return failure.New(failure.NotListening, "nothing listening on %s", t.Path).
 				WithHint("the socket file is there but no process accepts on it")
@@ -142,13 +192,28 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 		return failure.New(failure.NotReady, "guest at vsock CID %d is not ready: connect to port %d timed out", t.CID, t.Port).
 			WithHint("it is still booting, or its kernel has no vsock driver loaded")
 	case errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return failure.New(failure.NoTarget, "no VM holds vsock CID %d", t.CID).
+		return failure.Wrap(failure.NoTarget, syscall.ENODEV, "no VM holds vsock CID %d", t.CID).
 			WithHint("the VM is gone or has no vsock device; check its CID with: virsh dumpxml NAME")
 	case errors.Is(err, syscall.EAFNOSUPPORT):
 		return failure.New(failure.NoTarget, "this kernel has no vsock support").
 			WithHint("load it: modprobe vhost_vsock")
 	}
 	return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", where(t))
+}
+
+// expired returns why ctx ended if err is due to its end, else nil. A
+// socket deadline taken from ctx can fire (os.ErrDeadlineExceeded), or a
+// net.Dialer can find ctx's deadline passed (an "i/o timeout" that Is
+// context.DeadlineExceeded), a moment before ctx's own timer marks it done:
+// those count too.
+func expired(ctx context.Context, err error) error {
+	if !over(ctx) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return err
 }
 
 func unwrapOp(err error) error {

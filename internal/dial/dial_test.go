@@ -95,6 +95,15 @@ func TestDialTimeout(t *testing.T) {
 	if failure.ClassOf(err) != failure.Timeout || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("got %v (class %d), want a timeout", err, failure.ClassOf(err))
 	}
+	// A deadline taken from ctx can fire before ctx's own timer: still a
+	// timeout, not "no such target".
+	for _, early := range []error{os.ErrDeadlineExceeded, &net.OpError{Op: "dial", Net: "unix", Err: context.DeadlineExceeded}} {
+		d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, early }}
+		_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 3, Port: 22})
+		if failure.ClassOf(err) != failure.Timeout {
+			t.Errorf("%v before ctx ended: got %v (class %d), want a timeout", early, err, failure.ClassOf(err))
+		}
+	}
 }
 
 func TestDialUnix(t *testing.T) {
@@ -142,5 +151,113 @@ func TestDialUnix(t *testing.T) {
 	}
 	if _, err := (Dialer{}).Dial(context.Background(), lookup.Target{}); failure.ClassOf(err) != failure.Internal {
 		t.Errorf("empty target: %v", err)
+	}
+}
+
+// fakeMux is a hybrid vsock multiplexer the test owns: it accepts on a unix
+// socket, reads the CONNECT line with one read (the helper sends it in one
+// write) and answers with reply, then runs after on the connection.
+func fakeMux(t *testing.T, reply string, after func(net.Conn)) (sock string, got chan string) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "mux.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got = make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		n, _ := c.Read(buf)
+		got <- string(buf[:n])
+		if reply != "" {
+			c.Write([]byte(reply))
+		}
+		if after != nil {
+			after(c)
+		}
+	}()
+	return sock, got
+}
+
+// TestDialMux: each multiplexer dialect, and each way a reply can be wrong.
+func TestDialMux(t *testing.T) {
+	// hold keeps the connection open until the helper side closes it.
+	hold := func(c net.Conn) { c.Read(make([]byte, 1)) }
+	tests := []struct {
+		name  string
+		reply string
+		after func(net.Conn)
+		class failure.Class // 0 = success
+		text  string
+	}{
+		{"firecracker", "OK 1073741824\nSSH-2.0-guest\r\n", hold, 0, ""},
+		{"vhost-device-vsock", "OK 22\n", func(c net.Conn) { c.Write([]byte("SSH-2.0-guest\r\n")); hold(c) }, 0, ""},
+		{"silent close", "", nil, failure.NotListening, "closed the connection without answering CONNECT 2222"},
+		{"garbage", "HTTP/1.1 400 Bad Request\r\n", nil, failure.NoTarget, "does not speak hybrid vsock"},
+		{"refused in words", "ERR no listener\n", nil, failure.NoTarget, `reply is not "OK <n>"`},
+		{"no newline", "OK 1073741824", nil, failure.NoTarget, "cut short"},
+		{"too long", strings.Repeat("OK ", 20), hold, failure.NoTarget, "no newline in the first 32 bytes"},
+		{"slow reply", "", func(c net.Conn) { time.Sleep(300 * time.Millisecond); c.Write([]byte("OK 22\n")) }, failure.Timeout, "timed out waiting for the multiplexer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sock, got := fakeMux(t, tt.reply, tt.after)
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			if tt.class == 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+			}
+			defer cancel()
+			f, err := Dialer{}.Dial(ctx, lookup.Target{Network: lookup.Mux, Path: sock, Port: 2222})
+			if req := <-got; req != "CONNECT 2222\n" {
+				t.Errorf("multiplexer got %q in its first read, want exactly %q", req, "CONNECT 2222\n")
+			}
+			if tt.class != 0 {
+				if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
+					t.Fatalf("got class %d %v, want class %d containing %q", failure.ClassOf(err), err, tt.class, tt.text)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			// The guest's first bytes came after the OK line: they must be
+			// there to read through the fd, none swallowed by the handshake.
+			f.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 64)
+			n, err := f.Read(buf)
+			if string(buf[:n]) != "SSH-2.0-guest\r\n" {
+				t.Fatalf("read %q, %v through the fd; want the guest's banner", buf[:n], err)
+			}
+		})
+	}
+}
+
+// TestDialMuxConnect: the multiplexer's socket is reached like a unix
+// target, with the same failures.
+func TestDialMuxConnect(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale")
+	sl, _ := net.Listen("unix", stale)
+	sl.(*net.UnixListener).SetUnlinkOnClose(false)
+	sl.Close()
+	for _, tt := range []struct {
+		path  string
+		class failure.Class
+		text  string
+	}{
+		{filepath.Join(dir, "absent"), failure.NoTarget, "no socket at"},
+		{stale, failure.NotListening, "nothing listening on"},
+	} {
+		_, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Mux, Path: tt.path, Port: 22})
+		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("%s: got class %d %v, want class %d containing %q", tt.path, failure.ClassOf(err), err, tt.class, tt.text)
+		}
 	}
 }

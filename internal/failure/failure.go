@@ -28,6 +28,7 @@ const (
 	NoTarget     Class = 11 // no VM holds the CID, or no socket at the path
 	HandOff      Class = 12 // passing the fd to ssh failed
 	Relay        Class = 13 // the relayed connection failed
+	SSHConfig    Class = 14 // ssh's configuration does not run the helper (doctor)
 )
 
 // Error is a failure with its class, a message saying what failed, an

@@ -20,6 +20,7 @@ const (
 	Domain Kind = iota + 1 // a libvirt domain, by name, UUID or ID
 	VSock                  // a vsock CID, dialed directly
 	Unix                   // an AF_UNIX stream socket path
+	Mux                    // a hybrid vsock multiplexer's AF_UNIX socket path
 )
 
 // Scope says which libvirt connections a Domain spec searches.
@@ -48,7 +49,7 @@ type Spec struct {
 	Scope  Scope  // Domain only
 	Domain string // Domain only: name, UUID or ID exactly as typed
 	CID    uint32 // VSock only
-	Path   string // Unix only
+	Path   string // Unix and Mux
 }
 
 // maxName bounds a host name: libvirt caps names far below this and ssh
@@ -63,6 +64,7 @@ const vmaddrCIDAny = 1<<32 - 1
 //	qemu/NAME  qemu:system/NAME  qemu:session/NAME
 //	qemu%NAME  qemu%system%NAME  qemu%session%NAME
 //	vsock/CID  vsock%CID  unix/PATH  unix%PATH
+//	vsock-mux/PATH  vsock-mux%PATH
 //
 // Prefixes are case-sensitive, like libvirt's. The '%' spellings exist
 // because scp and rsync take "host/x:path" for a local path.
@@ -89,12 +91,14 @@ func Parse(s string) (Spec, error) {
 	case kind == "vsock":
 		return parseCID(rest)
 	case kind == "unix":
-		return parseUnix(rest)
+		return parsePath(Unix, rest)
+	case kind == "vsock-mux":
+		return parsePath(Mux, rest)
 	}
 	return Spec{}, errUnknownForm
 }
 
-var errUnknownForm = errors.New("not a host form this helper serves (want qemu/NAME, qemu:system/NAME, qemu:session/NAME, qemu%NAME, qemu%system%NAME, qemu%session%NAME, vsock/CID or unix/PATH)")
+var errUnknownForm = errors.New("not a host form this helper serves (want qemu/NAME, qemu:system/NAME, qemu:session/NAME, qemu%NAME, qemu%system%NAME, qemu%session%NAME, vsock/CID, unix/PATH or vsock-mux/PATH)")
 
 func checkText(s string) error {
 	switch {
@@ -138,16 +142,17 @@ func parseCID(s string) (Spec, error) {
 	return Spec{Kind: VSock, CID: uint32(cid)}, nil
 }
 
-// parseUnix follows systemd-ssh-proxy: the path is taken from the root unless
-// it is written as absolute or explicitly relative ("./").
-func parseUnix(p string) (Spec, error) {
+// parsePath follows systemd-ssh-proxy for unix/ and vsock-mux/: the path is
+// taken from the root unless it is written as absolute or explicitly
+// relative ("./").
+func parsePath(kind Kind, p string) (Spec, error) {
 	if p == "" {
-		return Spec{}, errors.New("no socket path after unix/")
+		return Spec{}, errors.New("no socket path after the prefix")
 	}
 	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "./") {
 		p = "/" + p
 	}
-	return Spec{Kind: Unix, Path: p}, nil
+	return Spec{Kind: kind, Path: p}, nil
 }
 
 // ParsePort parses ssh's %p as a vsock port. vsock ports are 32 bits wide;

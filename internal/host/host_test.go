@@ -35,6 +35,12 @@ func TestParse(t *testing.T) {
 		{"unix%/tmp/x/s", Spec{Kind: Unix, Path: "/tmp/x/s"}},
 		{"unix%tmp/s", Spec{Kind: Unix, Path: "/tmp/s"}},
 		{"unix%./s", Spec{Kind: Unix, Path: "./s"}},
+		{"vsock-mux/run/fc/v.sock", Spec{Kind: Mux, Path: "/run/fc/v.sock"}},
+		{"vsock-mux//run/fc/v.sock", Spec{Kind: Mux, Path: "/run/fc/v.sock"}},
+		{"vsock-mux/./v.sock", Spec{Kind: Mux, Path: "./v.sock"}},
+		{"vsock-mux%/tmp/v.sock", Spec{Kind: Mux, Path: "/tmp/v.sock"}},
+		{"vsock-mux%v.sock", Spec{Kind: Mux, Path: "/v.sock"}},
+		{"vsock-mux%./v.sock", Spec{Kind: Mux, Path: "./v.sock"}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -78,6 +84,11 @@ func TestParseErrors(t *testing.T) {
 		{"vsock/3/4", "not a number"},
 		{"unix/", "no socket path"},
 		{"unix%", "no socket path"},
+		{"vsock-mux/", "no socket path"},
+		{"vsock-mux%", "no socket path"},
+		{"vsock-mux", "not a host form"},
+		{"Vsock-Mux/x", "not a host form"},
+		{"vsock-muxx/x", "not a host form"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -118,7 +129,7 @@ func TestParsePort(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "qemu/a%b/c", "", "%/"} {
+	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "vsock-mux%/run/v.sock", "qemu/a%b/c", "", "%/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -135,7 +146,7 @@ func FuzzParse(f *testing.F) {
 			if spec.CID == vmaddrCIDAny {
 				t.Fatalf("Parse(%q) gave VMADDR_CID_ANY", s)
 			}
-		case Unix:
+		case Unix, Mux:
 			if !strings.HasPrefix(spec.Path, "/") && !strings.HasPrefix(spec.Path, "./") {
 				t.Fatalf("Parse(%q) gave relative path %q", s, spec.Path)
 			}

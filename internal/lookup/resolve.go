@@ -19,7 +19,9 @@ import (
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
 type Resolver struct {
-	// URIs replaces the default URI list for every domain spec (--connect).
+	// URIs replaces the default URI list for every domain spec (--connect,
+	// LIBVIRT_SSH_PROXY_CONNECT). An entry that is a libvirt URI alias is
+	// expanded from libvirt.conf's uri_aliases, read only then.
 	URIs []string
 	// Euid decides whether qemu/ also searches the session daemon.
 	Euid int
@@ -30,42 +32,68 @@ type Resolver struct {
 	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
+	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
+	// leases.DefaultDir.
+	LeaseDir string
 }
 
 // Resolve returns where spec points, with port as the vsock port. A domain
 // spec asks libvirt; ctx bounds the whole lookup, including a daemon that
 // accepts and never answers (go-libvirt has no timeouts of its own).
+//
+// When the domain is found but has no usable vsock (failure.NoVsock,
+// failure.NoCID), the Target returned with that error has no Network but
+// names the Domain and the port, so that the caller can fall back to its
+// IP addresses (Addresses).
 func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Target, error) {
 	switch spec.Kind {
 	case host.VSock:
 		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
 	case host.Unix:
 		return Target{Network: Unix, Path: spec.Path}, nil
+	case host.Mux:
+		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
 	}
-	uris := r.URIs
-	if len(uris) == 0 {
-		uris = DefaultURIs(spec.Scope, r.Euid)
+	uris, err := r.searchList(spec.Scope)
+	if err != nil {
+		return Target{}, err
 	}
-	var step atomic.Value // what the lookup is waiting on, for the timeout message
+	return watch(ctx, func(step *atomic.Value) (Target, error) {
+		return r.search(ctx, uris, spec.Domain, port, step)
+	})
+}
+
+// SearchURIs returns the URIs a domain spec of the given scope searches, in
+// order: the --connect URIs with aliases expanded when given, else
+// libvirt's defaults. An alias libvirt.conf does not define is an error.
+func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
+	return r.searchList(scope)
+}
+
+// watch runs f, which talks to libvirt, and returns its answer, or a timeout
+// failure naming the step f was waiting on when ctx ended. f keeps step up to
+// date; ctx's end closes f's connections (see open), so f returns soon after.
+func watch[T any](ctx context.Context, f func(step *atomic.Value) (T, error)) (T, error) {
+	var step atomic.Value // what f is waiting on, for the timeout message
 	step.Store("starting")
 	type result struct {
-		t   Target
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		t, err := r.search(ctx, uris, spec.Domain, port, &step)
-		done <- result{t, err}
+		v, err := f(&step)
+		done <- result{v, err}
 	}()
 	select {
 	case res := <-done:
-		if res.err != nil && ctx.Err() != nil {
-			break
+		if res.err == nil || ctx.Err() == nil {
+			return res.v, res.err
 		}
-		return res.t, res.err
 	case <-ctx.Done():
 	}
-	return Target{}, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out %s", step.Load()).
+	var zero T
+	return zero, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out %s", step.Load()).
 		WithHint("the daemon did not answer in time; check it with: virsh -c URI list, or raise --timeout")
 }
 
@@ -86,7 +114,9 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		}
 		var fe *failure.Error
 		if errors.As(o.err, &fe) {
-			return Target{}, fe // found, but unusable: that is the answer
+			// Found, but unusable: that is the answer. t still names the
+			// domain when it lacks a usable vsock, for the IP fallback.
+			return t, fe
 		}
 		outcomes = append(outcomes, o)
 	}
@@ -98,16 +128,10 @@ var errNoDomain = errors.New("no such domain")
 
 func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
 	o := outcome{uri: uri}
-	e, err := endpointFor(uri, r.Env)
-	if err != nil {
-		o.err = failure.Wrap(failure.Usage, err, "bad --connect URI")
-		return Target{}, o
-	}
 	r.logf("searching %s", uri)
-	step.Store("connecting to " + uri)
-	l, closeConn, err := r.open(ctx, e, step)
+	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
-		o.err, o.denied = err, errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+		o.err, o.denied = err, denied(err)
 		return Target{}, o
 	}
 	defer closeConn()
@@ -142,14 +166,17 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		o.err = failure.Wrap(failure.Unreachable, err, "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
 	}
+	d.xml = xml
 	cid, err := CIDFromXML(xml)
 	switch {
 	case errors.Is(err, ErrNoVsock):
 		o.err = failure.New(failure.NoVsock, "domain %q on %s has no vsock device", d.Name, uri).
 			WithHint("add <vsock model='virtio'><cid auto='yes'/></vsock> to its <devices> with virsh edit, then restart it")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case errors.Is(err, ErrNoCID):
 		o.err = failure.New(failure.NoCID, "domain %q on %s has a vsock device without a CID address", d.Name, uri).
 			WithHint("give it <cid auto='no' address='N'/> with N >= 3, or auto='yes' on a running QEMU domain")
+		return Target{Port: port, Domain: d}, o // for the IP fallback
 	case err != nil:
 		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
 	default:
@@ -157,6 +184,27 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		return Target{Network: VSock, CID: cid, Port: port, Domain: d}, o
 	}
 	return Target{}, o
+}
+
+// connect opens uri: the socket libvirt's client rule picks, then the
+// connection. A bad URI is a usage failure; an absent socket wraps
+// errNoSocket. The returned func closes the connection.
+func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
+	e, err := endpointFor(uri, r.Env)
+	if err != nil {
+		return nil, nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
+	}
+	step.Store("connecting to " + uri)
+	return r.open(ctx, e, step)
+}
+
+// errNoSocket marks a local URI none of whose daemon sockets exists: no
+// daemon runs there, so there are no running domains to find.
+var errNoSocket = errors.New("no daemon socket")
+
+// denied says whether err is the daemon's socket refusing us for permissions.
+func denied(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
 // open connects to the daemon behind e and opens its URI. The returned func
@@ -172,8 +220,9 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 	}
 	addr := e.addrs[0]
 	if e.network == "unix" {
-		if addr = existing(e.addrs); addr == "" {
-			return nil, nil, fmt.Errorf("no daemon socket (%s)", strings.Join(e.addrs, ", "))
+		var err error
+		if addr, err = e.socket(); err != nil {
+			return nil, nil, err
 		}
 	}
 	r.logf("connecting to %s at %s", e.name, addr)

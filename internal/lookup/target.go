@@ -9,15 +9,24 @@ type Network string
 const (
 	VSock Network = "vsock"
 	Unix  Network = "unix"
+	TCP   Network = "tcp" // the IP fallback (Resolver.Addresses)
+	// Mux is a hybrid vsock multiplexer (Firecracker, Cloud Hypervisor,
+	// vhost-device-vsock): an AF_UNIX socket plus a CONNECT handshake.
+	Mux Network = "vsock-mux"
 )
 
-// Target is where to connect: a vsock CID and port, or a unix socket path.
+// Target is where to connect: a vsock CID and port, a unix socket path, a
+// multiplexer's socket path and the guest's vsock port behind it, or TCP
+// addresses and a port (the IP fallback).
 type Target struct {
 	Network Network
 	CID     uint32  // VSock
-	Port    uint32  // VSock
-	Path    string  // Unix
+	Port    uint32  // VSock, Mux, TCP
+	Path    string  // Unix, Mux
 	Domain  *Domain // set when libvirt named the target
+
+	// Addrs are a TCP target's candidates, in the order to try them.
+	Addrs []Address
 }
 
 // Domain describes the libvirt domain a Target came from.
@@ -27,4 +36,8 @@ type Domain struct {
 	UUID  string
 	ID    int32
 	State string // only when asked for (Resolver.State)
+
+	// xml is the live XML the CID was read from, kept so that the IP
+	// fallback reads the MACs without asking libvirt again.
+	xml string
 }

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtconf"
 )
 
 // The URIs libvirt's own helper searches for qemu/ forms.
@@ -32,6 +34,41 @@ func DefaultURIs(scope host.Scope, euid int) []string {
 		return []string{SystemURI}
 	}
 	return []string{SystemURI, SessionURI}
+}
+
+// searchList returns the URIs a domain spec of the given scope searches:
+// r.URIs with aliases expanded, or else the defaults. libvirt.conf is read
+// only when an entry can be an alias (a URI never can: it has a ':'), so
+// the plain qemu/ path reads no file.
+func (r *Resolver) searchList(scope host.Scope) ([]string, error) {
+	if len(r.URIs) == 0 {
+		return DefaultURIs(scope, r.Euid), nil
+	}
+	var conf *libvirtconf.File
+	uris := make([]string, 0, len(r.URIs))
+	for _, u := range r.URIs {
+		if !libvirtconf.IsAlias(u) {
+			uris = append(uris, u)
+			continue
+		}
+		if conf == nil {
+			var err error
+			if conf, err = libvirtconf.Load(libvirtconf.Path(r.Euid, r.Env.Getenv, r.Env.Home)); err != nil {
+				return nil, failure.Wrap(failure.Usage, err, "look up URI alias %q", u)
+			}
+		}
+		uri, ok, err := conf.Alias(u)
+		if err != nil {
+			return nil, failure.Wrap(failure.Usage, err, "look up URI alias %q", u)
+		}
+		if !ok {
+			return nil, failure.New(failure.Usage, "%q is neither a libvirt URI nor an alias in uri_aliases of %s", u, conf.Name).
+				WithHint(`write a URI such as qemu:///system, or add "%s=URI" to uri_aliases there`, u)
+		}
+		r.logf("URI alias %q is %s (%s)", u, uri, conf.Name)
+		uris = append(uris, uri)
+	}
+	return uris, nil
 }
 
 // Env is the part of the process environment the socket rule reads.
@@ -125,4 +162,23 @@ func existing(paths []string) string {
 		}
 	}
 	return ""
+}
+
+// Socket returns the daemon socket uri is reached on, by libvirt's client
+// rule, or an error wrapping the reason there is none (see Resolve). It is
+// empty for the transports go-libvirt dials itself.
+func (r *Resolver) Socket(uri string) (string, error) {
+	e, err := endpointFor(uri, r.Env)
+	if err != nil || e.network != "unix" {
+		return "", err
+	}
+	return e.socket()
+}
+
+// socket returns the first of a unix endpoint's sockets that exists.
+func (e endpoint) socket() (string, error) {
+	if p := existing(e.addrs); p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w (%s)", errNoSocket, strings.Join(e.addrs, ", "))
 }

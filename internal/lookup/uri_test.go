@@ -1,10 +1,13 @@
 package lookup
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 )
 
@@ -112,5 +115,62 @@ func TestParseID(t *testing.T) {
 		if ok != tt.ok || (ok && got != tt.want) {
 			t.Errorf("parseID(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestSearchList(t *testing.T) {
+	cfg := t.TempDir()
+	good := "uri_aliases = [\n  \"hv1=qemu+tcp://hv1/system\",\n  \"lab=test+unix:///tmp/h.xml?socket=/tmp/s\",\n]\n"
+	write := func(content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(cfg, "libvirt"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cfg, "libvirt", "libvirt.conf"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := Env{Getenv: func(k string) string {
+		if k == "XDG_CONFIG_HOME" {
+			return cfg
+		}
+		return ""
+	}, Home: "/nonexistent"}
+	tests := []struct {
+		name  string
+		conf  string // "" = no file
+		uris  []string
+		scope host.Scope
+		want  []string
+		err   string
+	}{
+		// A broken file proves it is not read when nothing can be an alias.
+		{"defaults read no file", "uri_aliases = oops", nil, host.Any, []string{SystemURI, SessionURI}, ""},
+		{"URIs read no file", "uri_aliases = oops", []string{"qemu:///system", "test:///default"}, host.Any, []string{"qemu:///system", "test:///default"}, ""},
+		{"aliases expand in place", good, []string{"lab", "qemu:///session", "hv1"}, host.System,
+			[]string{"test+unix:///tmp/h.xml?socket=/tmp/s", "qemu:///session", "qemu+tcp://hv1/system"}, ""},
+		{"unknown alias", good, []string{"hv2"}, host.Any, nil, `"hv2" is neither a libvirt URI nor an alias in uri_aliases of ` + cfg},
+		{"no file", "", []string{"hv1"}, host.Any, nil, "neither a libvirt URI nor an alias"},
+		{"broken file", "# ok\nuri_aliases = [ \"hv1=x\",\n", []string{"hv1"}, host.Any, nil, cfg + "/libvirt/libvirt.conf:2: list is not closed"},
+		{"bad entry", "uri_aliases = [ \"h.v=x\", \"hv1=y\" ]", []string{"hv1"}, host.Any, nil, "libvirt.conf:1: uri_aliases entry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(cfg, "libvirt"))
+			if tt.conf != "" {
+				write(tt.conf)
+			}
+			r := &Resolver{URIs: tt.uris, Euid: 1000, Env: env}
+			got, err := r.searchList(tt.scope)
+			if tt.err != "" {
+				if failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v (class %d), want a usage error containing %q", err, failure.ClassOf(err), tt.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("searchList = %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

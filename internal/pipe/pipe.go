@@ -10,9 +10,10 @@
 // gives the helper two pipes and the helper has to shovel bytes both ways for
 // the whole session (Relay).
 //
-// Everything here works on raw file descriptors because the connected socket
-// is usually AF_VSOCK, which neither the Go netpoller nor io.Copy's splice
-// fast path knows about.
+// Everything here works on raw file descriptors: the connected socket is
+// usually AF_VSOCK, which Go's zero-copy paths (io.Copy's splice) do not
+// recognise, and ssh's stdin and stdout are plain blocking pipes whose reads
+// Go cannot interrupt.
 package pipe
 
 import (

@@ -50,8 +50,9 @@ const (
 //
 // Relay is one goroutine around poll(2) on raw descriptors. Nothing ever
 // sits in a blocking read, so a failure in one direction is noticed and
-// returned at once instead of waiting for stdin, and the netpoller (which
-// cannot handle AF_VSOCK) is not involved. Each direction splices through
+// returned at once instead of waiting for stdin; a read(2) blocked on a
+// blocking stdin, as a goroutine-per-direction relay would have, cannot be
+// interrupted. Each direction splices through
 // its own intermediate pipe so data never enters user space; a direction
 // whose fd rejects splice (EINVAL, e.g. an O_APPEND file) falls back to
 // read/write.
@@ -134,6 +135,12 @@ func Relay(in, out, conn *os.File) error {
 	down.finish = func() error {
 		if outI.mode == unix.S_IFSOCK {
 			_ = unix.Shutdown(outI.fd, unix.SHUT_WR)
+		}
+		// A socket has one open file description, so if in is the same
+		// socket (inetd style), restoring here would make in blocking while
+		// in->conn still runs; in's own restore at the end covers both.
+		if outI.mode == unix.S_IFSOCK && outI.dev == inI.dev && outI.ino == inI.ino {
+			outI.changed = false
 		}
 		outI.restore()
 		outI.closed = true
@@ -227,9 +234,11 @@ func Relay(in, out, conn *os.File) error {
 
 		// Errors on fds we were only watching. An out with POLLERR or POLLHUP
 		// has lost its reader (pipe, socket peer gone, terminal hung up) or
-		// has a pending error: nothing more can be delivered, so fail now. A conn error while conn->out is
-		// still running is left for the next read, so data the peer sent
-		// before the error still reaches out first.
+		// has a pending error: nothing more can be delivered, so fail now.
+		// A conn error while conn->out is still running is left for the next
+		// read, so data the peer sent before the error still reaches out
+		// first; once conn->out is over, only in->conn could report it, and
+		// in may stay silent, so fail now as well.
 		if ev[slotOut] == 0 && pfds[slotOut].Fd >= 0 && pfds[slotOut].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
 			return fmt.Errorf("pipe: relay conn->out: %w", os.NewSyscallError("poll", pendingError(outI.fd)))
 		}
@@ -258,7 +267,8 @@ func pendingError(fd int) error {
 type fdInfo struct {
 	fd        int
 	mode      uint32 // st_mode & S_IFMT
-	nonblock  bool   // O_NONBLOCK is (now) set
+	dev, ino  uint64
+	nonblock  bool // O_NONBLOCK is (now) set
 	origFlags int
 	changed   bool // we set O_NONBLOCK and owe a restore
 	closed    bool // closed by the relay; fd may already be reused
@@ -273,7 +283,14 @@ func inspect(fd int) (*fdInfo, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	return &fdInfo{fd: fd, mode: st.Mode & unix.S_IFMT, nonblock: fl&unix.O_NONBLOCK != 0, origFlags: fl}, nil
+	return &fdInfo{
+		fd:        fd,
+		mode:      st.Mode & unix.S_IFMT,
+		dev:       st.Dev,
+		ino:       st.Ino,
+		nonblock:  fl&unix.O_NONBLOCK != 0,
+		origFlags: fl,
+	}, nil
 }
 
 func (i *fdInfo) setNonblock() error {

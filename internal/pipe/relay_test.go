@@ -182,6 +182,25 @@ func TestRelayErrors(t *testing.T) {
 				t.Errorf("Relay = %v, want conn->out EPIPE", err)
 			}
 		}},
+		{"conn reset after conn->out finished, in silent", func(t *testing.T, r *rig, errc <-chan error) {
+			if _, err := r.inW.Write([]byte("unread")); err != nil {
+				t.Fatal(err)
+			}
+			waitReadable(t, r.peer, 5*time.Second)
+			shutWrite(t, r.peer)
+			if got := recv(r.outR); got.err != nil || got.n != 0 {
+				t.Fatalf("out: %d bytes, %v", got.n, got.err)
+			}
+			start := time.Now()
+			abort(t, r.peer)
+			err := waitErr(t, errc, 5*time.Second)
+			if d := time.Since(start); d > prompt {
+				t.Errorf("Relay took %v to notice the reset", d)
+			}
+			if !isErrno(err, unix.ECONNRESET, unix.EPIPE) || !strings.Contains(err.Error(), "in->conn") {
+				t.Errorf("Relay = %v, want in->conn ECONNRESET", err)
+			}
+		}},
 		{"peer gone, in sends more", func(t *testing.T, r *rig, errc <-chan error) {
 			drained := goResult(func() streamResult { return recv(r.outR) })
 			r.peer.Close()
@@ -443,5 +462,122 @@ func TestRelayStdoutEPIPE(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "conn->out") || !strings.Contains(stderr.String(), "broken pipe") {
 		t.Fatalf("child stderr %q, want a conn->out broken pipe error", stderr.String())
+	}
+}
+
+// TestRelayIdleNoSpin puts relays into every waiting state that involves a
+// hung-up fd (poll reports POLLHUP even when no events are requested) and
+// checks that the process burns no CPU while they wait.
+func TestRelayIdleNoSpin(t *testing.T) {
+	states := []struct {
+		name string
+		// setup brings the relay into the state; Relay must still be running.
+		setup func(t *testing.T, r *rig)
+	}{
+		{"all idle", func(t *testing.T, r *rig) {}},
+		{"peer gone and out closed, in silent", func(t *testing.T, r *rig) {
+			r.peer.Close()
+			if got := recv(r.outR); got.n != 0 || got.err != nil {
+				t.Fatalf("out: %d bytes, %v", got.n, got.err)
+			}
+		}},
+		{"peer gone, out not reading", func(t *testing.T, r *rig) {
+			send(r.peer, 17, 256<<10)
+			r.peer.Close()
+		}},
+		{"in at EOF, peer not reading", func(t *testing.T, r *rig) {
+			send(r.inW, 18, 256<<10)
+			r.inW.Close()
+		}},
+	}
+	var errcs []<-chan error
+	for _, k := range rigKinds {
+		for _, st := range states {
+			r := newRig(t, k)
+			errc := r.start()
+			done := make(chan struct{})
+			go func() { st.setup(t, r); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s/%s: setup stuck", k.name, st.name)
+			}
+			errcs = append(errcs, errc)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let every relay reach poll
+	cpu := func() time.Duration {
+		var ru unix.Rusage
+		if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	const window = 300 * time.Millisecond
+	c0 := cpu()
+	time.Sleep(window)
+	if used := cpu() - c0; used > window/10 {
+		t.Errorf("%d waiting relays used %v CPU in %v", len(errcs), used, window)
+	}
+	for i, errc := range errcs {
+		select {
+		case err := <-errc:
+			t.Errorf("relay %d returned while it should wait: %v", i, err)
+		default:
+		}
+	}
+}
+
+// TestRelaySharedStdioSocket runs Relay inetd style: in and out are two fds
+// on one blocking socket. conn->out finishing first must not put in back
+// into blocking mode while in->conn still runs, and the flags must be the
+// original ones afterwards.
+func TestRelaySharedStdioSocket(t *testing.T) {
+	// TCP, because its splice obeys only the socket's own O_NONBLOCK.
+	in, far := tcpPair(t)
+	defer far.Close()
+	defer in.Close()
+	setBlocking(t, in)
+	out := dupFile(t, in)
+	conn, peer := socketPair(t, false)
+	defer conn.Close()
+	defer peer.Close()
+	flags := fileFlags(t, in)
+
+	errc := make(chan error, 1)
+	go func() { errc <- Relay(in, out, conn) }()
+
+	// The VM finishes first: far sees that data and EOF (out shut down).
+	downSent := send(peer, 19, 200<<10)
+	shutWrite(t, peer)
+	expectSame(t, "conn->out", downSent, recv(far))
+	time.Sleep(10 * time.Millisecond)
+	if fileFlags(t, in)&unix.O_NONBLOCK == 0 {
+		t.Error("in is blocking again while in->conn still runs")
+	}
+
+	// in->conn keeps working.
+	peerGot := goResult(func() streamResult { return recv(peer) })
+	upSent := send(far, 20, 1<<20)
+	shutWrite(t, far)
+	expectSame(t, "in->conn", upSent, <-peerGot)
+	if err := waitErr(t, errc, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := fileFlags(t, in); got != flags {
+		t.Errorf("in flags %#x after Relay, want %#x", got, flags)
+	}
+}
+
+func setBlocking(t *testing.T, f *os.File) {
+	t.Helper()
+	sc, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	_ = sc.Control(func(fd uintptr) { serr = unix.SetNonblock(int(fd), false) })
+	if serr != nil {
+		t.Fatal(serr)
 	}
 }

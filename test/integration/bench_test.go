@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkLookup measures the helper's lookup latency, wall time from exec
@@ -108,4 +111,35 @@ func peakRSS(b *testing.B, code int, args ...string) float64 {
 		b.Fatalf("time -f %%M wrote %q", kib)
 	}
 	return v / 1024
+}
+
+// BenchmarkHandoff measures exec to exit of the helper handing ssh the fd
+// (one byte with SCM_RIGHTS over a socketpair, as under ProxyUseFdpass):
+//
+//	unix       `unix/PATH 22` to a listener that accepts
+//	vsock-mux  `vsock-mux/PATH 22` to a fake multiplexer answering
+//	           "OK 1073741824\n" at once: the handshake's cost on top
+//
+//	go test -tags integration -run '^$' -bench Handoff -benchtime 50x ./test/integration/
+func BenchmarkHandoff(b *testing.B) {
+	needHelper(b)
+	dir := shortTempDir(b)
+	hold := func(c net.Conn) { c.Read(make([]byte, 1)) }
+	unixSock := FakeDaemon(b, dir, "unix.sock", hold)
+	mux := FakeDaemon(b, dir, "mux.sock", func(c net.Conn) {
+		readLine(c, 64)
+		c.Write([]byte(replyFirecracker))
+		hold(c)
+	})
+	for _, tc := range []struct{ name, host string }{{"unix", "unix/" + unixSock}, {"vsock-mux", "vsock-mux/" + mux}} {
+		b.Run(tc.name, func(b *testing.B) {
+			benchExec(b, 0, func() Result {
+				fd, r := runFdpass(b, tc.host, "22")
+				if fd >= 0 {
+					unix.Close(fd)
+				}
+				return r
+			})
+		})
+	}
 }

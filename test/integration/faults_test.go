@@ -222,7 +222,7 @@ func TestFaultsDomainDestroyed(t *testing.T) {
 	default:
 		t.Fatalf("the helper never closed its libvirt connection: %s", r)
 	}
-	expectExit(t, r, 11, "libvirt-ssh-proxy: qemu/doomed: no VM holds vsock CID 4711 (the VM is gone or has no vsock device")
+	expectExit(t, r, 11, "libvirt-ssh-proxy: qemu/doomed: no VM holds vsock CID 4711: no such device (the VM is gone or has no vsock device")
 	// The next attempt no longer finds it.
 	expectExit(t, runHelper(t, "-c", uri, "qemu/doomed", "22"), 4, `no domain named "doomed"`, uri+": not found")
 }
@@ -460,7 +460,7 @@ func TestFaultsGuestSSHD(t *testing.T) {
 		msg    [2]string // on ssh's stderr: fdpass, relay
 	}{
 		{"no socket", absent, [2]int{11, 11},
-			[2]string{"libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + "\n", "libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + "\n"}},
+			[2]string{"libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + ": no such file or directory\n", "libvirt-ssh-proxy: unix/" + absent + ": no socket at " + absent + ": no such file or directory\n"}},
 		{"nothing listening", dead, [2]int{8, 8},
 			[2]string{"libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead, "libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead}},
 		// ssh's banner is written before anything can fail, so the relay

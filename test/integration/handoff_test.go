@@ -148,7 +148,7 @@ func runCmdStdin(t *testing.T, r io.Reader, args ...string) Result {
 // unix socketpair, as ssh does under ProxyUseFdpass, and receives what it
 // sends: exactly one data byte carrying one fd (SCM_RIGHTS), nothing else.
 // It returns the fd (-1 if none) and how the helper ended.
-func runFdpass(t *testing.T, args ...string) (int, Result) {
+func runFdpass(t testing.TB, args ...string) (int, Result) {
 	t.Helper()
 	needHelper(t)
 	sv, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)

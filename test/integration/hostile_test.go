@@ -65,7 +65,7 @@ func TestHostileNamesHelper(t *testing.T) {
 				t.Errorf("want name %q cid %d: %s", dom.Name, dom.CID, r)
 			}
 			expectExit(t, hostileRun(t, dir, "-c", uri, "qemu/"+dom.Name, "22"), 11,
-				fmt.Sprintf("libvirt-ssh-proxy: qemu/%s: no VM holds vsock CID %d (", dom.Name, dom.CID))
+				fmt.Sprintf("libvirt-ssh-proxy: qemu/%s: no VM holds vsock CID %d: no such device (", dom.Name, dom.CID))
 		})
 	}
 	cases := []struct {
@@ -125,7 +125,7 @@ func TestHostileNamesSSH(t *testing.T) {
 					t.Errorf("ssh -G %s: want hostname as typed and the drop-in's ProxyCommand:\n%s", host, grepProxy(g.Stdout))
 				}
 				r := ssh(t, host)
-				want := fmt.Sprintf("libvirt-ssh-proxy: %s: no VM holds vsock CID %d (", host, dom.CID)
+				want := fmt.Sprintf("libvirt-ssh-proxy: %s: no VM holds vsock CID %d: no such device (", host, dom.CID)
 				if r.Code != 255 || !strings.Contains(r.Stderr, want) {
 					t.Errorf("want ssh exit 255 and %q on stderr: %s", want, r)
 				}

@@ -25,6 +25,13 @@ type Domain struct {
 	CID     int    // static vsock CID; 0 with AutoCID false = no vsock device
 	AutoCID bool   // <cid auto='yes'/>: no address ever appears under the test driver
 	Stopped bool   // <test:runstate>5</test:runstate>: shut off
+	NICs    []NIC  // <interface type='network'> devices
+}
+
+// NIC is a domain's network interface: its MAC and the libvirt network it
+// is on (which the host file may or may not define).
+type NIC struct {
+	MAC, Network string
 }
 
 func xmlEscape(s string) string {
@@ -59,6 +66,9 @@ func DomainXML(d Domain) string {
 		b.WriteString("      <vsock model='virtio'><cid auto='yes'/></vsock>\n")
 	case d.CID != 0:
 		fmt.Fprintf(&b, "      <vsock model='virtio'><cid auto='no' address='%d'/></vsock>\n", d.CID)
+	}
+	for _, n := range d.NICs {
+		fmt.Fprintf(&b, "      <interface type='network'><mac address='%s'/><source network='%s'/></interface>\n", n.MAC, xmlEscape(n.Network))
 	}
 	b.WriteString("    </devices>\n")
 	if d.Stopped {

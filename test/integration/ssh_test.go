@@ -44,8 +44,9 @@ func TestSSHConfigG(t *testing.T) {
 		"qemu/x", "qemu/MyVM", "qemu:system/x", "qemu:session/x",
 		"qemu%x", "qemu%system%x", "qemu%session%x",
 		"vsock/3", "vsock%3", "unix/x", "unix//tmp/x.sock", "unix%x", "unix%/tmp/x.sock",
+		"vsock-mux/x", "vsock-mux//run/fc/v.sock", "vsock-mux%/run/fc/v.sock",
 	}
-	others := []string{"example.com", "qemu", "myqemu/x", "vsock3", "10.0.0.1", "unixhost"}
+	others := []string{"example.com", "qemu", "myqemu/x", "vsock3", "10.0.0.1", "unixhost", "vsock-mux"}
 	for _, h := range append(ours, others...) {
 		mine := false
 		for _, o := range ours {

@@ -30,6 +30,10 @@ type SSHD struct {
 	User         string
 	// DropIn is the instantiated copy of config/30-libvirt-ssh-proxy.conf.
 	DropIn string
+
+	sshdBin, sshdConfig string // what serve runs per connection
+	n                   int    // connections served, for the log names (mu)
+	mu                  sync.Mutex
 }
 
 // dropInTemplate is the shape config/30-libvirt-ssh-proxy.conf must have;
@@ -39,7 +43,7 @@ const dropInTemplate = `Host qemu/* qemu:system/* qemu:session/* qemu%*
 	ProxyUseFdpass yes
 	CheckHostIP no
 
-Host vsock/* vsock%* unix/* unix%*
+Host vsock/* vsock%* unix/* unix%* vsock-mux/* vsock-mux%*
 	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
 	ProxyUseFdpass yes
 	CheckHostIP no
@@ -131,34 +135,55 @@ LogLevel ERROR
 Include %[3]s
 `, dir, u.Username, s.DropIn), 0o644)
 
+	s.sshdBin, s.sshdConfig = sshdBin, sshdConfig
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: s.Sock, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.serve(t, ln)
+	return s
+}
+
+// ListenTCP makes the sshd also accept on ip (a loopback address: the
+// tests dial nothing else) at a free port, until the test ends, and
+// returns the port: a guest's sshd on its network, for the IP fallback.
+func (s *SSHD) ListenTCP(t testing.TB, ip string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.serve(t, ln)
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// serve runs `sshd -i` for each connection ln accepts, with the connection
+// as its stdin and stdout, until the test ends; every sshd it started is
+// killed then.
+func (s *SSHD) serve(t testing.TB, ln net.Listener) {
 	var (
-		mu    sync.Mutex
 		procs []*exec.Cmd
 		wg    sync.WaitGroup
-		n     int
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
-			c, err := ln.AcceptUnix()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			f, err := c.File() // a dup: blocking, for sshd's stdin/stdout
+			// A dup: blocking, for sshd's stdin/stdout.
+			f, err := c.(interface{ File() (*os.File, error) }).File()
 			c.Close()
 			if err != nil {
 				continue
 			}
-			mu.Lock()
-			n++
-			cmd := exec.Command(sshdBin, "-i", "-f", sshdConfig, "-e")
+			s.mu.Lock()
+			s.n++
+			cmd := exec.Command(s.sshdBin, "-i", "-f", s.sshdConfig, "-e")
 			cmd.Stdin, cmd.Stdout = f, f
-			logf, lerr := os.Create(filepath.Join(dir, fmt.Sprintf("sshd-%03d.log", n)))
+			logf, lerr := os.Create(filepath.Join(s.Dir, fmt.Sprintf("sshd-%03d.log", s.n)))
 			if lerr == nil {
 				cmd.Stderr = logf
 			}
@@ -169,11 +194,11 @@ Include %[3]s
 				logf.Close()
 			}
 			if err != nil {
-				mu.Unlock()
+				s.mu.Unlock()
 				continue
 			}
 			procs = append(procs, cmd)
-			mu.Unlock()
+			s.mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -183,14 +208,13 @@ Include %[3]s
 	}()
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
+		s.mu.Lock()
 		for _, c := range procs {
 			c.Process.Kill() // no-op error if it already exited
 		}
-		mu.Unlock()
+		s.mu.Unlock()
 		wg.Wait()
 	})
-	return s
 }
 
 // Host forms of the sshd's socket for ssh: unix/PATH is relative to /, so an

@@ -2,8 +2,8 @@
 
 // Command nofsock runs a program with AF_VSOCK sockets made impossible.
 //
-//	nofsock [-r ROOT] [-q] [--] PROG [ARG...]
-//	nofsock [-r ROOT] [-q] --selftest
+//	nofsock [-r ROOT] [-q] [-e ERRNO] [--] PROG [ARG...]
+//	nofsock [-r ROOT] [-q] [-e ERRNO] --selftest
 //
 // It is the Go port of /work/shared/tools/nofsock.c and the guard every host
 // test must put around the real helper whenever the helper could reach a
@@ -21,7 +21,10 @@
 //	any x32 syscall            fails with ENOSYS (amd64 only)
 //	any non-native-ABI syscall kills the process (e.g. int 0x80 socketcall)
 //
-// and everything else is allowed. Then it execs PROG (PATH lookup). With -r
+// and everything else is allowed. -e ECONNRESET or -e ECONNREFUSED makes the
+// AF_VSOCK calls fail with that errno instead of ENODEV: to the helper it
+// looks like a guest with nothing on its vsock port (the IP fallback's
+// trigger), and still nothing is sent. Then it execs PROG (PATH lookup). With -r
 // ROOT it first chroots to ROOT and changes to "/", so PROG is resolved inside
 // ROOT. It fails closed: if the filter cannot be installed it exits 126
 // without exec'ing anything.
@@ -94,7 +97,7 @@ func filter() []unix.SockFilter {
 		/* 10 */ retErrno(unix.ENOSYS),
 		/* 11 */ stmt(ldAbs, offArg0),
 		/* 12 */ jump(jeq, unix.AF_VSOCK, 0, 1),
-		/* 13 */ retErrno(unix.ENODEV),
+		/* 13 */ retErrno(vsockErrno),
 		/* 14 */ stmt(ret, unix.SECCOMP_RET_ALLOW),
 	}
 }
@@ -165,8 +168,8 @@ func selftest(quiet bool) int {
 		ch <- r
 	}()
 	o := <-ch
-	ok := errors.Is(v, unix.ENODEV) && errors.Is(p, unix.ENODEV) && u == nil && ue == unix.ENOSYS &&
-		errors.Is(o.v, unix.ENODEV) && errors.Is(o.p, unix.ENODEV) && o.u == nil
+	ok := errors.Is(v, vsockErrno) && errors.Is(p, vsockErrno) && u == nil && ue == unix.ENOSYS &&
+		errors.Is(o.v, vsockErrno) && errors.Is(o.p, vsockErrno) && o.u == nil
 	if !quiet || !ok {
 		out, word := os.Stdout, "OK"
 		if !ok {
@@ -189,11 +192,18 @@ func errOK(err error) string {
 }
 
 func usage() int {
-	fmt.Fprintln(os.Stderr, "usage: nofsock [-r ROOT] [-q] [--] PROG [ARG...]\n       nofsock [-r ROOT] [-q] --selftest")
+	fmt.Fprintln(os.Stderr, "usage: nofsock [-r ROOT] [-q] [-e ERRNO] [--] PROG [ARG...]\n       nofsock [-r ROOT] [-q] [-e ERRNO] --selftest")
 	return exitFailClosed
 }
 
 var mainTid int
+
+// vsockErrno is what socket(AF_VSOCK) and socketpair(AF_VSOCK) fail with.
+var vsockErrno = unix.ENODEV
+
+// errnos are the errnos -e accepts: ENODEV (no such CID) and the two a
+// guest without a listener on the port answers with.
+var errnos = map[string]unix.Errno{"ENODEV": unix.ENODEV, "ECONNRESET": unix.ECONNRESET, "ECONNREFUSED": unix.ECONNREFUSED}
 
 func main() {
 	runtime.LockOSThread()
@@ -216,6 +226,13 @@ loop:
 			root = args[i]
 		case a == "-q":
 			quiet = true
+		case a == "-e" && i+1 < len(args):
+			i++
+			e, ok := errnos[args[i]]
+			if !ok {
+				return usage()
+			}
+			vsockErrno = e
 		case a == "--selftest":
 			test = true
 		case len(a) > 0 && a[0] == '-':

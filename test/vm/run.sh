@@ -148,9 +148,12 @@ build() {
   CGO_ENABLED=0 tmo go build -o "$W/bin/vsockrig" ./test/vm/vsockrig
   local dropin=${VM_DROPIN:-$ROOT/config/30-libvirt-ssh-proxy.conf}
   [ -f "$dropin" ] || { echo "no drop-in template $dropin (set VM_DROPIN)"; exit 1; }
-  sed "s#@LIBEXECDIR@#$W/bin#g" "$dropin" > "$W/ssh/30-libvirt-ssh-proxy.conf"
-  echo "drop-in: $dropin"; cat "$W/ssh/30-libvirt-ssh-proxy.conf"
+  # the guest substitutes @LIBEXECDIR@ (it runs the helper from its own tmpfs)
+  cp "$dropin" "$W/guest/30-libvirt-ssh-proxy.conf.in"
+  echo "drop-in: $dropin"; cat "$dropin"
   cp "$HERE"/guest/*.sh "$HERE"/guest/*.xml "$W/guest/"
+  # debugging aid: run another guest script in place of the tier's
+  [ -z "${VM_GUEST_SCRIPT:-}" ] || cp "$VM_GUEST_SCRIPT" "$W/guest/$TIER.sh"
   ls -la "$W/bin"
 }
 
@@ -164,13 +167,18 @@ setup() {
   chmod 600 hostkey id_ed25519
   cd "$W/data"
   if [ "$TIER" = tier1 ]; then
-    head -c 64M /dev/urandom > big     # 64 MiB each way
+    head -c 64M /dev/urandom > big     # scp, sftp, rsync: 64 MiB each way
+    head -c 8M /dev/urandom > mid      # half-close checks
   else
     head -c 1M /dev/urandom > big      # nested TCG: keep it small
   fi
-  sha256sum big | cut -d' ' -f1 > big.sha256
+  for f in big mid; do [ ! -f $f ] || sha256sum $f | cut -d' ' -f1 > $f.sha256; done
   mk_l1_initrd
-  [ "$TIER" = tier1 ] || mk_l2_initrd
+  if [ "$TIER" = tier2 ]; then
+    mk_l2_initrd
+    # L1 boots L2 with the same kernel (the cache dir is not visible inside L1)
+    ln -f "$KDIR/boot/vmlinux" "$W/vmlinux" 2>/dev/null || cp "$KDIR/boot/vmlinux" "$W/vmlinux"
+  fi
 }
 
 kmods() { # kmods ROOTDIR MOD...: copy modules (paths relative to .../kernel, no .ko) + load order
@@ -205,6 +213,8 @@ for m in \$(cat /mod/order); do insmod /mod/\$m.ko || echo "L1: insmod \$m faile
 H=/mnt/host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot \$H || { echo "L1: 9p root mount failed"; poweroff -f; }
 mount -t tmpfs -o size=80% tmp \$H/tmp; mount -t tmpfs run \$H/run; mkdir -p \$H/run/sshd
+# an empty root home: the host's dotfiles (.bashrc, .ssh/) must not leak into the tests
+mount -t tmpfs roothome \$H/root
 mkdir -p \$H$W; mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share \$H$W || { echo "L1: 9p share mount failed"; poweroff -f; }
 mount -t proc proc \$H/proc; mount -t sysfs sys \$H/sys; mount -t devtmpfs dev \$H/dev
 mkdir -p \$H/dev/pts; mount -t devpts devpts \$H/dev/pts
@@ -267,7 +277,7 @@ boot_l1() {
   [ "$TIER" = tier1 ] || mem=4096
   say "booting L1 (QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
   [ -n "${VM_VERBOSE:-}" ] && { tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; }
-  timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+  timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
     -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
     -serial "file:$LOG/console-l1.log" -kernel "$k" -initrd "$W/l1-initrd.cpio" \
     -append "console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l1" \

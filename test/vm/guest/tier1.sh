@@ -5,25 +5,33 @@
 . "$(dirname "$0")/lib.sh"
 
 plan t1/ssh-config \
-  t1/ssh-vsock/1-fdpass t1/ssh-vsock%1-fdpass t1/ssh-vsock/1-relay t1/ssh-vsock%1-relay \
-  t1/ssh-port-2222-fdpass t1/ssh-port-2222-relay \
-  t1/scp-64M t1/sftp-64M t1/rsync-64M \
-  t1/halfclose-upload-fdpass t1/halfclose-upload-relay t1/halfclose-wc-fdpass t1/halfclose-wc-relay \
-  t1/not-listening-ssh t1/not-listening-exit
+  t1/ssh-vsock/1-fdpass-halfclose-upload t1/ssh-vsock%1-fdpass-halfclose-wc \
+  t1/ssh-vsock/1-relay-halfclose-wc t1/ssh-vsock%1-relay-halfclose-upload \
+  t1/ssh-port-2222 t1/not-listening-ssh t1/not-listening-exit \
+  t1/scp-64M t1/sftp-64M t1/rsync-64M
 
 say "tier1: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid)"
 sshd_config "$W/ssh/sshd_config_22" 22
 sshd_config "$W/ssh/sshd_config_2222" 2222
 bg vsockrig-22 "$RIG" serve -ready "$O/ready-22" 22 /usr/sbin/sshd -i -e -f "$W/ssh/sshd_config_22"
 bg vsockrig-2222 "$RIG" serve -ready "$O/ready-2222" 2222 /usr/sbin/sshd -i -e -f "$W/ssh/sshd_config_2222"
-{ echo "Include $W/ssh/30-libvirt-ssh-proxy.conf"; echo; ssh_common; } > "$CFG"
-cp "$W/data/big" "$O/big"
-SHA=$(cat "$W/data/big.sha256")
-SIZE=$(stat -c %s "$O/big")
+{ echo "Include $DROPIN"; echo; ssh_common; } > "$CFG"
+# the 64 MiB file pages in over 9p while the login checks run
+cp "$W/data/big" "$O/big" & CPBIG=$!
+cp "$W/data/mid" "$O/mid"
 wait_for "vsock listener on port 22" 30 test -f "$O/ready-22" || exit 1
 wait_for "vsock listener on port 2222" 30 test -f "$O/ready-2222" || exit 1
 
 mode_opts() { if [ "$1" = relay ]; then echo "-o ProxyUseFdpass=no"; fi; }
+# what the remote side reports: the listener's port (sshd SetEnv), the user, and
+# how many helper processes are alive (relay mode keeps one; fd passing none)
+REPORT="echo \"port=\$RIG_PORT user=\$(id -un) helpers=\$($HELPERS_CMD)\""
+nhelpers() { if [ "$1" = relay ]; then echo 1; else echo 0; fi; }
+
+# the client side of a successful session must be silent on stderr
+quiet() {
+  if [ -s "$1" ]; then echo "MISMATCH: unexpected stderr:"; sed 's/^/  | /' "$1"; detail "stderr: $(head -c 200 "$1")"; return 1; fi
+}
 
 c_config() {
   local h g
@@ -37,18 +45,42 @@ c_config() {
   done
 }
 
-# c_login MODE HOST PORT: a login with a command; the remote side reports which
-# listener it came through and how many helper processes are alive (relay mode
-# keeps the helper relaying; with fd passing it has exited)
-c_login() {
-  local mode=$1 host=$2 port=$3 n=0 out
-  [ "$mode" = relay ] && n=1
+# ssh HOST 'cat > f && sha256sum f' < file: EOF (half-close) must reach the remote
+# side while the other direction stays open for the answer
+c_upload() { # MODE HOST
+  local mode=$1 host=$2 out
   # shellcheck disable=SC2046
-  out=$(sshc $(mode_opts "$mode") -p "$port" "root@$host" "echo \"\$RIG_PORT \$(id -un) helpers=\$($HELPERS_CMD)\"")
-  want "remote answer" "$out" "$port root helpers=$n"
+  out=$(sshc $(mode_opts "$mode") "root@$host" "cat > $O/hc.$mode && sha256sum < $O/hc.$mode && $REPORT" < "$O/mid" 2> "$O/err")
+  printf '%s\n' "$out"
+  want "remote sha256" "$(printf '%s\n' "$out" | sed -n '1s/ .*//p')" "$(cat "$W/data/mid.sha256")"
+  want "remote report" "$(printf '%s\n' "$out" | sed -n 2p)" "port=22 user=root helpers=$(nhelpers "$mode")"
+  quiet "$O/err"
+  rm -f "$O/hc.$mode"
 }
 
+# cat big | ssh HOST wc -c
+c_wc() { # MODE HOST
+  local mode=$1 host=$2 out
+  # shellcheck disable=SC2046
+  out=$(cat "$O/mid" | sshc $(mode_opts "$mode") "root@$host" "wc -c && $REPORT" 2> "$O/err")
+  printf '%s\n' "$out"
+  want "remote byte count" "$(printf '%s\n' "$out" | sed -n 1p)" "$(stat -c %s "$O/mid")"
+  want "remote report" "$(printf '%s\n' "$out" | sed -n 2p)" "port=22 user=root helpers=$(nhelpers "$mode")"
+  quiet "$O/err"
+}
+
+c_port2222() {
+  local out
+  out=$(sshc -p 2222 root@vsock/1 "$REPORT" 2> "$O/err")
+  want "remote report" "$out" "port=2222 user=root helpers=0"
+  quiet "$O/err"
+}
+
+SHA=$(cat "$W/data/big.sha256")
+bigready() { want_sha "local copy" "$O/big"; }
+
 c_scp() {
+  bigready
   timeout 300 scp -F "$CFG" -q "$O/big" "root@vsock%1:$O/scp.up"
   want_sha upload "$O/scp.up"
   timeout 300 scp -F "$CFG" -q "root@vsock%1:$O/big" "$O/scp.down"
@@ -57,6 +89,7 @@ c_scp() {
 }
 
 c_sftp() {
+  bigready
   printf 'put %s %s\nget %s %s\n' "$O/big" "$O/sftp.up" "$O/big" "$O/sftp.down" |
     timeout 300 sftp -F "$CFG" -b - "root@vsock%1"
   want_sha upload "$O/sftp.up"
@@ -65,6 +98,7 @@ c_sftp() {
 }
 
 c_rsync() {
+  bigready
   timeout 300 rsync -e "ssh -F $CFG" "$O/big" "root@vsock%1:$O/rsync.up"
   want_sha upload "$O/rsync.up"
   timeout 300 rsync -e "ssh -F $CFG" "root@vsock%1:$O/big" "$O/rsync.down"
@@ -72,37 +106,16 @@ c_rsync() {
   rm -f "$O/rsync.up" "$O/rsync.down"
 }
 
-# ssh host 'cat > f' < file: EOF must reach the remote side (half-close) while
-# the other direction stays open for the answer
-c_halfclose_upload() {
-  local out
-  # shellcheck disable=SC2046
-  out=$(sshc $(mode_opts "$1") root@vsock/1 "cat > $O/hc.$1 && sha256sum < $O/hc.$1" < "$O/big")
-  want "remote sha256" "${out%% *}" "$SHA"
-  rm -f "$O/hc.$1"
-}
-
-c_halfclose_wc() {
-  local out
-  # shellcheck disable=SC2046
-  out=$(cat "$O/big" | sshc $(mode_opts "$1") root@vsock/1 wc -c)
-  want "remote byte count" "$out" "$SIZE"
-}
-
 check t1/ssh-config c_config
-check t1/ssh-vsock/1-fdpass c_login fdpass vsock/1 22
-check t1/ssh-vsock%1-fdpass c_login fdpass vsock%1 22
-check t1/ssh-vsock/1-relay c_login relay vsock/1 22
-check t1/ssh-vsock%1-relay c_login relay vsock%1 22
-check t1/ssh-port-2222-fdpass c_login fdpass vsock/1 2222
-check t1/ssh-port-2222-relay c_login relay vsock%1 2222
+check t1/ssh-vsock/1-fdpass-halfclose-upload c_upload fdpass vsock/1
+check t1/ssh-vsock%1-fdpass-halfclose-wc c_wc fdpass vsock%1
+check t1/ssh-vsock/1-relay-halfclose-wc c_wc relay vsock/1
+check t1/ssh-vsock%1-relay-halfclose-upload c_upload relay vsock%1
+check t1/ssh-port-2222 c_port2222
+check t1/not-listening-ssh want_fail "nothing listening on vsock port 4444" sshc -p 4444 root@vsock/1 true
+check t1/not-listening-exit want_helper_exit 8 "nothing listening on vsock port 4444" vsock/1 4444
+wait "$CPBIG"
 check t1/scp-64M c_scp
 check t1/sftp-64M c_sftp
 check t1/rsync-64M c_rsync
-check t1/halfclose-upload-fdpass c_halfclose_upload fdpass
-check t1/halfclose-upload-relay c_halfclose_upload relay
-check t1/halfclose-wc-fdpass c_halfclose_wc fdpass
-check t1/halfclose-wc-relay c_halfclose_wc relay
-check t1/not-listening-ssh want_fail "nothing listening on vsock port 4444" sshc -p 4444 root@vsock/1 true
-check t1/not-listening-exit want_helper_exit 8 "nothing listening on vsock port 4444" vsock/1 4444
 say "tier1 done"

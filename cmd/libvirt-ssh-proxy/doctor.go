@@ -1,0 +1,80 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+)
+
+// diagnose is the doctor command: it checks every step from `ssh HOST` to the guest's sshd, one line
+// per check on stdout, and exits with the class of the first failure.
+func diagnose(c *invocation) int {
+	ctx, cancel := c.context()
+	defer cancel()
+	d := doctor.Doctor{
+		Host: c.host,
+		SSHG: func(ctx context.Context, host string) (sshconfig.Result, error) {
+			return sshconfig.Effective(ctx, "ssh", c.sshConfig, host)
+		},
+		SystemConfig: c.systemConfig,
+		ParseHelper:  parseHelper,
+		Resolver:     c.resolver(),
+		Dialer:       c.dialer,
+	}
+	d.Self, _ = os.Executable() // without it, the helper is known by name only
+	if !c.noIPFallback {
+		// The lease directory is the ProxyCommand's when it names one.
+		d.Addresses = func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target {
+			r := c.resolver()
+			r.LeaseDir = cmp.Or(leaseDir, c.leaseDir)
+			return r.Addresses(ctx, t)
+		}
+	}
+	if len(c.args) > 1 {
+		d.Port = c.args[1]
+	}
+	checks := d.Run(ctx)
+	failed := 0
+	for _, ch := range checks {
+		fmt.Fprintln(c.out, ch)
+		if ch.Status == doctor.Fail {
+			failed++
+		}
+	}
+	if err := doctor.Failed(checks); err != nil {
+		return c.fail(failure.Wrap(failure.ClassOf(err), nil, "%d of %d checks failed; the first: %s", failed, len(checks), firstLine(err)))
+	}
+	return 0
+}
+
+// firstLine is err's message without its hint, which the report printed.
+func firstLine(err error) string {
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		if fe.Err != nil {
+			return fe.Msg + ": " + fe.Err.Error()
+		}
+		return fe.Msg
+	}
+	return err.Error()
+}
+
+// parseHelper reads the words of a ProxyCommand after the program as this
+// helper's command line: the ProxyCommand form, HOST PORT.
+func parseHelper(args []string) (doctor.Helper, error) {
+	o, err := parseArgs(args)
+	if err != nil {
+		return doctor.Helper{}, err
+	}
+	if o.command != "" || o.help || o.version {
+		return doctor.Helper{}, errors.New("not the ProxyCommand form (HOST PORT)")
+	}
+	return doctor.Helper{Host: o.args[0], Port: o.args[1], URIs: o.connect, NoIPFallback: o.noIPFallback, LeaseDir: o.leaseDir}, nil
+}

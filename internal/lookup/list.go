@@ -1,0 +1,264 @@
+package lookup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+)
+
+// Entry is one domain as List reports it.
+type Entry struct {
+	Domain // URI, name, UUID, ID (-1 when inactive) and state
+	// CID is the domain's vsock CID, valid when VSockErr is nil. It comes
+	// from the live XML of an active domain and from the configuration of
+	// an inactive one (which keeps a static CID, not an auto one).
+	CID uint32
+	// VSockErr says why there is no CID: ErrNoVsock, ErrNoCID, or an XML
+	// problem.
+	VSockErr error
+	// Later lookups (the IP fallback's addresses) add their fields here.
+}
+
+// Active says whether the domain runs (running, paused, ...): only an
+// active domain has an ID, and only an active domain can be reached.
+func (e *Entry) Active() bool { return e.ID != -1 }
+
+// Listing is what List found: every domain on every URI it reached.
+type Listing struct {
+	// URIs are the URIs searched, in order.
+	URIs []string
+	// Entries are grouped by URI in search order and sorted by name within
+	// each URI, so output is stable from run to run.
+	Entries []Entry
+	// Skipped are the URIs with no daemon socket: no daemon, no domains.
+	Skipped []string
+
+	index map[findKey]*Entry // built by the first Find
+}
+
+// findKey is what Find looks an entry up by: a URI and a name, a UUID (in
+// canonical form) or a decimal ID, each its own kind of key.
+type findKey struct {
+	uri, kind, value string
+}
+
+// listWorkers bounds the XML requests List keeps in flight on one
+// connection. libvirtd serves at most max_client_requests (default 5) calls
+// of one client at a time; more would only queue in the daemon.
+const listWorkers = 5
+
+// List returns every domain on the URIs a domain spec of the given scope
+// searches (see SearchURIs), with state and vsock CID. A URI whose daemon
+// socket does not exist is skipped, as Resolve skips it. The listing holds
+// what every reachable URI gave even when an error is returned: the error
+// says which URIs failed, or that none could be reached. ctx bounds the
+// whole listing.
+func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
+	uris, err := r.searchList(scope)
+	if err != nil {
+		return Listing{}, err
+	}
+	return watch(ctx, func(step *atomic.Value) (Listing, error) {
+		ls := Listing{URIs: uris}
+		var failed []outcome
+		for _, uri := range uris {
+			entries, err := r.listOne(ctx, uri, step)
+			switch {
+			case errors.Is(err, errNoSocket):
+				r.logf("skipping %s: %v", uri, err)
+				ls.Skipped = append(ls.Skipped, uri)
+				failed = append(failed, outcome{uri: uri, err: err})
+			case err != nil:
+				if failure.ClassOf(err) == failure.Usage {
+					return ls, err
+				}
+				failed = append(failed, outcome{uri: uri, err: err, denied: denied(err)})
+			default:
+				ls.Entries = append(ls.Entries, entries...)
+			}
+		}
+		return ls, listFailure(failed, len(uris))
+	})
+}
+
+// listFailure is List's error: nil when every URI answered or had no
+// daemon (and at least one answered), else the failed URIs and what each
+// said. A listing that silently lacks a daemon's domains would mislead.
+func listFailure(failed []outcome, searched int) error {
+	var parts []string
+	bad, denied := false, false
+	for _, o := range failed {
+		parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
+		bad = bad || !errors.Is(o.err, errNoSocket)
+		denied = denied || o.denied
+	}
+	if !bad && len(failed) < searched {
+		return nil
+	}
+	e := failure.New(failure.Unreachable, "cannot list domains (%s)", strings.Join(parts, "; "))
+	if denied {
+		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
+	}
+	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+}
+
+// listOne lists uri's domains: one call for every domain with its state,
+// then each domain's XML for its CID, several requests in flight.
+func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) ([]Entry, error) {
+	r.logf("listing %s", uri)
+	l, closeConn, err := r.connect(ctx, uri, step)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConn()
+	step.Store("listing the domains of " + uri)
+	entries, err := domainsWithState(l, uri)
+	if err != nil {
+		return nil, err
+	}
+	r.logf("%s has %d domains", uri, len(entries))
+	step.Store(fmt.Sprintf("reading the XML of %d domains on %s", len(entries), uri))
+	var (
+		wg    sync.WaitGroup
+		next  atomic.Int64
+		errMu sync.Mutex
+		first error
+	)
+	for range min(listWorkers, len(entries)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
+				e := &entries[i]
+				xml, err := l.DomainGetXMLDesc(libvirt.Domain{Name: e.Name, UUID: mustUUID(e.UUID), ID: e.ID}, 0)
+				if libvirt.IsNotFound(err) {
+					// Undefined since the list call: report it as
+					// gone rather than failing the whole listing.
+					e.VSockErr, e.State = errGone, "gone"
+					continue
+				}
+				if err != nil {
+					errMu.Lock()
+					if first == nil {
+						first = fmt.Errorf("get XML of %q: %w", e.Name, err)
+					}
+					errMu.Unlock()
+					return
+				}
+				e.CID, e.VSockErr = CIDFromXML(xml)
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return entries, nil
+}
+
+// errGone is the VSockErr of a domain undefined while List ran.
+var errGone = errors.New("domain undefined while listing")
+
+// domainsWithState returns uri's domains sorted by name, with their states,
+// from ConnectGetAllDomainStats: one call. Daemons without it (or drivers
+// that lack it) get ConnectListAllDomains, also one call, and the state
+// the ID implies: running or shut off.
+func domainsWithState(l *libvirt.Libvirt, uri string) ([]Entry, error) {
+	var entries []Entry
+	stats, err := l.ConnectGetAllDomainStats(nil, uint32(libvirt.DomainStatsState), 0)
+	switch {
+	case err == nil:
+		for _, s := range stats {
+			st := "no state"
+			for _, p := range s.Params {
+				if v, ok := p.Value.I.(int32); ok && p.Field == "state.state" {
+					st = stateName(v)
+				}
+			}
+			entries = append(entries, entry(uri, s.Dom, st))
+		}
+	case isNoSupport(err):
+		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
+		if err != nil {
+			return nil, fmt.Errorf("list domains: %w", err)
+		}
+		for _, d := range doms {
+			st := "running"
+			if d.ID == -1 {
+				st = "shut off"
+			}
+			entries = append(entries, entry(uri, d, st))
+		}
+	default:
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
+	return entries, nil
+}
+
+func entry(uri string, d libvirt.Domain, state string) Entry {
+	return Entry{Domain: Domain{URI: uri, Name: d.Name, UUID: formatUUID(d.UUID), ID: d.ID, State: state}}
+}
+
+func isNoSupport(err error) bool {
+	var le libvirt.Error
+	return errors.As(err, &le) && le.Code == uint32(libvirt.ErrNoSupport)
+}
+
+// mustUUID parses a UUID formatUUID made.
+func mustUUID(s string) libvirt.UUID {
+	u, _ := ParseUUID(s)
+	return u
+}
+
+// Find returns the entry spec reaches, as Resolve would find it among the
+// listed domains: on the first of uris holding a domain with that name,
+// else that UUID, else that ID; nil when none does. uris are the URIs spec
+// searches (SearchURIs of its scope). Find lets a caller check that a name
+// it prints reaches the domain it prints it for. The first call indexes the
+// entries, which must not change afterwards.
+func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
+	if spec.Kind != host.Domain {
+		return nil
+	}
+	if ls.index == nil {
+		ls.index = make(map[findKey]*Entry, 3*len(ls.Entries))
+		for i := range ls.Entries {
+			e := &ls.Entries[i]
+			keys := []findKey{{e.URI, "name", e.Name}, {e.URI, "uuid", e.UUID}}
+			if e.Active() {
+				keys = append(keys, findKey{e.URI, "id", strconv.Itoa(int(e.ID))})
+			}
+			for _, k := range keys {
+				if ls.index[k] == nil {
+					ls.index[k] = e
+				}
+			}
+		}
+	}
+	var keys []findKey // per URI, in the lookup's order
+	keys = append(keys, findKey{"", "name", spec.Domain})
+	if u, ok := ParseUUID(spec.Domain); ok {
+		keys = append(keys, findKey{"", "uuid", formatUUID(u)})
+	}
+	if id, ok := parseID(spec.Domain); ok {
+		keys = append(keys, findKey{"", "id", strconv.Itoa(int(id))})
+	}
+	for _, uri := range uris {
+		for _, k := range keys {
+			k.uri = uri
+			if e := ls.index[k]; e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
