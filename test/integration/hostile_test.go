@@ -26,17 +26,6 @@ var hostileDomains = []Domain{
 	{Name: "日本語-ü", CID: 75},
 }
 
-// hostileRun runs the guarded helper with args in dir (the canary "pwned"
-// would appear there if any shell ran a name).
-func hostileRun(t *testing.T, dir string, args ...string) Result {
-	t.Helper()
-	cmd := guarded(context.Background(), helperBin, args...)
-	cmd.Dir = dir
-	r := runCmd(t, helperLimit, cmd)
-	r.Args = append([]string{"libvirt-ssh-proxy"}, args...)
-	return r
-}
-
 // noCanary fails the test if a shell ran a name (touch pwned).
 func noCanary(t *testing.T, dir string) {
 	t.Helper()
@@ -56,7 +45,7 @@ func TestHostileNamesHelper(t *testing.T) {
 	dir := shortTempDir(t)
 	for _, dom := range hostileDomains {
 		t.Run("found "+dom.Name, func(t *testing.T) {
-			r := hostileRun(t, dir, "resolve", "--json", "-c", uri, "qemu/"+dom.Name)
+			r := runHelperIn(t, dir, "resolve", "--json", "-c", uri, "qemu/"+dom.Name)
 			var v struct {
 				Name string `json:"name"`
 				CID  uint32 `json:"cid"`
@@ -64,7 +53,7 @@ func TestHostileNamesHelper(t *testing.T) {
 			if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &v) != nil || v.Name != dom.Name || v.CID != uint32(dom.CID) {
 				t.Errorf("want name %q cid %d: %s", dom.Name, dom.CID, r)
 			}
-			expectExit(t, hostileRun(t, dir, "-c", uri, "qemu/"+dom.Name, "22"), 11,
+			expectExit(t, runHelperIn(t, dir, "-c", uri, "qemu/"+dom.Name, "22"), 11,
 				fmt.Sprintf("libvirt-ssh-proxy: qemu/%s: no VM holds vsock CID %d: no such device (", dom.Name, dom.CID))
 		})
 	}
@@ -84,7 +73,7 @@ func TestHostileNamesHelper(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := hostileRun(t, dir, "-c", uri, "--", c.host, "22")
+			r := runHelperIn(t, dir, "-c", uri, "--", c.host, "22")
 			expectExit(t, r, c.code, c.msg)
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -73,23 +74,16 @@ func TestLoadIntegrity(t *testing.T) {
 	for _, m := range sshModes {
 		t.Run(m.name, func(t *testing.T) {
 			h := sha256.New()
-			cnt := &countWriter{}
-			r := loadSSH(t, s, m.opts, stream(1, size), io.MultiWriter(h, cnt), "cat")
+			var n atomic.Int64
+			r := loadSSH(t, s, m.opts, stream(1, size), io.MultiWriter(h, counter{&n}), "cat")
 			got := hex.EncodeToString(h.Sum(nil))
-			if r.Code != 0 || cnt.n != size || got != want {
-				t.Fatalf("%d bytes each way: got %d back, sha256 %s, want %s; ssh: %s", size, cnt.n, got, want, r)
+			if r.Code != 0 || n.Load() != size || got != want {
+				t.Fatalf("%d bytes each way: got %d back, sha256 %s, want %s; ssh: %s", size, n.Load(), got, want, r)
 			}
 			mbps := float64(2*size) / r.Elapsed.Seconds() / (1 << 20)
 			t.Logf("%d MiB each way in %v (%.0f MiB/s both ways together)", size>>20, r.Elapsed.Round(time.Millisecond), mbps)
 		})
 	}
-}
-
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }
 
 // TestLoadSessions: many ssh sessions at once through the helper (20; 200 in
@@ -294,7 +288,11 @@ func TestLoadEOF(t *testing.T) {
 			case <-time.After(scale().limit):
 				t.Fatal("the target never finished")
 			}
-			if want := map[bool]int64{true: n, false: 0}[c.send]; targetGot != want {
+			want := int64(0)
+			if c.send {
+				want = n
+			}
+			if targetGot != want {
 				t.Errorf("target read %d bytes, want %d", targetGot, want)
 			}
 			if code, _ := r.wait(t, 5*time.Second); code != 0 || r.Stderr() != "" {
