@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
@@ -51,6 +53,12 @@ func proxy(c *invocation) int {
 		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
 	}()
 	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
+		// ssh exits by closing both pipes, stdout's reader first: a broken
+		// pipe with stdin closed too is the end of the session, not a loss.
+		if errors.Is(err, syscall.EPIPE) && pipe.HungUp(c.stdin, 100*time.Millisecond) {
+			c.logf("ssh closed both pipes: %v", err)
+			return 0
+		}
 		return c.fail(failure.Wrap(failure.Relay, err, "connection lost"))
 	}
 	return 0

@@ -346,7 +346,8 @@ func (r *relayRun) roundTrip(t *testing.T, n int) {
 //	SIGPIPE  is ignored: the relay goes on and ends normally.
 //
 // And a stdout whose reader went away (EPIPE) ends it with exit 13 and a
-// line, not a silent death by SIGPIPE.
+// line, not a silent death by SIGPIPE; unless stdin's writer went away too,
+// which is how ssh ends a session: exit 0, nothing said.
 func TestFaultsRelaySignals(t *testing.T) {
 	needHelper(t)
 	dir := shortTempDir(t)
@@ -394,6 +395,20 @@ func TestFaultsRelaySignals(t *testing.T) {
 			t.Logf("ended %v after the signal", took.Round(time.Millisecond))
 		})
 	}
+	// ssh exits by closing both pipes (stdout's reader first): the end of
+	// the session, not a lost connection, whatever the target still sends.
+	t.Run("stdout reader and stdin writer gone (ssh exits)", func(t *testing.T) {
+		t.Parallel()
+		r := startRelay(t, stream)
+		if _, err := io.ReadFull(r.Stdout, make([]byte, mib)); err != nil {
+			t.Fatal(err)
+		}
+		r.Stdout.Close()
+		r.Stdin.Close()
+		if code, _ := r.wait(t, time.Second); code != 0 || r.Stderr() != "" {
+			t.Errorf("got exit %d, stderr %q; want 0 and nothing", code, r.Stderr())
+		}
+	})
 	t.Run("stdout reader gone", func(t *testing.T) {
 		t.Parallel()
 		r := startRelay(t, stream)
