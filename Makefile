@@ -4,6 +4,10 @@
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+BASHCOMPATDIR ?= $(SYSCONFDIR)/bash_completion.d
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 DESTDIR    ?=
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
@@ -13,6 +17,7 @@ BIN         := bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
+.PHONY: install-data deb rpm package-test
 .PHONY: all build install uninstall check lint unit integration vm e2e fuzz fuzz-short load bench clean
 
 all: build
@@ -21,7 +26,7 @@ build: $(BIN)
 $(BIN): $(SOURCES)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' -o $@ ./cmd/libvirt-ssh-proxy
 
-install: $(BIN)
+install: $(BIN) install-data
 	install -D -m 0755 $(BIN) $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy
 	install -d $(DESTDIR)$(SYSCONFDIR)/ssh/ssh_config.d
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' config/30-libvirt-ssh-proxy.conf > $(DESTDIR)$(DROPIN)
@@ -29,9 +34,25 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
+	rm -f $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1 $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy \
+	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
+
+# install-data: the manual and the bash and zsh completions, each with the
+# helper's real path. The bash file goes to bash-completion's completions/
+# (the helper's own arguments, loaded on first use) and to its compat
+# directory (sourced at start: the qemu/ hosts for ssh, scp, sftp, rsync).
+SUBST := sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+install-data:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BASHCOMPATDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	$(SUBST) docs/libvirt-ssh-proxy.1 > $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1
+	$(SUBST) completion/libvirt-ssh-proxy.bash > $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy
+	$(SUBST) completion/libvirt-ssh-proxy.bash > $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy
+	$(SUBST) completion/_libvirt-ssh-proxy > $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1 $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy \
+	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
 
 # check runs everything; each part can also be run alone.
-check: lint unit fuzz-short integration vm
+check: lint unit fuzz-short integration vm package-test
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -91,5 +112,17 @@ bench:
 	$(GO) test -run '^$$' -bench 'Lookup|Handoff' -benchtime 50x -tags integration ./test/integration/
 	$(GO) run -tags integration ./test/bench $(BENCHFLAGS)
 
+# Packages: .deb and .rpm (host: libvirt-ssh-proxy-go, guest:
+# libvirt-ssh-proxy-guest) in build/pkg/, reproducibly; see packaging/README.md.
+# package-test builds them twice and compares, then installs, checks and
+# purges the .debs (root only; it skips itself otherwise).
+deb:
+	packaging/build.sh deb
+rpm:
+	packaging/build.sh rpm
+package-test:
+	packaging/test.sh
+
 clean:
 	rm -rf bin
+	rm -rf build

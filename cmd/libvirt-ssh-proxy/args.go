@@ -156,6 +156,8 @@ var arity = map[string]struct {
 	"list":       {0, 0, "list takes no arguments"},
 	"doctor":     {1, 2, "doctor takes HOST and an optional PORT"},
 	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
+
+	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
 }
 
 // isCommand says whether s names a subcommand. It reads arity, which has

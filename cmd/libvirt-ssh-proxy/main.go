@@ -33,6 +33,8 @@ var commands = map[string]func(*invocation) int{
 	"list":       list,
 	"doctor":     diagnose,
 	"ssh-config": sshConfig,
+
+	"complete-hosts": completeHosts,
 }
 
 // system is what the command takes from the process; tests pass their own.

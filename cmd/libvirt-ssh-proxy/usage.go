@@ -5,9 +5,10 @@ const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
        libvirt-ssh-proxy list [-c URI]... [--json]
        libvirt-ssh-proxy doctor [-F FILE] [--system-config FILE] HOST [PORT]
        libvirt-ssh-proxy ssh-config [-c URI]... [HOST...]
+       libvirt-ssh-proxy complete-hosts [options] [WORD]
 
 An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
-drop-in runs it for you: ssh user@qemu/myvm.
+drop-in runs it for you: ssh user@qemu/myvm. Manual: man libvirt-ssh-proxy.
 
 HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a local path):
   qemu/NAME          qemu:///system, then qemu:///session (root: system only)
@@ -37,6 +38,8 @@ Commands:
                      OK/FAIL line each with the fix; exit code of the first FAIL
   ssh-config         Host blocks for ~/.ssh/config: a short alias per running
                      domain with a vsock CID (or per HOST given)
+  complete-hosts     print qemu host names of running domains starting with
+                     WORD, for shell completion
 
 Options (before or after the command and its arguments):
   -c, --connect URI  search this libvirt URI instead of the defaults; repeat

@@ -94,6 +94,7 @@ var packages = map[string]string{
 	"scp":        "openssh-client",
 	"sftp":       "openssh-client",
 	"rsync":      "rsync",
+	"zsh":        "zsh",
 	"socat":      "socat",
 	"make":       "make",
 	"time":       "time",

@@ -27,6 +27,7 @@ chmod 755 "$W"
 LOG=$W/log
 mkdir -p "$LOG/steps" "$LOG/checks" "$LOG/guest" "$W/results" "$W/bin" "$W/ssh" "$W/data" "$W/guest"
 QPID=
+TAILPID=
 FAILED=
 STEPS=()
 
@@ -50,6 +51,7 @@ dump_logs() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  [ -z "${TAILPID:-}" ] || kill "$TAILPID" 2>/dev/null
   if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
     kill -TERM "$QPID" 2>/dev/null
     # qemu exits on SIGTERM at once; wait for it (bounded)
@@ -276,7 +278,7 @@ boot_l1() {
   local mem=3072 k=$KDIR/boot/vmlinux
   [ "$TIER" = tier1 ] || mem=4096
   say "booting L1 (QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
-  [ -n "${VM_VERBOSE:-}" ] && { tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; }
+  if [ -n "${VM_VERBOSE:-}" ]; then tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; fi
   timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
     -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
     -serial "file:$LOG/console-l1.log" -kernel "$k" -initrd "$W/l1-initrd.cpio" \
@@ -288,7 +290,7 @@ boot_l1() {
   local t0=$EPOCHREALTIME rc
   wait "$QPID"; rc=$?
   QPID=
-  [ -n "${TAILPID:-}" ] && kill "$TAILPID" 2>/dev/null
+  [ -z "$TAILPID" ] || { kill "$TAILPID" 2>/dev/null; TAILPID=; }
   STEPS+=("guest $(secs "$t0")")
   echo "qemu exit status $rc" >> "$LOG/steps/qemu-l1.log"
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then FAILED="overall timeout (${TOTAL} s) while the guest ran"; fi

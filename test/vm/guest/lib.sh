@@ -41,6 +41,12 @@ check() {
   return $rc
 }
 
+# pcheck NAME FUNCTION [ARGS...]: check in the background (TCG sessions are
+# latency-bound: concurrent ones overlap well); pwait waits for all of them
+PCHECKS=()
+pcheck() { check "$@" & PCHECKS+=($!); }
+pwait() { local p rc=0; for p in "${PCHECKS[@]}"; do wait "$p" || rc=1; done; PCHECKS=(); return $rc; }
+
 # detail TEXT: a short note printed next to the check's PASS/FAIL line
 detail() { printf '%s\n' "$*" >> "$O/$CHECK.detail"; }
 
@@ -140,6 +146,16 @@ want_helper_exit() {
   want "helper exit status" "$rc" "$code"
 }
 
-# the number of helper processes alive right now (relay mode keeps one per session)
-# (pgrep matches the 15-character comm: "libvirt-ssh-pro")
-HELPERS_CMD="pgrep -c '^libvirt-ssh-pr' || true"
+# report_cmd: a remote command (for when the remote side is this machine) that
+# prints the listener's port (sshd SetEnv), the user, and how many helper processes
+# the calling check started are alive: relay mode keeps one per session, fd
+# passing none. ssh hands its environment, CHECK included, to the ProxyCommand.
+# (pgrep matches the 15-character comm "libvirt-ssh-pro")
+report_cmd() {
+  printf '{ n=0; for p in $(pgrep "^libvirt-ssh-pr"); do tr "\\0" "\\n" 2>/dev/null < /proc/$p/environ | grep -qx "CHECK=%s" && n=$((n+1)); done; echo "port=$RIG_PORT user=$(id -un) helpers=$n"; }' "$CHECK"
+}
+
+# quiet ERRFILE: the client side of a successful session must be silent on stderr
+quiet() {
+  if [ -s "$1" ]; then echo "MISMATCH: unexpected stderr:"; sed 's/^/  | /' "$1"; detail "stderr: $(head -c 200 "$1")"; return 1; fi
+}

@@ -23,15 +23,7 @@ wait_for "vsock listener on port 22" 30 test -f "$O/ready-22" || exit 1
 wait_for "vsock listener on port 2222" 30 test -f "$O/ready-2222" || exit 1
 
 mode_opts() { if [ "$1" = relay ]; then echo "-o ProxyUseFdpass=no"; fi; }
-# what the remote side reports: the listener's port (sshd SetEnv), the user, and
-# how many helper processes are alive (relay mode keeps one; fd passing none)
-REPORT="echo \"port=\$RIG_PORT user=\$(id -un) helpers=\$($HELPERS_CMD)\""
 nhelpers() { if [ "$1" = relay ]; then echo 1; else echo 0; fi; }
-
-# the client side of a successful session must be silent on stderr
-quiet() {
-  if [ -s "$1" ]; then echo "MISMATCH: unexpected stderr:"; sed 's/^/  | /' "$1"; detail "stderr: $(head -c 200 "$1")"; return 1; fi
-}
 
 c_config() {
   local h g
@@ -50,37 +42,35 @@ c_config() {
 c_upload() { # MODE HOST
   local mode=$1 host=$2 out
   # shellcheck disable=SC2046
-  out=$(sshc $(mode_opts "$mode") "root@$host" "cat > $O/hc.$mode && sha256sum < $O/hc.$mode && $REPORT" < "$O/mid" 2> "$O/err")
+  out=$(sshc $(mode_opts "$mode") "root@$host" "cat > $O/hc.$CHECK && sha256sum < $O/hc.$CHECK && $(report_cmd)" < "$O/mid" 2> "$O/$CHECK.err")
   printf '%s\n' "$out"
   want "remote sha256" "$(printf '%s\n' "$out" | sed -n '1s/ .*//p')" "$(cat "$W/data/mid.sha256")"
   want "remote report" "$(printf '%s\n' "$out" | sed -n 2p)" "port=22 user=root helpers=$(nhelpers "$mode")"
-  quiet "$O/err"
-  rm -f "$O/hc.$mode"
+  quiet "$O/$CHECK.err"
+  rm -f "$O/hc.$CHECK"
 }
 
 # cat big | ssh HOST wc -c
 c_wc() { # MODE HOST
   local mode=$1 host=$2 out
   # shellcheck disable=SC2046
-  out=$(cat "$O/mid" | sshc $(mode_opts "$mode") "root@$host" "wc -c && $REPORT" 2> "$O/err")
+  out=$(cat "$O/mid" | sshc $(mode_opts "$mode") "root@$host" "wc -c && $(report_cmd)" 2> "$O/$CHECK.err")
   printf '%s\n' "$out"
   want "remote byte count" "$(printf '%s\n' "$out" | sed -n 1p)" "$(stat -c %s "$O/mid")"
   want "remote report" "$(printf '%s\n' "$out" | sed -n 2p)" "port=22 user=root helpers=$(nhelpers "$mode")"
-  quiet "$O/err"
+  quiet "$O/$CHECK.err"
 }
 
 c_port2222() {
   local out
-  out=$(sshc -p 2222 root@vsock/1 "$REPORT" 2> "$O/err")
+  out=$(sshc -p 2222 root@vsock/1 "$(report_cmd)" 2> "$O/$CHECK.err")
   want "remote report" "$out" "port=2222 user=root helpers=0"
-  quiet "$O/err"
+  quiet "$O/$CHECK.err"
 }
 
 SHA=$(cat "$W/data/big.sha256")
-bigready() { want_sha "local copy" "$O/big"; }
 
 c_scp() {
-  bigready
   timeout 300 scp -F "$CFG" -q "$O/big" "root@vsock%1:$O/scp.up"
   want_sha upload "$O/scp.up"
   timeout 300 scp -F "$CFG" -q "root@vsock%1:$O/big" "$O/scp.down"
@@ -89,7 +79,6 @@ c_scp() {
 }
 
 c_sftp() {
-  bigready
   printf 'put %s %s\nget %s %s\n' "$O/big" "$O/sftp.up" "$O/big" "$O/sftp.down" |
     timeout 300 sftp -F "$CFG" -b - "root@vsock%1"
   want_sha upload "$O/sftp.up"
@@ -98,7 +87,6 @@ c_sftp() {
 }
 
 c_rsync() {
-  bigready
   timeout 300 rsync -e "ssh -F $CFG" "$O/big" "root@vsock%1:$O/rsync.up"
   want_sha upload "$O/rsync.up"
   timeout 300 rsync -e "ssh -F $CFG" "root@vsock%1:$O/big" "$O/rsync.down"
@@ -106,16 +94,21 @@ c_rsync() {
   rm -f "$O/rsync.up" "$O/rsync.down"
 }
 
+# two waves of concurrent checks: under TCG a session is largely latency-bound,
+# so concurrent ones overlap (measured: three 64 MiB uploads at once take about
+# half the time of the same three one after the other)
 check t1/ssh-config c_config
-check t1/ssh-vsock/1-fdpass-halfclose-upload c_upload fdpass vsock/1
-check t1/ssh-vsock%1-fdpass-halfclose-wc c_wc fdpass vsock%1
-check t1/ssh-vsock/1-relay-halfclose-wc c_wc relay vsock/1
-check t1/ssh-vsock%1-relay-halfclose-upload c_upload relay vsock%1
-check t1/ssh-port-2222 c_port2222
-check t1/not-listening-ssh want_fail "nothing listening on vsock port 4444" sshc -p 4444 root@vsock/1 true
-check t1/not-listening-exit want_helper_exit 8 "nothing listening on vsock port 4444" vsock/1 4444
+pcheck t1/ssh-vsock/1-fdpass-halfclose-upload c_upload fdpass vsock/1
+pcheck t1/ssh-vsock%1-fdpass-halfclose-wc c_wc fdpass vsock%1
+pcheck t1/ssh-vsock/1-relay-halfclose-wc c_wc relay vsock/1
+pcheck t1/ssh-vsock%1-relay-halfclose-upload c_upload relay vsock%1
+pcheck t1/ssh-port-2222 c_port2222
+pcheck t1/not-listening-ssh want_fail "nothing listening on vsock port 4444" sshc -p 4444 root@vsock/1 true
+pcheck t1/not-listening-exit want_helper_exit 8 "nothing listening on vsock port 4444" vsock/1 4444
+pwait
 wait "$CPBIG"
-check t1/scp-64M c_scp
-check t1/sftp-64M c_sftp
-check t1/rsync-64M c_rsync
+pcheck t1/scp-64M c_scp
+pcheck t1/sftp-64M c_sftp
+pcheck t1/rsync-64M c_rsync
+pwait
 say "tier1 done"

@@ -1,0 +1,50 @@
+package lookup
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+)
+
+func TestRunningNames(t *testing.T) {
+	down := errors.New("down")
+	names, errs := RunningNames([]Listed{
+		{URI: "a", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "Dev"}}},
+		{URI: "b", Err: down},
+		{URI: "c", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "db"}}},
+	})
+	if want := []string{"Dev", "db", "web02"}; !slices.Equal(names, want) {
+		t.Errorf("names = %q, want %q", names, want)
+	}
+	if len(errs) != 1 || errs[0] != down {
+		t.Errorf("errs = %v, want [down]", errs)
+	}
+}
+
+// A URI that is not a libvirt URI, or a context already over, is reported
+// per URI without dialing anything.
+func TestRunningErrors(t *testing.T) {
+	r := &Resolver{URIs: []string{"not a uri"}, Euid: 1000, Env: Env{Getenv: func(string) string { return "" }}}
+	got, err := r.Running(context.Background(), host.Any)
+	if err != nil || len(got) != 1 || failure.ClassOf(got[0].Err) != failure.Usage {
+		t.Errorf("Running(bad URI) = %+v, %v; want a usage error for the URI", got, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.URIs = nil
+	got, err = r.Running(ctx, host.Any)
+	if err != nil || len(got) != 2 { // non-root: system and session
+		t.Fatalf("Running(done ctx) = %+v, %v; want two URIs", got, err)
+	}
+	for _, l := range got {
+		if failure.ClassOf(l.Err) != failure.Timeout {
+			t.Errorf("Running(done ctx) %s: %v, want a timeout", l.URI, l.Err)
+		}
+	}
+}

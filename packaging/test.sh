@@ -1,0 +1,141 @@
+#!/bin/bash
+# packaging/test.sh: build the .deb and .rpm packages twice and compare their
+# checksums (reproducible builds); check the .rpms with rpm(8) when it is
+# installed (metadata; install, verify and erase in a private root); then, as root on Debian, install the host and guest
+# .debs, check what they put in place (ssh -G picks up the ProxyCommand, the
+# manual, the completions, the guest socket enabled by its preset), check
+# that they take over from libvirt's own libvirt-ssh-proxy package, remove
+# and purge them, and check that nothing is left behind.
+#
+# It changes the system (dpkg -i), so it runs only as root; `make check`
+# runs it when it is root. The helper is only run with --version: nothing
+# connects to anything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() { echo "packaging/test.sh: FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+[ "$(id -u)" = 0 ] || { echo "packaging/test.sh: needs root (dpkg -i); skipped"; exit 0; }
+command -v dpkg >/dev/null || { echo "packaging/test.sh: no dpkg; skipped"; exit 0; }
+
+work=$(mktemp -d /tmp/lsp-pkg.XXXXXX)
+HOST=libvirt-ssh-proxy-go GUEST=libvirt-ssh-proxy-guest FAKE=libvirt-ssh-proxy
+cleanup() {
+  dpkg --purge "$HOST" "$GUEST" "$FAKE" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "build twice, compare"
+packaging/build.sh deb "$work/a" >/dev/null
+packaging/build.sh rpm "$work/a" >/dev/null
+packaging/build.sh deb "$work/b" >/dev/null
+packaging/build.sh rpm "$work/b" >/dev/null
+(cd "$work/a" && sha256sum -- *) > "$work/a.sum"
+(cd "$work/b" && sha256sum -- *) > "$work/b.sum"
+diff "$work/a.sum" "$work/b.sum" || fail "two builds of the same commit differ"
+[ "$(wc -l < "$work/a.sum")" = 4 ] || fail "want 4 packages, got: $(cat "$work/a.sum")"
+cat "$work/a.sum"
+ls -l "$work/a" | sed 1d
+deb=$(echo "$work"/a/${HOST}_*.deb) gdeb=$(echo "$work"/a/${GUEST}_*.deb)
+rpmf=$(echo "$work"/a/${HOST}-[0-9]*.rpm)
+
+if command -v rpm >/dev/null; then
+  step "rpm metadata"
+  rpm -K --nosignature "$work"/a/*.rpm >/dev/null || fail "rpm -K"
+  want="/etc/bash_completion.d/libvirt-ssh-proxy
+/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
+/usr/libexec/libvirt-ssh-proxy
+/usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy
+/usr/share/bash-completion/completions/libvirt-ssh-proxy
+/usr/share/licenses/libvirt-ssh-proxy-go
+/usr/share/licenses/libvirt-ssh-proxy-go/LICENSE
+/usr/share/man/man1/libvirt-ssh-proxy.1.gz
+/usr/share/zsh/site-functions/_libvirt-ssh-proxy"
+  [ "$(rpm -qpl "$rpmf" 2>/dev/null)" = "$want" ] || fail "rpm file list: $(rpm -qpl "$rpmf")"
+  [ "$(rpm -qp --conflicts "$rpmf" 2>/dev/null)" = libvirt-ssh-proxy ] || fail "rpm Conflicts"
+  [ "$(rpm -qpc "$rpmf" 2>/dev/null | tr '\n' ' ')" = "/etc/bash_completion.d/libvirt-ssh-proxy /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf " ] ||
+    fail "rpm config files: $(rpm -qpc "$rpmf")"
+  # The archive's names are absolute: without --no-absolute-filenames cpio
+  # would write them into the real root. (rpm 4.18's rpm2cpio exits 1 on
+  # these packages though it writes the whole archive: the grep below is
+  # the check.)
+  mkdir "$work/rpmroot"
+  { rpm2cpio "$rpmf" || true; } | (cd "$work/rpmroot" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
+  grep -q "ProxyCommand /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy '%n' %p" "$work/rpmroot/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf" ||
+    fail "the rpm's drop-in does not name /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy"
+  # Install both into a private root (no scripts: no systemd there), verify,
+  # erase: nothing of ours may be left.
+  rroot=$work/rpm-installed
+  mkdir "$rroot"
+  out=$(rpm --root "$rroot" --initdb 2>&1 && rpm --root "$rroot" -i --nodeps --noscripts "$work"/a/*.rpm 2>&1) ||
+    fail "rpm -i into $rroot: $out"
+  [ -x "$rroot/usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy" ] || fail "rpm -i: no helper in $rroot"
+  out=$(rpm --root "$rroot" -V --nodeps "$HOST" "$GUEST" 2>&1) || fail "rpm -V: $out"
+  out=$(rpm --root "$rroot" -e --noscripts "$HOST" "$GUEST" 2>&1) || fail "rpm -e: $out"
+  left=$(find "$rroot" -name '*libvirt*')
+  [ -z "$left" ] || fail "rpm -e left: $left"
+else
+  echo "rpm not installed: rpm metadata not checked (apt-get install rpm)"
+fi
+
+# What may change: the places a package can put files, and dpkg's records.
+snapshot() { find /etc /usr /var/lib/dpkg/info /var/lib/systemd -xdev 2>/dev/null | LC_ALL=C sort; }
+snapshot > "$work/before"
+
+step "install $HOST"
+dpkg -i "$deb" >/dev/null
+dpkg -s "$HOST" | grep -qx 'Status: install ok installed' || fail "$HOST not installed"
+helper=/usr/lib/libvirt-ssh-proxy/libvirt-ssh-proxy
+"$helper" --version | grep -q "^libvirt-ssh-proxy 0" || fail "$helper --version: $("$helper" --version)"
+g=$(ssh -T -F /etc/ssh/ssh_config -G qemu/x)
+grep -qx "proxycommand $helper '%n' %p" <<<"$g" || fail "ssh -G qemu/x: $(grep proxy <<<"$g")"
+grep -qx "proxyusefdpass yes" <<<"$g" || fail "ssh -G qemu/x: no proxyusefdpass yes"
+ssh -T -F /etc/ssh/ssh_config -G example.com | grep -q "^proxycommand" && fail "ssh -G example.com has a ProxyCommand"
+[ "$(man -w libvirt-ssh-proxy)" = /usr/share/man/man1/libvirt-ssh-proxy.1.gz ] || fail "man -w: $(man -w libvirt-ssh-proxy)"
+MANWIDTH=80 man libvirt-ssh-proxy 2>&1 | grep -q "$helper" || fail "the installed manual does not name $helper"
+for f in /usr/share/bash-completion/completions/libvirt-ssh-proxy /etc/bash_completion.d/libvirt-ssh-proxy \
+  /usr/share/zsh/vendor-completions/_libvirt-ssh-proxy; do
+  grep -q "$helper" "$f" || fail "$f does not name $helper"
+done
+[ "$(dpkg-query -W -f='${Conffiles}' "$HOST" | awk '{print $1}' | sort | tr '\n' ' ')" = \
+  "/etc/bash_completion.d/libvirt-ssh-proxy /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf " ] || fail "conffiles"
+
+step "remove (conffiles stay), purge"
+dpkg -r "$HOST" >/dev/null
+[ -e "$helper" ] && fail "dpkg -r left $helper"
+[ -e /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf ] || fail "dpkg -r removed the drop-in, a conffile"
+dpkg --purge "$HOST" >/dev/null
+[ -e /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf ] && fail "dpkg --purge left the drop-in"
+
+step "install $GUEST"
+dpkg -i "$gdeb" >/dev/null
+unit=/usr/lib/systemd/system/libvirt-sshd-vsock.socket
+[ -f "$unit" ] || fail "$unit missing"
+[ -L /etc/systemd/system/sockets.target.wants/libvirt-sshd-vsock.socket ] || fail "the preset did not enable libvirt-sshd-vsock.socket"
+out=$(systemd-analyze verify --man=no "$unit" /usr/lib/systemd/system/libvirt-sshd-vsock@.service 2>&1) || fail "systemd-analyze verify: $out"
+[ -z "$out" ] || fail "systemd-analyze verify: $out"
+dpkg --purge "$GUEST" >/dev/null
+[ -e /etc/systemd/system/sockets.target.wants/libvirt-sshd-vsock.socket ] && fail "purge left the socket enabled"
+
+step "nothing left behind"
+snapshot > "$work/after"
+diff "$work/before" "$work/after" || fail "the file lists before install and after purge differ"
+
+step "replace libvirt's own libvirt-ssh-proxy"
+# A stand-in for the distribution's package: same name, same drop-in.
+fake=$work/fake
+mkdir -p "$fake/DEBIAN" "$fake/etc/ssh/ssh_config.d" "$fake/usr/lib/libvirt"
+printf 'Package: %s\nVersion: 11.3.0-1\nArchitecture: all\nMaintainer: test <t@example.org>\nDescription: stand-in\n' "$FAKE" > "$fake/DEBIAN/control"
+echo /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf > "$fake/DEBIAN/conffiles"
+printf 'Host qemu/*\n    ProxyCommand /usr/lib/libvirt/libvirt-ssh-proxy %%h %%p\n' > "$fake/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf"
+printf '#!/bin/sh\nexit 1\n' > "$fake/usr/lib/libvirt/libvirt-ssh-proxy"
+chmod 755 "$fake/usr/lib/libvirt/libvirt-ssh-proxy"
+dpkg-deb --root-owner-group -b "$fake" "$work/fake.deb" >/dev/null
+dpkg -i "$work/fake.deb" >/dev/null
+dpkg -i "$deb" >/dev/null 2>&1 || fail "dpkg -i $HOST over $FAKE"
+dpkg -s "$FAKE" 2>/dev/null | grep -q '^Status: install ok installed' && fail "$FAKE is still installed"
+grep -q "$helper" /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf || fail "the drop-in is not ours after the takeover"
+dpkg --purge "$HOST" "$FAKE" >/dev/null
+
+echo "packaging/test.sh: OK"
