@@ -20,6 +20,11 @@ case $TIER in
   *) echo "usage: $0 tier1|tier2" >&2; exit 2 ;;
 esac
 
+# paths given relative to the caller's directory
+[ -z "${VM_HELPER:-}" ] || VM_HELPER=$(realpath "$VM_HELPER")
+[ -z "${VM_DROPIN:-}" ] || VM_DROPIN=$(realpath "$VM_DROPIN")
+[ -z "${VM_GUEST_SCRIPT:-}" ] || VM_GUEST_SCRIPT=$(realpath "$VM_GUEST_SCRIPT")
+
 START=$EPOCHREALTIME
 DEADLINE=$(( ${START%.*} + TOTAL ))
 W=$(mktemp -d "${TMPDIR:-/tmp}/lsp-vm.XXXXXX") || exit 1
