@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -91,7 +95,7 @@ func run(argv []string, sys system) int {
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
 	if c.host != "" {
-		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, c.host, err)
+		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, printable(c.host), err)
 	} else {
 		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
 	}
@@ -101,8 +105,18 @@ func (c *invocation) fail(err error) int {
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, c.host, fmt.Sprintf(format, args...))
+		fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, printable(c.host), fmt.Sprintf(format, args...))
 	}
+}
+
+// printable returns HOST as typed, or quoted when it holds control
+// characters or invalid UTF-8: a hostile HOST must neither break the
+// one-line message nor send escape sequences to the terminal.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // resolver returns the libvirt resolver the options describe.

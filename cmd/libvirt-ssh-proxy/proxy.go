@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
@@ -41,7 +43,22 @@ func proxy(c *invocation) int {
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
+	// SIGTERM (kill, a shutdown) ends the relay with a line saying so.
+	// SIGHUP keeps its quiet default: ssh sends it to its ProxyCommand
+	// whenever ssh exits, when there is nothing left to report.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	go func() {
+		<-stop
+		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
+	}()
 	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
+		// ssh exits by closing both pipes, stdout's reader first: a broken
+		// pipe with stdin closed too is the end of the session, not a loss.
+		if errors.Is(err, syscall.EPIPE) && pipe.HungUp(c.stdin, 100*time.Millisecond) {
+			c.logf("ssh closed both pipes: %v", err)
+			return 0
+		}
 		return c.fail(failure.Wrap(failure.Relay, err, "connection lost"))
 	}
 	return 0

@@ -6,7 +6,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +56,7 @@ func BenchmarkLookup(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("domains=%d/proxy", n), func(b *testing.B) {
 			benchExec(b, 11, func() Result { return runHelper(b, "-c", uri, "qemu/"+name, "22") })
+			b.ReportMetric(peakRSS(b, 11, "-c", uri, "qemu/"+name, "22"), "peak-RSS-MiB")
 		})
 	}
 }
@@ -79,6 +84,33 @@ func benchExec(b *testing.B, code int, run func() Result) {
 			med.Round(10*time.Microsecond), p90.Round(10*time.Microsecond),
 			samples[0].Round(10*time.Microsecond), samples[len(samples)-1].Round(10*time.Microsecond))
 	}
+}
+
+// peakRSS runs the guarded helper once under GNU time and returns its peak
+// resident set in MiB. rusage from this process cannot say: a child of a Go
+// program starts with the parent's RSS high-water mark (os/exec forks with a
+// shared address space, and exec keeps the larger mark), and the guard is a
+// Go program too. time forks the helper from its own small process.
+func peakRSS(b *testing.B, code int, args ...string) float64 {
+	b.Helper()
+	requireBins(b, "time")
+	out := filepath.Join(b.TempDir(), "rss")
+	r := runCmd(b, helperLimit, guarded(context.Background(), mustBin(b, "time"),
+		append([]string{"-f", "%M", "-o", out, helperBin}, args...)...))
+	if r.Code != code {
+		b.Fatalf("want exit %d under time: %s", code, r)
+	}
+	kib, err := os.ReadFile(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// time appends "Command exited with non-zero status N" before %M.
+	f := strings.Fields(string(kib))
+	v, err := strconv.ParseFloat(f[len(f)-1], 64)
+	if err != nil {
+		b.Fatalf("time -f %%M wrote %q", kib)
+	}
+	return v / 1024
 }
 
 // BenchmarkHandoff measures exec to exit of the helper handing ssh the fd

@@ -97,6 +97,7 @@ var packages = map[string]string{
 	"zsh":        "zsh",
 	"socat":      "socat",
 	"make":       "make",
+	"time":       "time",
 }
 
 // sbin is where sshd and libvirtd live; not always on a user's PATH.

@@ -205,8 +205,16 @@ const helperLimit = 20 * time.Second
 // through here, so none of them can open an AF_VSOCK socket.
 func runHelper(t testing.TB, args ...string) Result {
 	t.Helper()
+	return runHelperIn(t, "", args...)
+}
+
+// runHelperIn is runHelper in the working directory dir ("": this one).
+func runHelperIn(t testing.TB, dir string, args ...string) Result {
+	t.Helper()
 	needHelper(t)
-	r := runCmd(t, helperLimit, guarded(context.Background(), helperBin, args...))
+	cmd := guarded(context.Background(), helperBin, args...)
+	cmd.Dir = dir
+	r := runCmd(t, helperLimit, cmd)
 	r.Args = append([]string{"libvirt-ssh-proxy"}, args...)
 	if r.Code == 126 && strings.HasPrefix(r.Stderr, "nofsock:") {
 		t.Fatalf("the nofsock guard refused to run the helper: %s", r.Stderr)

@@ -149,9 +149,13 @@ func TestSSHUnix(t *testing.T) {
 
 // countHelpersUnder counts live processes running the built helper that
 // descend from pid.
-func countHelpersUnder(pid int) int {
+func countHelpersUnder(pid int) int { return len(helpersUnder(pid)) }
+
+// helpersUnder lists the live processes running the built helper that
+// descend from pid; pid 0 lists them all.
+func helpersUnder(pid int) []int {
 	ents, _ := os.ReadDir("/proc")
-	n := 0
+	var pids []int
 	for _, e := range ents {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -160,14 +164,21 @@ func countHelpersUnder(pid int) int {
 		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); exe != helperBin {
 			continue
 		}
-		for q := p; q > 1; q = ppid(q) {
-			if q == pid {
-				n++
-				break
-			}
+		if pid == 0 || descends(p, pid) {
+			pids = append(pids, p)
 		}
 	}
-	return n
+	return pids
+}
+
+// descends reports whether process p is pid or one of its descendants.
+func descends(p, pid int) bool {
+	for q := p; q > 1; q = ppid(q) {
+		if q == pid {
+			return true
+		}
+	}
+	return false
 }
 
 func ppid(pid int) int {
@@ -347,6 +358,28 @@ func TestSSHTransfers(t *testing.T) {
 	}
 }
 
+// dropInConnect writes an ssh_config that includes the product drop-in with
+// `-c URI` inserted into its ProxyCommands, so qemu forms search the private
+// daemon at URI, and returns its path.
+func dropInConnect(t *testing.T, uri string) string {
+	t.Helper()
+	dir := shortTempDir(t)
+	b, err := os.ReadFile(DropIn(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
+	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+uri+"' ")
+	if strings.Count(dropin, "-c '") < 2 {
+		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
+	}
+	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
+	cfg := filepath.Join(dir, "ssh_config")
+	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
+		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+	return cfg
+}
+
 // TestSSHQemuGuarded: ssh, scp and sftp with qemu host forms reach the helper
 // through the drop-in with the name as typed (capitals kept: '%n'), the
 // lookup succeeds, and under the guard the vsock step fails: the helper's
@@ -356,20 +389,7 @@ func TestSSHQemuGuarded(t *testing.T) {
 	requireBins(t, "ssh", "scp", "sftp", "libvirtd", "virsh")
 	needHelper(t)
 	e := newLookupEnv(t)
-	dir := shortTempDir(t)
-	b, err := os.ReadFile(DropIn(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
-	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+e.sys.URI()+"' ")
-	if strings.Count(dropin, "-c '") < 2 {
-		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
-	}
-	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
-	cfg := filepath.Join(dir, "ssh_config")
-	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
-		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+	cfg := dropInConnect(t, e.sys.URI())
 	cases := []struct {
 		tool string
 		args []string

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// FuzzParseArgs: any command line (the fuzzer's string split at NUL, which
+// argv cannot contain) parses to options that keep the contract, or to an
+// error; never a panic.
+func FuzzParseArgs(f *testing.F) {
+	for _, s := range []string{
+		"qemu/vm\x0022",
+		"resolve\x00--json\x00qemu/vm\x00-c\x00test:///default",
+		"-t\x000.5\x00--relay\x00vsock/3\x0022",
+		"--timeout=1e300\x00qemu/vm\x0022",
+		"--\x00--help\x0022",
+		"--fdpass\x00--relay",
+		"-c",
+		"resolve",
+		"\x00\x00",
+		"-\x00-",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		argv := strings.Split(s, "\x00")
+		o, err := parseArgs(argv)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("parseArgs(%q): empty error", argv)
+			}
+			return
+		}
+		if o.timeout <= 0 {
+			t.Fatalf("parseArgs(%q): timeout %v", argv, o.timeout)
+		}
+		if o.fdpass && o.relay {
+			t.Fatalf("parseArgs(%q): both --fdpass and --relay", argv)
+		}
+		if commands[o.command] == nil {
+			t.Fatalf("parseArgs(%q): unknown command %q", argv, o.command)
+		}
+		for _, c := range o.connect {
+			if c == "" {
+				t.Fatalf("parseArgs(%q): empty --connect", argv)
+			}
+		}
+		if o.help || o.version {
+			return
+		}
+		if n := arity[o.command]; len(o.args) < n.min || len(o.args) > n.max {
+			t.Fatalf("parseArgs(%q): %d arguments for %q", argv, len(o.args), o.command)
+		}
+		if o.json && o.command == "" {
+			t.Fatalf("parseArgs(%q): --json without a command", argv)
+		}
+		if o.wait < 0 {
+			t.Fatalf("parseArgs(%q): --wait %v", argv, o.wait)
+		}
+	})
+}
+
+// FuzzParseDuration: an accepted --timeout or --wait is positive; an error
+// names the option and quotes the input.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"2s", "500ms", "2", "0.5", "0", "-1", "1e6", "1e7", "NaN", "Inf", "0x10", "1h1h", "9223372036s", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseDuration("--timeout", s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--timeout "+strconv.Quote(s)) {
+				t.Fatalf("parseDuration(%q): error %q does not name the option and the input", s, err)
+			}
+			return
+		}
+		if d <= 0 {
+			t.Fatalf("parseDuration(%q) = %v", s, d)
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package lookup
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzParseUUID: whatever ParseUUID accepts is 32 hex digits once the dashes
+// are gone, and formats back to the same digits in lower case.
+func FuzzParseUUID(f *testing.F) {
+	for _, s := range []string{"6f0d1b2a-0000-4000-8000-00000000000a", "6F0D1B2A00004000800000000000000A", "-6f0d1b2a00004000800000000000000a-", "+f0d1b2a000040008000000000000000a", "web01", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, ok := ParseUUID(s)
+		if !ok {
+			return
+		}
+		h := strings.ToLower(strings.ReplaceAll(s, "-", ""))
+		if got := strings.ReplaceAll(formatUUID(u), "-", ""); got != h {
+			t.Fatalf("ParseUUID(%q) = %s, which is not the input's digits %s", s, formatUUID(u), h)
+		}
+	})
+}
+
+// FuzzParseID: parseID takes plain decimal digits that fit an int32 and
+// nothing else (no sign, no space, no non-ASCII digits).
+func FuzzParseID(f *testing.F) {
+	for _, s := range []string{"7", "0", "-1", "+7", "2147483647", "2147483648", "٣", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := parseID(s)
+		if !ok {
+			return
+		}
+		if id < 0 || s == "" || strings.Trim(s, "0123456789") != "" {
+			t.Fatalf("parseID(%q) = %d, ok", s, id)
+		}
+	})
+}
+
+// FuzzEndpointFor: any --connect text gives an endpoint or a URI error,
+// never a panic; a local endpoint always has a socket to try and a name to
+// open, and only ?socket= can make the socket path relative.
+func FuzzEndpointFor(f *testing.F) {
+	for _, s := range []string{"qemu:///system", "qemu:///session", "test+unix:///h.xml?socket=/d/s", "qemu+tcp://[::1]:99/system", "qemu+ssh://u@h/system?name=x", "a+b+c:///x", "qemu+unix://h/system", "%zz", "qemu:///system?socket=", ""} {
+		f.Add(s)
+	}
+	env := Env{Getenv: func(string) string { return "" }, Home: "/home/u"}
+	f.Fuzz(func(t *testing.T, uri string) {
+		e, err := endpointFor(uri, env)
+		if err != nil {
+			if !strings.Contains(err.Error(), "URI") {
+				t.Fatalf("endpointFor(%q) error %q does not say it is about the URI", uri, err)
+			}
+			return
+		}
+		if e.name == "" || e.url == nil {
+			t.Fatalf("endpointFor(%q) = %+v: nothing to open", uri, e)
+		}
+		switch e.network {
+		case "unix":
+			if len(e.addrs) == 0 || e.addrs[0] == "" {
+				t.Fatalf("endpointFor(%q) = %+v: no socket", uri, e)
+			}
+			if e.url.Query().Get("socket") == "" && !strings.HasPrefix(e.addrs[0], "/") {
+				t.Fatalf("endpointFor(%q) = %+v: relative default socket", uri, e)
+			}
+		case "tcp":
+			if len(e.addrs) != 1 || !strings.Contains(e.addrs[0], ":") {
+				t.Fatalf("endpointFor(%q) = %+v: bad tcp address", uri, e)
+			}
+		case "":
+		default:
+			t.Fatalf("endpointFor(%q) = network %q", uri, e.network)
+		}
+	})
+}
