@@ -304,15 +304,17 @@ func zshComplete(t *testing.T, connect, line string) []string {
 	matches := filepath.Join(dir, "matches")
 	// compadd is wrapped to record what each call adds (-O: the matches
 	// only); the Tab is followed by a line that prints DONE, which zle
-	// reads only once the completion has finished.
+	// reads only once the completion has finished. The markers are typed
+	// as RE""ADY and DO""NE: a busy shell's terminal echoes typed-ahead
+	// text at once, and the echo must not pass for the output.
 	script := `zmodload zsh/zpty
 zpty z 'zsh -f -i'
 zpty -w z "PS1='>'; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -D -u"
 zpty -w z "compadd() { local -a __m; builtin compadd -O __m \"\$@\"; print -rl -- \$__m >> ${(q)2}; builtin compadd \"\$@\"; }"
-zpty -w z 'print READY'
+zpty -w z 'print RE""ADY'
 zpty -r -m z x '*READY*' || exit 97
 zpty -w -n z "$3"$'\t'
-zpty -w z $'\C-e\C-u print DONE'
+zpty -w z $'\C-e\C-u print DO""NE'
 zpty -r -m z x '*DONE*' || exit 98
 zpty -d z
 `
