@@ -150,9 +150,9 @@ want_helper_exit() {
 # prints the listener's port (sshd SetEnv), the user, and how many helper processes
 # the calling check started are alive: relay mode keeps one per session, fd
 # passing none. ssh hands its environment, CHECK included, to the ProxyCommand.
-# (pgrep matches the 15-character comm "libvirt-ssh-pro")
+# (comm is the name cut to 15 characters: "libvirt-ssh-pro")
 report_cmd() {
-  printf '{ n=0; for p in $(pgrep "^libvirt-ssh-pr"); do tr "\\0" "\\n" 2>/dev/null < /proc/$p/environ | grep -qx "CHECK=%s" && n=$((n+1)); done; echo "port=$RIG_PORT user=$(id -un) helpers=$n"; }' "$CHECK"
+  printf '{ n=0; for d in /proc/[0-9]*; do c=; { read -r c < $d/comm; } 2>/dev/null; [ "$c" = libvirt-ssh-pro ] && tr "\\0" "\\n" 2>/dev/null < $d/environ | grep -qx "CHECK=%s" && n=$((n+1)); done; echo "port=$RIG_PORT user=$(id -un) helpers=$n"; }' "$CHECK"
 }
 
 # quiet ERRFILE: the client side of a successful session must be silent on stderr
