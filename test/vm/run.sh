@@ -2,7 +2,7 @@
 # Nested-VM test rig for libvirt-ssh-proxy: real AF_VSOCK end to end.
 #
 #   test/vm/run.sh tier1    L1 guest (QEMU TCG) with vsock_loopback; ssh/scp/sftp/rsync
-#                           through the helper to sshd on vsock CID 1 (~1 min)
+#                           through the helper to sshd on vsock CID 1 (~1.5 min)
 #   test/vm/run.sh tier2    L1 guest with vhost_vsock running an L2 guest at CID 3,
 #                           a private libvirtd (test driver) and the qemu/NAME forms (~4 min)
 #
