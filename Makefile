@@ -68,10 +68,10 @@ integration:
 	$(GO) test -count=1 -tags integration ./test/integration/
 
 vm: $(BIN)
-	test/vm/run.sh tier1
+	VM_HELPER=$(BIN) test/vm/run.sh tier1
 
 e2e: $(BIN)
-	test/vm/run.sh tier2
+	VM_HELPER=$(BIN) test/vm/run.sh tier2
 
 # Every fuzz target, as package:Target. `make fuzz` runs each for FUZZTIME
 # (default 10m); `make fuzz-short` (part of check) for 20000 inputs each, a
