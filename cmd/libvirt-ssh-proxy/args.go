@@ -29,9 +29,12 @@ type options struct {
 	verbose bool
 	json    bool
 
-	// sshConfig (-F) and systemConfig are the ssh_config files doctor reads.
-	sshConfig    string
-	systemConfig string
+	// sshConfig (-F) and systemConfig are the ssh_config files doctor reads;
+	// sshConfig is also the -F of the ssh a remote host form (HV/FORM) runs.
+	sshConfig string
+	// remoteCommand is the helper's path on the hypervisor of HV/FORM.
+	remoteCommand string
+	systemConfig  string
 
 	help    bool
 	version bool
@@ -106,6 +109,10 @@ func parseArgs(argv []string) (options, error) {
 			o.sshConfig, err = value()
 		case "--system-config":
 			o.systemConfig, err = value()
+		case "--remote-command":
+			if o.remoteCommand, err = value(); err == nil && o.remoteCommand == "" {
+				err = errors.New("option --remote-command needs a non-empty path")
+			}
 		case "-h", "--help":
 			err = flag(&o.help)
 		case "-V", "--version":
@@ -139,8 +146,12 @@ func parseArgs(argv []string) (options, error) {
 	if o.json && o.command == "" {
 		return o, errors.New("--json goes with a command such as resolve")
 	}
-	if (o.sshConfig != "" || o.systemConfig != "") && o.command != "doctor" {
+	// -F also serves the ProxyCommand form: the ssh a remote host runs.
+	if (o.sshConfig != "" && o.command != "doctor" && o.command != "") || (o.systemConfig != "" && o.command != "doctor") {
 		return o, errors.New("--ssh-config and --system-config go with doctor")
+	}
+	if o.remoteCommand != "" && o.command != "" {
+		return o, errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
 	return o, nil
 }

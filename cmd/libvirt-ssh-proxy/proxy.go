@@ -9,12 +9,19 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
 )
 
 // proxy is the ProxyCommand form: resolve HOST, connect to PORT, and hand
 // the connection to ssh — the fd itself when ssh asked for it, else a relay.
 func proxy(c *invocation) int {
+	if spec, err := host.Parse(c.host); err == nil && spec.Kind == host.Remote {
+		return remote(c, spec)
+	}
+	if c.remoteCommand != "" || c.sshConfig != "" {
+		return c.fail(failure.New(failure.Usage, "--remote-command and --ssh-config go with a host on another hypervisor (HV/FORM)"))
+	}
 	r := c.resolver()
 	var conn *os.File
 	err := c.attempt(func(ctx context.Context) error {

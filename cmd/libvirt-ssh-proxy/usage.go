@@ -21,6 +21,9 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
   vsock-mux/PATH     hybrid vsock (Firecracker, Cloud Hypervisor,
                      vhost-device-vsock): the VMM's socket, then
                      "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH)
+  HV/FORM            any form above on hypervisor HV (a host name or ssh
+                     Host alias): ssh HV runs the helper there with --relay
+                     FORM (also HV%FORM, e.g. hv1%qemu%web01)
 NAME is tried as a domain name, then a UUID, then a numeric ID.
 PORT is the guest's vsock port (ssh's %p; 22 by default for resolve).
 
@@ -62,7 +65,11 @@ Options (before or after the command and its arguments):
                      the dnsmasq lease files the fallback reads
                      (default /var/lib/libvirt/dnsmasq)
       --json         resolve, list: print JSON
-  -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F)
+  -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F);
+                     HV/FORM: the -F of the ssh to HV
+      --remote-command PATH
+                     HV/FORM: the helper's path on HV (default: this
+                     binary's own path)
       --system-config FILE
                      doctor: the system ssh_config that must include
                      ssh_config.d (default /etc/ssh/ssh_config)
@@ -82,6 +89,7 @@ Examples:
   LIBVIRT_SSH_PROXY_CONNECT=qemu:///session ssh qemu/dev
   ssh -o "ProxyCommand=/usr/local/libexec/libvirt-ssh-proxy --wait '%n' %p" qemu/vm
   ssh user@vsock-mux/run/firecracker/vm1.vsock
+  ssh alice@hv1/qemu/web01     scp f alice@hv1%qemu%web01:/tmp/
 
 Exit codes:
   0 ok              5 domain not running      10 guest not ready (vsock timed out)

@@ -21,6 +21,7 @@ const (
 	VSock                  // a vsock CID, dialed directly
 	Unix                   // an AF_UNIX stream socket path
 	Mux                    // a hybrid vsock multiplexer's AF_UNIX socket path
+	Remote                 // any of the above, on another hypervisor reached with ssh
 )
 
 // Scope says which libvirt connections a Domain spec searches.
@@ -50,6 +51,12 @@ type Spec struct {
 	Domain string // Domain only: name, UUID or ID exactly as typed
 	CID    uint32 // VSock only
 	Path   string // Unix and Mux
+
+	// Remote only: Hypervisor is the ssh destination (an ssh_config Host
+	// alias or host name) and Inner the host name the helper there is
+	// given, as typed ("qemu/web01", "qemu%system%web01", "unix/PATH").
+	Hypervisor string
+	Inner      string
 }
 
 // maxName bounds a host name: libvirt caps names far below this and ssh
@@ -65,6 +72,7 @@ const vmaddrCIDAny = 1<<32 - 1
 //	qemu%NAME  qemu%system%NAME  qemu%session%NAME
 //	vsock/CID  vsock%CID  unix/PATH  unix%PATH
 //	vsock-mux/PATH  vsock-mux%PATH
+//	HV/FORM  HV%FORM  (FORM any of the above, on hypervisor HV)
 //
 // Prefixes are case-sensitive, like libvirt's. The '%' spellings exist
 // because scp and rsync take "host/x:path" for a local path.
@@ -94,11 +102,36 @@ func Parse(s string) (Spec, error) {
 		return parsePath(Unix, rest)
 	case kind == "vsock-mux":
 		return parsePath(Mux, rest)
+	case ok && isHypervisor(kind):
+		// HV/FORM: only when FORM is itself a form served here, so that a
+		// typo in a prefix ("qmeu/vm") still reads as an unknown form.
+		inner, err := Parse(rest)
+		if err == nil && inner.Kind != Remote {
+			return Spec{Kind: Remote, Hypervisor: kind, Inner: rest}, nil
+		}
 	}
 	return Spec{}, errUnknownForm
 }
 
-var errUnknownForm = errors.New("not a host form this helper serves (want qemu/NAME, qemu:system/NAME, qemu:session/NAME, qemu%NAME, qemu%system%NAME, qemu%session%NAME, vsock/CID, unix/PATH or vsock-mux/PATH)")
+// isHypervisor says whether s can be the HV of HV/FORM: a plain host name or
+// ssh_config Host alias (letters, digits, '.', '-', '_'), starting with a
+// letter or digit so that ssh can never read it as an option.
+func isHypervisor(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+var errUnknownForm = errors.New("not a host form this helper serves (want qemu/NAME, qemu:system/NAME, qemu:session/NAME, qemu%NAME, qemu%system%NAME, qemu%session%NAME, vsock/CID, unix/PATH, vsock-mux/PATH, or HV/ before any of these)")
 
 func checkText(s string) error {
 	switch {

@@ -102,6 +102,63 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseRemote: HV/FORM and HV%FORM name FORM on hypervisor HV, only
+// when FORM is itself a served form and HV a plain host name.
+func TestParseRemote(t *testing.T) {
+	remote := func(hv, inner string) Spec { return Spec{Kind: Remote, Hypervisor: hv, Inner: inner} }
+	tests := []struct {
+		in   string
+		want Spec
+	}{
+		{"hv1/qemu/web01", remote("hv1", "qemu/web01")},
+		{"hv1/qemu:system/web01", remote("hv1", "qemu:system/web01")},
+		{"hv1/qemu:session/web01", remote("hv1", "qemu:session/web01")},
+		{"hv1%qemu%web01", remote("hv1", "qemu%web01")},
+		{"hv1%qemu%system%web01", remote("hv1", "qemu%system%web01")},
+		{"hv1%qemu%session%web01", remote("hv1", "qemu%session%web01")},
+		{"hv1.example.com/qemu/web01", remote("hv1.example.com", "qemu/web01")},
+		{"HV_2-b/vsock/3", remote("HV_2-b", "vsock/3")},
+		{"hv1/unix/tmp/x/s", remote("hv1", "unix/tmp/x/s")},
+		{"hv1/unix//tmp/x/s", remote("hv1", "unix//tmp/x/s")},
+		{"hv1%unix%/tmp/x/s", remote("hv1", "unix%/tmp/x/s")},
+		{"hv1%unix%s", remote("hv1", "unix%s")},
+		{"hv1/vsock-mux/run/v.sock", remote("hv1", "vsock-mux/run/v.sock")},
+		// Served forms stay what they were.
+		{"qemu/a", Spec{Kind: Domain, Domain: "a"}},
+		{"unix/x/y", Spec{Kind: Unix, Path: "/x/y"}},
+		{"unix/hv1/qemu/a", Spec{Kind: Unix, Path: "/hv1/qemu/a"}},
+		{"unix%hv1%qemu%a", Spec{Kind: Unix, Path: "/hv1%qemu%a"}},
+		{"qemu%hv1%qemu%a", Spec{Kind: Domain, Domain: "hv1%qemu%a"}},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{
+		"hv1/web01",               // no served form after HV
+		"hv1/qmeu/web01",          // a typo stays an error
+		"hv1/qemu/a/b",            // domain names cannot contain '/'
+		"hv1/qemu/",               // nothing after the prefix
+		"hv1/hv2/qemu/a",          // one hop only
+		"-oProxyCommand=x/qemu/a", // never an ssh option
+		".hv/qemu/a",
+		"a b/qemu/a",
+		"user@hv1/qemu/a",
+		"hv1:22/qemu/a",
+		"/qemu/a",
+		"%qemu%a",
+		"qemu/hv1/qemu/a", // a domain name with '/'
+		"vsock/hv1/vsock/3",
+		"hv1/vsock/x",
+	} {
+		if got, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", in, got)
+		}
+	}
+}
+
 func TestParsePort(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -129,7 +186,7 @@ func TestParsePort(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "vsock-mux%/run/v.sock", "qemu/a%b/c", "", "%/"} {
+	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "vsock-mux%/run/v.sock", "qemu/a%b/c", "", "%/", "hv1/qemu/web01", "hv1%qemu%system%w", "hv1/unix/tmp/s", "a%b/unix/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -149,6 +206,14 @@ func FuzzParse(f *testing.F) {
 		case Unix, Mux:
 			if !strings.HasPrefix(spec.Path, "/") && !strings.HasPrefix(spec.Path, "./") {
 				t.Fatalf("Parse(%q) gave relative path %q", s, spec.Path)
+			}
+		case Remote:
+			inner, err := Parse(spec.Inner)
+			if !isHypervisor(spec.Hypervisor) || strings.HasPrefix(spec.Hypervisor, "-") || err != nil || inner.Kind == Remote {
+				t.Fatalf("Parse(%q) gave bad remote %+v (inner: %+v, %v)", s, spec, inner, err)
+			}
+			if s != spec.Hypervisor+"/"+spec.Inner && s != spec.Hypervisor+"%"+spec.Inner {
+				t.Fatalf("Parse(%q) gave remote %+v, which does not spell the input", s, spec)
 			}
 		default:
 			t.Fatalf("Parse(%q) gave kind %d", s, spec.Kind)

@@ -53,6 +53,10 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 		return Target{Network: Unix, Path: spec.Path}, nil
 	case host.Mux:
 		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
+	case host.Remote:
+		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
+		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
+			WithHint("run this on %s with host %s", spec.Hypervisor, spec.Inner)
 	}
 	uris, err := r.searchList(spec.Scope)
 	if err != nil {

@@ -45,8 +45,10 @@ func TestSSHConfigG(t *testing.T) {
 		"qemu%x", "qemu%system%x", "qemu%session%x",
 		"vsock/3", "vsock%3", "unix/x", "unix//tmp/x.sock", "unix%x", "unix%/tmp/x.sock",
 		"vsock-mux/x", "vsock-mux//run/fc/v.sock", "vsock-mux%/run/fc/v.sock",
+		"hv1/qemu/x", "hv1/qemu:system/x", "hv1/qemu:session/x", "hv1%qemu%x", "hv1%qemu%system%x",
+		"hv1.example.com/qemu/x", "hv1/unix//tmp/x.sock", "hv1%unix%/tmp/x.sock", "hv1/vsock/3", "hv1%vsock-mux%x",
 	}
-	others := []string{"example.com", "qemu", "myqemu/x", "vsock3", "10.0.0.1", "unixhost", "vsock-mux"}
+	others := []string{"example.com", "qemu", "myqemu/x", "vsock3", "10.0.0.1", "unixhost", "vsock-mux", "hv1"}
 	for _, h := range append(ours, others...) {
 		mine := false
 		for _, o := range ours {

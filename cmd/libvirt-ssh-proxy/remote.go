@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"golang.org/x/sys/unix"
+)
+
+// remoteArgv is the ssh command line that reaches FORM on hypervisor HV:
+// ssh [-F FILE] -oRequestTTY=no -- HV 'HELPER' '--relay' 'FORM' 'PORT'. sshd hands the
+// command words to the remote user's shell joined by spaces, so each is
+// single-quoted.
+func remoteArgv(sshConfig, remoteCommand string, spec host.Spec, port string) []string {
+	argv := []string{"ssh"}
+	if sshConfig != "" {
+		argv = append(argv, "-F", sshConfig)
+	}
+	argv = append(argv, "-oRequestTTY=no", "--", spec.Hypervisor)
+	for _, w := range []string{remoteCommand, "--relay", spec.Inner, port} {
+		argv = append(argv, shellQuote(w))
+	}
+	return argv
+}
+
+// shellQuote quotes s for a POSIX shell: 'it'\”s'.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// defaultRemoteCommand is the helper's path on a hypervisor: this binary's
+// own path, as hypervisors usually share the install layout.
+func defaultRemoteCommand() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "/usr/libexec/" + prog
+}
+
+// remote is the ProxyCommand form for HV/FORM: ssh to HV and run the helper
+// there on FORM, relaying (--relay) over the ssh session. Under fd passing
+// the ssh runs on its own with one end of a socketpair as stdin and stdout,
+// the other end goes to our ssh, and the helper exits; the inner ssh ends
+// when our ssh closes its end. Otherwise the helper waits for it.
+func remote(c *invocation, spec host.Spec) int {
+	port := "22"
+	if len(c.args) > 1 {
+		if _, err := host.ParsePort(c.args[1]); err != nil {
+			return c.fail(failure.Wrap(failure.Usage, err, "bad port"))
+		}
+		port = c.args[1]
+	}
+	rc := c.remoteCommand
+	if rc == "" {
+		rc = defaultRemoteCommand()
+	}
+	argv := remoteArgv(c.sshConfig, rc, spec, port)
+	sshPath, err := exec.LookPath(argv[0])
+	if err != nil {
+		return c.fail(failure.Wrap(failure.Usage, err, "reach hypervisor %s", spec.Hypervisor).
+			WithHint("install the OpenSSH client (ssh) on this machine"))
+	}
+	cmd := exec.Command(sshPath, argv[1:]...)
+	cmd.Stderr = c.stderr // the hypervisor's errors reach the user
+	c.logf("running %s", strings.Join(argv, " "))
+
+	if c.fdpass || (!c.relay && pipe.IsFDChannel(c.stdin, c.stdout)) {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return c.fail(failure.Wrap(failure.HandOff, err, "socketpair"))
+		}
+		ours, theirs := os.NewFile(uintptr(fds[0]), "ssh"), os.NewFile(uintptr(fds[1]), "ssh-inner")
+		defer ours.Close()
+		cmd.Stdin, cmd.Stdout = theirs, theirs
+		// Its own session: the terminal's signals are not for it; it ends
+		// when our ssh closes its end of the socketpair.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		err = cmd.Start()
+		theirs.Close()
+		if err != nil {
+			return c.fail(failure.Wrap(failure.Internal, err, "run ssh %s", spec.Hypervisor))
+		}
+		// Not waited for: it outlives us and is reparented.
+		cmd.Process.Release()
+		c.logf("passing the ssh session to %s to ssh", spec.Hypervisor)
+		if err := pipe.SendFD(c.stdout, ours); err != nil {
+			return c.fail(failure.Wrap(failure.HandOff, err, "pass the connection to ssh").
+				WithHint("stdout must be ssh's socket: set ProxyUseFdpass yes, or use --relay"))
+		}
+		return 0
+	}
+
+	cmd.Stdin, cmd.Stdout = c.stdin, c.stdout
+	signal.Ignore(syscall.SIGPIPE)
+	if err := cmd.Start(); err != nil {
+		return c.fail(failure.Wrap(failure.Internal, err, "run ssh %s", spec.Hypervisor))
+	}
+	// ssh ends its ProxyCommand with SIGHUP; pass that (and SIGTERM) on so
+	// that no inner ssh is left behind.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
+	done := make(chan struct{})
+	var hup atomic.Bool
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					hup.Store(true)
+				}
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	signal.Stop(sigs)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && !ee.Exited() && hup.Load():
+		return 0 // our ssh hung up: the session is over
+	case errors.As(err, &ee):
+		return c.fail(failure.New(failure.Relay, "ssh to hypervisor %s: %v", spec.Hypervisor, ee))
+	}
+	return c.fail(failure.Wrap(failure.Relay, err, "ssh to hypervisor %s", spec.Hypervisor))
+}
