@@ -250,3 +250,24 @@ func expectExit(t testing.TB, r Result, code int, substrs ...string) {
 func execCmd(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
 
 func guardedSelftest() *exec.Cmd { return exec.Command(nofsockBin, "--selftest") }
+
+// exitCase is one run of the helper and how it must end: its exit code and
+// what its stderr line must contain.
+type exitCase struct {
+	name string
+	args []string
+	code int
+	msg  []string
+}
+
+// runExitCases runs each case under the guard, in parallel, and checks how
+// it ended.
+func runExitCases(t *testing.T, cases []exitCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
+		})
+	}
+}
