@@ -159,7 +159,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	if r.State {
 		st, _, err := l.DomainGetState(dom, 0)
 		if err != nil {
-			o.err = failure.Wrap(failure.Unreachable, err, "get state of %q on %s", d.Name, uri)
+			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
 			return Target{}, o
 		}
 		d.State = stateName(st)
@@ -167,7 +167,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
 	xml, err := l.DomainGetXMLDesc(dom, 0)
 	if err != nil {
-		o.err = failure.Wrap(failure.Unreachable, err, "get XML of %q on %s", d.Name, uri)
+		o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
 	}
 	d.xml = xml
@@ -241,7 +241,7 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 	if err := l.ConnectToURI(libvirt.ConnectURI(e.name)); err != nil {
 		stop()
 		conn.Close()
-		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, err)
+		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, hungUp(err))
 	}
 	return l, func() {
 		stop()
@@ -280,9 +280,21 @@ func lookupDomain(l *libvirt.Libvirt, s string) (libvirt.Domain, error) {
 
 func wrapLookup(err error) error {
 	if err != nil {
-		return fmt.Errorf("lookup: %w", err)
+		return fmt.Errorf("lookup: %w", hungUp(err))
 	}
 	return nil
+}
+
+// errHungUp says what go-libvirt's ErrInterrupted means once the deadline
+// has not passed (a passed one is reported as a timeout instead): the daemon
+// went away, or never spoke libvirt's protocol, in the middle of a call.
+var errHungUp = errors.New("the daemon closed the connection without answering (did it die or restart? is this socket libvirt's?)")
+
+func hungUp(err error) error {
+	if errors.Is(err, libvirt.ErrInterrupted) {
+		return errHungUp
+	}
+	return err
 }
 
 // ParseUUID parses a UUID in any case, with or without dashes.

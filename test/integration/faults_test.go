@@ -133,10 +133,10 @@ func TestFaultsLibvirt(t *testing.T) {
 					c.Close()
 				}))
 			},
-			code: 3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/eof-sock: procedure interrupted while awaiting response)"}},
+			code: 3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/eof-sock: the daemon closed the connection without answering"}},
 		{name: "answers garbage",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", GarbageDaemon(t, dir)) },
-			code:  3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/garbage-sock: procedure interrupted while awaiting response)"}},
+			code:  3, msg: []string{"cannot reach libvirt (", ": open test:///h.xml at ", "/garbage-sock: the daemon closed the connection without answering"}},
 		{name: "real libvirtd killed (SIGKILL) before the lookup call",
 			setup: func(t *testing.T, dir string) string {
 				d := StartLibvirtd(t, hostXML)
@@ -146,7 +146,7 @@ func TestFaultsLibvirt(t *testing.T) {
 				})
 				return URIFor(d.HostXML, sock)
 			},
-			code: 3, msg: []string{"cannot reach libvirt (", "/interposer-sock: lookup: procedure interrupted while awaiting response)"}},
+			code: 3, msg: []string{"cannot reach libvirt (", "/interposer-sock: lookup: the daemon closed the connection without answering"}},
 		{name: "real libvirtd stopped (SIGSTOP) before the lookup call", timeout: "1",
 			setup: func(t *testing.T, dir string) string {
 				d := StartLibvirtd(t, hostXML)
@@ -479,15 +479,16 @@ func TestFaultsGuestSSHD(t *testing.T) {
 		{"nothing listening", dead, [2]int{8, 8},
 			[2]string{"libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead, "libvirt-ssh-proxy: unix/" + dead + ": nothing listening on " + dead}},
 		// ssh's banner is written before anything can fail, so the relay
-		// always has it to send to the closed peer: EPIPE, exit 13.
-		// ssh's banner is written before anything can fail, so the relay
 		// always has it for the peer that closed: EPIPE or ECONNRESET, 13.
+		// With the fd, ssh itself meets the close: writing its banner
+		// (Broken pipe) or reading the peer's (reset), whichever the race
+		// gives; both messages name the socket and "port 0".
 		{"accepts and closes at once", closing, [2]int{0, 13},
-			[2]string{"banner exchange: Connection to " + closing + " port 0: Broken pipe", ": connection lost: pipe: relay "}},
+			[2]string{closing + " port 0", ": connection lost: pipe: relay "}},
 		{"reads the client banner, then closes", banner, [2]int{0, 0},
 			[2]string{"kex_exchange_identification: Connection closed by remote host", "kex_exchange_identification: Connection closed by remote host"}},
 		{"accepts and resets", reset, [2]int{0, 13},
-			[2]string{"kex_exchange_identification: read: Connection reset by peer", ": connection lost: pipe: relay conn->out: splice: connection reset by peer\n"}},
+			[2]string{reset + " port 0", ": connection lost: pipe: relay "}},
 	}
 	for _, c := range cases {
 		for i, m := range sshModes {

@@ -60,19 +60,7 @@ func TestHandoffDirect(t *testing.T) {
 
 	t.Run("relay: target ends first", func(t *testing.T) {
 		cmd := guarded(context.Background(), helperBin, "--relay", "unix/"+first, "22")
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		stdin, stdout, stderr := startPiped(t, cmd)
 		timer := time.AfterFunc(helperLimit, func() { cmd.Process.Kill() })
 		defer timer.Stop()
 		got, _ := io.ReadAll(stdout) // EOF only once the helper closed stdout
@@ -80,7 +68,7 @@ func TestHandoffDirect(t *testing.T) {
 			t.Errorf("stdout: got %q, want %q", got, "bye\n")
 		}
 		stdin.Close()
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if err != nil {
 			t.Errorf("after stdin closed: %v; stderr %q", err, stderr.String())
 		}
@@ -106,9 +94,11 @@ func TestHandoffDirect(t *testing.T) {
 			}
 			fd, r := runFdpass(t, args...)
 			expectExit(t, r, 0)
-			// ssh waits for the helper to exit before its banner: every ms
-			// the helper lingers is a ms added to each login.
-			if r.Elapsed > 500*time.Millisecond {
+			// ssh waits for the helper to exit before its banner, so the
+			// helper must exit right after the hand-off, not linger until
+			// the connection ends. The bound is generous on purpose: this
+			// catches lingering, the benchmarks measure speed.
+			if r.Elapsed > 5*time.Second {
 				t.Errorf("helper took %v to hand over the fd and exit", r.Elapsed)
 			}
 			if fd < 0 {

@@ -167,19 +167,7 @@ func TestLoadRelayFDs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scale().limit)
 	defer cancel()
 	cmd := s.Cmd(ctx, "ssh", append(append([]string{}, sshModes[1].opts...), s.User+"@"+s.HostSlash(), "cat")...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout, stderr := startPiped(t, cmd)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	echo := func(n int64, seed uint64) {
 		t.Helper()

@@ -249,12 +249,7 @@ func TestResolveJSON(t *testing.T) {
 func TestResolveErrors(t *testing.T) {
 	e := newLookupEnv(t)
 	sys, sess := e.sys.URI(), e.sess.URI()
-	cases := []struct {
-		name string
-		args []string
-		code int
-		msg  []string
-	}{
+	cases := []exitCase{
 		{"inactive refused", []string{"qemu/stopped", "-c", sys}, 5, []string{"stopped"}},
 		{"inactive refused by UUID", []string{"qemu/" + stopUUID, "-c", sys}, 5, nil},
 		{"no vsock device", []string{"qemu/novsock", "-c", sys}, 6, []string{"novsock"}},
@@ -313,12 +308,7 @@ func TestResolveErrors(t *testing.T) {
 func TestProxyGuarded(t *testing.T) {
 	e := newLookupEnv(t)
 	sys, sess := e.sys.URI(), e.sess.URI()
-	cases := []struct {
-		name string
-		args []string
-		code int
-		msg  []string
-	}{
+	cases := []exitCase{
 		{"by name", []string{"-c", sys, "qemu/vm", "22"}, 11, []string{"42"}},
 		{"options after", []string{"qemu/vm", "22", "-c", sys}, 11, []string{"42"}},
 		{"mixed-case name, % form", []string{"-c", sys, "qemu%Dev-Box", "22"}, 11, []string{"55"}},
@@ -339,12 +329,7 @@ func TestProxyGuarded(t *testing.T) {
 		{"bad PORT", []string{"vsock/42", "ssh"}, 2, nil},
 		{"CID beyond 32 bits", []string{"vsock/4294967296", "22"}, 2, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
-		})
-	}
+	runExitCases(t, cases)
 }
 
 // TestProxyUnixErrors: the unix/PATH target when nothing is there or nothing
@@ -353,22 +338,12 @@ func TestProxyUnixErrors(t *testing.T) {
 	needHelper(t)
 	dir := shortTempDir(t)
 	dead := DeadSocket(t, dir)
-	cases := []struct {
-		name string
-		args []string
-		code int
-		msg  []string
-	}{
+	cases := []exitCase{
 		{"no socket at PATH", []string{"unix/" + dir + "/absent.sock", "22"}, 11, []string{dir + "/absent.sock"}},
 		{"no socket at PATH, % form", []string{"unix%" + dir + "/absent.sock", "22"}, 11, []string{dir + "/absent.sock"}},
 		{"nothing listening", []string{"unix/" + dead, "22"}, 8, []string{dead}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
-		})
-	}
+	runExitCases(t, cases)
 }
 
 // TestProxyUnixBusyListener: a unix target whose listener is alive but has

@@ -210,12 +210,7 @@ func TestMuxErrors(t *testing.T) {
 	})
 	// Reads the request and never answers.
 	slow := HungDaemon(t, dir)
-	cases := []struct {
-		name string
-		args []string
-		code int
-		msg  []string
-	}{
+	cases := []exitCase{
 		{"closed without a word", []string{"vsock-mux/" + silent.Sock, "22"}, 8, []string{"closed the connection without answering CONNECT 22", "still booting"}},
 		{"garbage", []string{"vsock-mux%" + garbage.Sock, "22"}, 11, []string{"does not speak hybrid vsock", "HTTP/1.1 400"}},
 		{"no newline", []string{"vsock-mux/" + cut.Sock, "22"}, 11, []string{"cut short"}},
@@ -224,12 +219,7 @@ func TestMuxErrors(t *testing.T) {
 		{"no socket", []string{"vsock-mux/" + dir + "/absent.sock", "22"}, 11, []string{"no socket at " + dir + "/absent.sock"}},
 		{"bad form", []string{"vsock-mux/", "22"}, 2, []string{"no socket path"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
-		})
-	}
+	runExitCases(t, cases)
 	t.Run("resolve", func(t *testing.T) {
 		m := StartMux(t, dir, "resolve.sock", 2222, always(replyVhostUser, ""), false)
 		r := runHelper(t, "resolve", "--json", "vsock-mux%"+m.Sock, "2222")

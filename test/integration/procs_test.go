@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -250,3 +251,44 @@ func expectExit(t testing.TB, r Result, code int, substrs ...string) {
 func execCmd(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
 
 func guardedSelftest() *exec.Cmd { return exec.Command(nofsockBin, "--selftest") }
+
+// exitCase is one run of the helper and how it must end: its exit code and
+// what its stderr line must contain.
+type exitCase struct {
+	name string
+	args []string
+	code int
+	msg  []string
+}
+
+// runExitCases runs each case under the guard, in parallel, and checks how
+// it ended.
+func runExitCases(t *testing.T, cases []exitCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			expectExit(t, runHelper(t, c.args...), c.code, c.msg...)
+		})
+	}
+}
+
+// startPiped starts cmd with pipes on its stdin and stdout and its stderr
+// collected, for tests that talk to it while it runs.
+func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *strings.Builder) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdin, stdout, stderr
+}
