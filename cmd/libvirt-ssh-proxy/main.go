@@ -50,8 +50,9 @@ type system struct {
 type invocation struct {
 	options
 	system
-	out  io.Writer // stdout, or stderr when stdout is ssh's fd channel
-	host string    // the HOST argument, which every message names
+	out       io.Writer // stdout, or stderr when stdout is ssh's fd channel
+	host      string    // the HOST argument, which every message names
+	fdChannel bool      // stdin and stdout are ssh's ProxyUseFdpass socket
 }
 
 func main() {
@@ -75,7 +76,7 @@ func run(argv []string, sys system) int {
 	c := &invocation{options: o, system: sys, out: sys.stdout}
 	// Under ProxyUseFdpass stdout is ssh's fd channel: nothing but the fd
 	// may go there, so even help and version go to stderr.
-	if pipe.IsFDChannel(sys.stdin, sys.stdout) {
+	if c.fdChannel = pipe.IsFDChannel(sys.stdin, sys.stdout); c.fdChannel {
 		c.out = sys.stderr
 	}
 	switch {
@@ -90,6 +91,12 @@ func run(argv []string, sys system) int {
 		c.host = o.args[0]
 	}
 	return commands[o.command](c)
+}
+
+// passFD says whether to hand ssh the connection itself rather than relay:
+// --fdpass or --relay decide, else whether ssh asked for it.
+func (c *invocation) passFD() bool {
+	return c.fdpass || (!c.relay && c.fdChannel)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.

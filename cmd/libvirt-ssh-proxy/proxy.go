@@ -38,7 +38,7 @@ func proxy(c *invocation) int {
 		return c.fail(err)
 	}
 	defer conn.Close()
-	if c.fdpass || (!c.relay && pipe.IsFDChannel(c.stdin, c.stdout)) {
+	if c.passFD() {
 		c.logf("passing the connection to ssh")
 		if err := pipe.SendFD(c.stdout, conn); err != nil {
 			return c.fail(failure.Wrap(failure.HandOff, err, "pass the connection to ssh").

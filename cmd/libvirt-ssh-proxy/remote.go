@@ -72,7 +72,7 @@ func remote(c *invocation, spec host.Spec) int {
 	cmd.Stderr = c.stderr // the hypervisor's errors reach the user
 	c.logf("running %s", strings.Join(argv, " "))
 
-	if c.fdpass || (!c.relay && pipe.IsFDChannel(c.stdin, c.stdout)) {
+	if c.passFD() {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return c.fail(failure.Wrap(failure.HandOff, err, "socketpair"))

@@ -153,7 +153,7 @@ func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
 		return failure.Wrap(failure.NoTarget, err, "%s does not speak hybrid vsock", t.Path).
 			WithHint("name the VM's vsock socket: Firecracker's uds_path, Cloud Hypervisor's --vsock socket=, vhost-device-vsock's --uds-path")
 	}
-	return failure.Wrap(failure.NoTarget, unwrapOp(err), "hybrid vsock handshake with %s", t.Path)
+	return failure.Wrap(failure.NoTarget, failure.OpCause(err), "hybrid vsock handshake with %s", t.Path)
 }
 
 func where(t lookup.Target) string {
@@ -182,7 +182,7 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 			return failure.New(failure.NotListening, "nothing listening on %s", t.Path).
 				WithHint("the socket file is there but no process accepts on it")
 		}
-		return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", t.Path)
+		return failure.Wrap(failure.NoTarget, failure.OpCause(err), "connect to %s", t.Path)
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
@@ -198,7 +198,7 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 		return failure.New(failure.NoTarget, "this kernel has no vsock support").
 			WithHint("load it: modprobe vhost_vsock")
 	}
-	return failure.Wrap(failure.NoTarget, unwrapOp(err), "connect to %s", where(t))
+	return failure.Wrap(failure.NoTarget, failure.OpCause(err), "connect to %s", where(t))
 }
 
 // expired returns why ctx ended if err is due to its end, else nil. A
@@ -212,14 +212,6 @@ func expired(ctx context.Context, err error) error {
 	}
 	if cause := context.Cause(ctx); cause != nil {
 		return cause
-	}
-	return err
-}
-
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return op.Err
 	}
 	return err
 }

@@ -97,7 +97,7 @@ func attemptError(actx context.Context, err error, budget time.Duration) string 
 	if errors.As(err, &se) {
 		return se.Err.Error() // "connection refused", not "connect: connection refused"
 	}
-	return unwrapOp(err).Error()
+	return failure.OpCause(err).Error()
 }
 
 func (d Dialer) logf(format string, args ...any) {

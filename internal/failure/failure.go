@@ -6,6 +6,7 @@ package failure
 import (
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Class says what kind of failure an Error is. The command maps each class to
@@ -76,4 +77,14 @@ func ClassOf(err error) Class {
 		return e.Class
 	}
 	return Internal
+}
+
+// OpCause returns the error a *net.OpError wraps, or err itself: messages
+// here already name the address, which net.OpError would repeat.
+func OpCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Err
+	}
+	return err
 }

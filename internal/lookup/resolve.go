@@ -234,7 +234,7 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, e.network, addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", addr, unwrapOp(err))
+		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
@@ -247,15 +247,6 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 		stop()
 		_ = l.Disconnect()
 	}, nil
-}
-
-// unwrapOp drops net.OpError's repetition of the address we already name.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return op.Err
-	}
-	return err
 }
 
 // lookupDomain tries s as a name, then a UUID, then an ID: the order of
