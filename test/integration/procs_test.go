@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -291,4 +292,24 @@ func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *st
 		t.Fatal(err)
 	}
 	return stdin, stdout, stderr
+}
+
+// startReady starts cmd, a session whose remote command prints "ready" and
+// then waits, and returns once that line arrived. The session is killed
+// when the test ends.
+func startReady(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("session did not start: %q %v; stderr: %s", line, err, stderr.String())
+	}
 }

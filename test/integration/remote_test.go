@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -112,20 +111,7 @@ func TestRemoteKilled(t *testing.T) {
 			args := append([]string{"-F", r.cfg}, m.opts...)
 			args = append(args, r.guest.User+"@hv1/"+r.guest.HostSlash(), "echo ready; exec sleep 60")
 			cmd := guarded(ctx, "ssh", args...)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { cmd.Process.Kill(); cmd.Wait() }()
-			line, err := bufio.NewReader(out).ReadString('\n')
-			if line != "ready\n" {
-				t.Fatalf("session did not start: %q %v; stderr: %s", line, err, stderr.String())
-			}
+			startReady(t, cmd)
 			if len(marked(r.guest.Sock)) == 0 {
 				t.Fatal("no process of the chain found during the session: the scan cannot see them")
 			}

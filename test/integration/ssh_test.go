@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -125,22 +124,7 @@ func TestSSHUnix(t *testing.T) {
 			defer cancel()
 			args := append(append([]string{}, m.opts...), s.User+"@"+s.HostSlash(), "echo ready; exec sleep 60")
 			cmd := s.Cmd(ctx, "ssh", args...)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { cmd.Process.Kill(); cmd.Wait() }()
-			line, err := bufio.NewReader(out).ReadString('\n')
-			if line != "ready\n" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("session did not start: %q %v; stderr: %s", line, err, stderr.String())
-			}
+			startReady(t, cmd)
 			// nofsock exec'd ssh: cmd's pid is ssh's.
 			if n := countHelpersUnder(cmd.Process.Pid); n != m.helpers {
 				t.Errorf("%d helper processes under ssh during the session, want %d", n, m.helpers)
