@@ -541,7 +541,8 @@ func sshdSessions(t *testing.T, s *SSHD) []int {
 // TestFaultsGuestVanishes: in the middle of a transfer (ssh host cat, data
 // flowing both ways) the guest's sshd is killed (SIGKILL, with its session
 // child). ssh reports the disconnect; in relay mode the helper ends within
-// 1 s with exit 13 and says so.
+// 1 s, with exit 13 and a line when the connection was reset (a clean EOF,
+// which a killed AF_UNIX peer may send instead, is passed on as such).
 func TestFaultsGuestVanishes(t *testing.T) {
 	needHelper(t)
 	s := StartSSHD(t)
@@ -626,14 +627,25 @@ func TestFaultsGuestVanishes(t *testing.T) {
 			if ee, ok := werr.(*exec.ExitError); !ok || ee.ExitCode() != 255 {
 				t.Errorf("ssh: %v, want exit 255", werr)
 			}
-			for _, re := range c.msg {
-				if !regexp.MustCompile(re).MatchString(stderr.String()) {
-					t.Errorf("ssh's stderr does not match %q: %q", re, stderr.String())
+			msg, want := c.msg, c.helper
+			if c.helper >= 0 {
+				// A killed process whose socket held no unread bytes sends
+				// FIN, not RST: the relay then sees the guest's clean end,
+				// passes it on, and ssh reports "closed by remote host".
+				// That race is the kernel's; on a reset the helper must say
+				// so and exit 13.
+				code := readStatus(t, status)
+				if code == 0 && strings.Contains(stderr.String(), "closed by remote host") {
+					msg, want = c.msg[:1], 0
+					t.Log("the guest's end arrived as EOF, not as a reset")
+				}
+				if code != want {
+					t.Errorf("helper exit %d, want %d", code, want)
 				}
 			}
-			if c.helper >= 0 {
-				if code := readStatus(t, status); code != c.helper {
-					t.Errorf("helper exit %d, want %d", code, c.helper)
+			for _, re := range msg {
+				if !regexp.MustCompile(re).MatchString(stderr.String()) {
+					t.Errorf("ssh's stderr does not match %q: %q", re, stderr.String())
 				}
 			}
 		})
