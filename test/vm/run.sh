@@ -13,6 +13,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/guest/sshd-config.sh"
 TIER=${1:-}
 case $TIER in
   tier1) TOTAL=${VM_TIMEOUT:-420} ;;
@@ -258,21 +259,7 @@ mk_l2_initrd() {
   done
   cp "$W/ssh/hostkey" "$r/etc/ssh/hostkey"; chmod 600 "$r/etc/ssh/hostkey"
   cp "$W/ssh/authorized_keys" "$r/etc/ssh/authorized_keys"
-  cat > "$r/etc/ssh/sshd_config" <<EOC
-HostKey /etc/ssh/hostkey
-AuthorizedKeysFile /etc/ssh/authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-UsePAM no
-UseDNS no
-PidFile none
-Subsystem sftp /usr/lib/openssh/sftp-server
-SetEnv RIG_GUEST=l2
-LogLevel VERBOSE
-EOC
+  sshd_config "$r/etc/ssh/sshd_config" /etc/ssh RIG_GUEST=l2
   printf 'root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/bin/false\n' > "$r/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
   cp "$HERE/guest/l2-init" "$r/init"; chmod +x "$r/init"

@@ -69,23 +69,7 @@ stop_bg() { local p; for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done; for p 
 trap stop_bg EXIT
 
 # the sshd config for the guest's own sshd behind a vsock listener
-sshd_config() { # sshd_config FILE TAG
-  cat > "$1" <<EOC
-HostKey $W/ssh/hostkey
-AuthorizedKeysFile $W/ssh/authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-UsePAM no
-UseDNS no
-PidFile none
-Subsystem sftp /usr/lib/openssh/sftp-server
-SetEnv RIG_PORT=$2
-LogLevel VERBOSE
-EOC
-}
+. "$(dirname "${BASH_SOURCE[0]}")/sshd-config.sh"
 
 # ssh client options common to every tier (after the Host blocks that matter).
 # Cipher, MAC and KEX are the cheapest under TCG (AES-NI is emulated, GCM's

@@ -11,8 +11,8 @@ plan t1/ssh-config \
   t1/scp-64M t1/sftp-64M t1/rsync-64M
 
 say "tier1: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid)"
-sshd_config "$W/ssh/sshd_config_22" 22
-sshd_config "$W/ssh/sshd_config_2222" 2222
+sshd_config "$W/ssh/sshd_config_22" "$W/ssh" RIG_PORT=22
+sshd_config "$W/ssh/sshd_config_2222" "$W/ssh" RIG_PORT=2222
 bg vsockrig-22 "$RIG" serve -ready "$O/ready-22" 22 /usr/sbin/sshd -i -e -f "$W/ssh/sshd_config_22"
 bg vsockrig-2222 "$RIG" serve -ready "$O/ready-2222" 2222 /usr/sbin/sshd -i -e -f "$W/ssh/sshd_config_2222"
 { echo "Include $DROPIN"; echo; ssh_common; } > "$CFG"
