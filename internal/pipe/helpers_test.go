@@ -212,6 +212,42 @@ func waitReadable(t testing.TB, f *os.File, d time.Duration) {
 	}
 }
 
+// fillUntilStuck writes to the non-blocking f until it has taken nothing
+// for a while: whatever relays it is then holding all it can. How much that
+// is depends on the relay's mode and the kernel's buffer sizes, so the test
+// does not guess a number.
+func fillUntilStuck(t testing.TB, f *os.File) {
+	t.Helper()
+	sc, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	for idle := 0; idle < 5; {
+		var wrote bool
+		var werr error
+		_ = sc.Write(func(fd uintptr) bool {
+			for {
+				n, err := unix.Write(int(fd), buf)
+				if err != nil {
+					if err != unix.EAGAIN {
+						werr = err
+					}
+					return true
+				}
+				wrote = wrote || n > 0
+			}
+		})
+		if werr != nil {
+			t.Fatalf("fill: %v", werr)
+		}
+		if idle++; wrote {
+			idle = 0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 type streamResult struct {
 	n   int64
 	sum [sha256.Size]byte

@@ -324,10 +324,14 @@ func (i *fdInfo) mayBlock(splicing bool) bool {
 	return true
 }
 
-// half is one direction of the relay. Data waits either in the intermediate
-// pipe (splice mode, pr >= 0) or in buf[off:off+pending] (copy mode).
+// half is one direction of the relay, in one of three modes. direct: one
+// end is a pipe (ssh's stdin or stdout), so splice(2) moves data straight
+// between it and conn and nothing ever waits in the relay. Otherwise data
+// waits either in an intermediate pipe (splice mode, pr >= 0) or in
+// buf[off:off+pending] (copy mode).
 type half struct {
 	src, dst *fdInfo
+	direct   bool
 	pr, pw   int
 	fillLen  int
 	buf      []byte
@@ -338,13 +342,24 @@ type half struct {
 	// srcWait/dstWait mean "do not touch this fd until poll reports it
 	// ready": set after EAGAIN, so an idle fd costs no syscall per loop, and
 	// after every call on an fd that may block, so it is only used when a
-	// fresh readiness report says the call will return at once.
+	// fresh readiness report says the call will return at once. A direct
+	// splice's EAGAIN cannot say which end was not ready, so it sets both
+	// and the next splice waits until poll has reported both.
 	srcWait, dstWait bool
 	finish           func() error
 }
 
 func newHalf(src, dst *fdInfo) *half {
 	h := &half{src: src, dst: dst, pr: -1, pw: -1}
+	// The socket end is non-blocking (Relay saw to that) and
+	// SPLICE_F_NONBLOCK covers the pipe end, so a direct splice never
+	// blocks. Besides saving a splice per chunk, this spares the user's pipe
+	// quota (fs.pipe-user-pages-soft) the intermediate pipe's 1 MiB.
+	if (src.mode == unix.S_IFIFO && dst.mode == unix.S_IFSOCK && dst.nonblock) ||
+		(src.mode == unix.S_IFSOCK && src.nonblock && dst.mode == unix.S_IFIFO) {
+		h.direct = true
+		return h
+	}
 	p := make([]int, 2)
 	if err := unix.Pipe2(p, unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		// Out of fds or similar: read/write still works, just with copies.
@@ -372,11 +387,18 @@ func (h *half) close() {
 }
 
 // wantSrc and wantDst tell the poll loop what an unfinished direction is
-// waiting for. The pipe is only refilled once empty, so an EAGAIN from
-// filling always means "src has nothing" and never "our pipe is full",
-// which poll could not express.
-func (h *half) wantSrc() bool { return !h.done && h.pending == 0 && !h.eof }
-func (h *half) wantDst() bool { return !h.done && h.pending > 0 }
+// waiting for. The intermediate pipe is only refilled once empty, so an
+// EAGAIN from filling always means "src has nothing" and never "our pipe is
+// full", which poll could not express. A direct half asks only for the ends
+// not yet reported ready: asking again for a ready one would make poll
+// return at once, a spin while the other end is still full or empty.
+func (h *half) wantSrc() bool {
+	return !h.done && h.pending == 0 && !h.eof && (!h.direct || h.srcWait)
+}
+
+func (h *half) wantDst() bool {
+	return !h.done && (h.pending > 0 || (h.direct && !h.eof && h.dstWait))
+}
 
 // step moves as much data as possible without blocking. It reports whether
 // anything happened; EAGAIN is not an error but a reason to poll.
@@ -411,10 +433,26 @@ func (h *half) step() (progress bool, err error) {
 	return progress, nil
 }
 
-// fill reads the next chunk from src. Only called with nothing pending.
+// fill reads the next chunk from src (a direct half: moves it to dst). Only
+// called with nothing pending.
 func (h *half) fill() (int, error) {
 	if h.srcWait {
 		return 0, unix.EAGAIN
+	}
+	if h.direct {
+		if h.dstWait {
+			return 0, unix.EAGAIN
+		}
+		n, err := splice(h.src.fd, h.dst.fd, relayPipeSize)
+		if err == unix.EAGAIN {
+			h.srcWait, h.dstWait = true, true
+		}
+		if err == nil || !spliceUnsupported(err) {
+			return n, spliceErr(err)
+		}
+		if err := h.toCopyMode(); err != nil {
+			return 0, err
+		}
 	}
 	if h.pr >= 0 {
 		n, err := splice(h.src.fd, h.pw, h.fillLen)
@@ -507,6 +545,7 @@ func (h *half) chunk(dstMayBlock bool) int {
 // while blocking is not safe to read(2) or write(2), so fds that may now
 // block are first polled again.
 func (h *half) toCopyMode() error {
+	h.direct = false
 	h.srcWait = h.srcWait || h.src.mayBlock(false)
 	h.dstWait = h.dstWait || h.dst.mayBlock(false)
 	h.buf = make([]byte, max(copyBufSize, h.pending))
@@ -539,7 +578,7 @@ func spliceUnsupported(err error) bool {
 }
 
 func spliceErr(err error) error {
-	if err == unix.EAGAIN {
+	if err == nil || err == unix.EAGAIN {
 		return err
 	}
 	return os.NewSyscallError("splice", err)

@@ -485,8 +485,8 @@ func TestRelayIdleNoSpin(t *testing.T) {
 			send(r.peer, 17, 256<<10)
 			r.peer.Close()
 		}},
-		{"in at EOF, peer not reading", func(t *testing.T, r *rig) {
-			send(r.inW, 18, 256<<10)
+		{"in at EOF with data the peer does not read", func(t *testing.T, r *rig) {
+			fillUntilStuck(t, r.inW)
 			r.inW.Close()
 		}},
 	}
@@ -580,4 +580,62 @@ func setBlocking(t *testing.T, f *os.File) {
 	if serr != nil {
 		t.Fatal(serr)
 	}
+}
+
+// TestRelayPipeQuota checks which relays hold pipes of their own. Each one
+// the relay makes is grown to 1 MiB and charged to the user's pipe quota
+// (fs.pipe-user-pages-soft, 64 MiB by default); past it, every new pipe the
+// user makes shrinks to 8 KiB. With ssh's stdin and stdout being pipes, the
+// normal case, the relay must splice straight through them and make none.
+func TestRelayPipeQuota(t *testing.T) {
+	cases := []struct {
+		kind  rigKind
+		pipes int // the relay's own pipes (2 fds each)
+	}{
+		{rigKinds[0], 0}, // pipes-unix
+		{rigKinds[1], 0}, // blockingpipes-blockingunix
+		{rigKinds[3], 0}, // pipes-tcp
+		{rigKinds[2], 2}, // sockets-unix: splice needs a pipe in between
+	}
+	for _, c := range cases {
+		t.Run(c.kind.name, func(t *testing.T) {
+			before := pipeFDs(t)
+			r := newRig(t, c.kind)
+			rigPipes := pipeFDs(t) - before
+			errc := r.start()
+			// one round trip, so Relay is past its setup
+			peerGot := goResult(func() streamResult { return recv(r.peer) })
+			go send(r.inW, 19, 1000)
+			buf := make([]byte, 1000)
+			if _, err := io.ReadFull(r.peer, buf); err != nil {
+				t.Fatal(err)
+			}
+			if got := (pipeFDs(t) - before - rigPipes) / 2; got != c.pipes {
+				t.Errorf("relay holds %d pipes of its own, want %d", got, c.pipes)
+			}
+			r.inW.Close()
+			shutWrite(t, r.peer)
+			recv(r.outR)
+			<-peerGot
+			if err := waitErr(t, errc, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// pipeFDs counts this process's open fds that are pipes.
+func pipeFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "pipe:") {
+			n++
+		}
+	}
+	return n
 }
