@@ -52,10 +52,10 @@ const (
 // sits in a blocking read, so a failure in one direction is noticed and
 // returned at once instead of waiting for stdin; a read(2) blocked on a
 // blocking stdin, as a goroutine-per-direction relay would have, cannot be
-// interrupted. Each direction splices through
-// its own intermediate pipe so data never enters user space; a direction
-// whose fd rejects splice (EINVAL, e.g. an O_APPEND file) falls back to
-// read/write.
+// interrupted. Data never enters user space: a direction between a pipe
+// (ssh's stdin or stdout, the usual case) and conn splices directly, any
+// other through an intermediate pipe of its own; a direction whose fd
+// rejects splice (EINVAL, e.g. an O_APPEND file) falls back to read/write.
 //
 // Blocking mode: descriptors are taken with SyscallConn rather than Fd,
 // because Fd would permanently switch Go-managed non-blocking files to
