@@ -1,22 +1,26 @@
 //go:build integration
 
-// Command bench measures the built helper against unix sockets on this host
-// and prints a table:
+// Command bench measures the helper against a target socket it serves and
+// prints a table:
 //
 //   - connect: wall time from exec of the helper to the connected fd in the
-//     caller's hands (recvmsg returned it), the ProxyUseFdpass path, against
-//     a unix/ target; median and p90 of -runs runs, and the helper's peak RSS.
+//     caller's hands (recvmsg returned it), the ProxyUseFdpass path; median
+//     and p90 of -runs runs, and the helper's peak RSS.
 //   - relay: -size bytes up (stdin -> socket) and down (socket -> stdout)
-//     through `libvirt-ssh-proxy --relay`, through `socat - UNIX-CONNECT:`,
-//     and directly (the caller holds the socket, as after fd passing): wall
-//     time, throughput, the middleman's user+sys CPU per GiB (rusage) and
-//     peak RSS (GNU time, see timeBin). Median of -reps runs.
+//     through `libvirt-ssh-proxy --relay`, through `socat -`, and directly
+//     (the caller holds the socket, as after fd passing): wall time,
+//     throughput, the middleman's user+sys CPU per GiB (rusage) and peak RSS
+//     (GNU time, see timeBin). Median of -reps runs.
 //
-// Every target is a unix socket served by this program; no vsock, no
-// network. The lookup against libvirtd (10 and 10,000 domains) is
-// BenchmarkLookup in test/integration; `make bench` runs both.
+// By default the target is a unix socket (unix/ for the helper,
+// UNIX-CONNECT: for socat); no vsock, no network. With -vsock PORT it is
+// AF_VSOCK loopback (vsock/1 PORT, VSOCK-CONNECT:1:PORT), which only the
+// test/vm rig guest may use (`test/vm/run.sh bench`): the program refuses
+// it unless the kernel command line carries the rig's marker. The lookup
+// against libvirtd (10 and 10,000 domains) is BenchmarkLookup in
+// test/integration; `make bench` runs it and both forms of this program.
 //
-//	go run -tags integration ./test/bench [-size 1073741824] [-runs 50] [-reps 3]
+//	go run -tags integration ./test/bench [-size 1073741824] [-runs 50] [-reps 3] [-helper PATH] [-vsock PORT]
 package main
 
 import (
@@ -24,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -34,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mdlayher/vsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,29 +47,41 @@ func main() {
 	size := flag.Int64("size", 1<<30, "bytes to move each way in each relay run")
 	runs := flag.Int("runs", 50, "connect samples")
 	reps := flag.Int("reps", 3, "relay runs per mode and direction (median reported)")
+	helper := flag.String("helper", "", "the helper binary to measure (default: go build ./cmd/libvirt-ssh-proxy)")
+	vsockPort := flag.Uint("vsock", 0, "measure over AF_VSOCK loopback (CID 1) on this port; test/vm rig guest only")
 	flag.Parse()
-	if err := run(*size, *runs, *reps); err != nil {
+	// First, before any socket exists: outside the rig's guest there is no
+	// vsock loopback and a vsock connect() would leave the machine.
+	if *vsockPort != 0 && !inRig() {
+		fmt.Fprintln(os.Stderr, "bench: refusing -vsock: not inside a test/vm rig guest (no libvirt-ssh-proxy.rig= on the kernel command line)")
+		os.Exit(1)
+	}
+	if *vsockPort > math.MaxUint32 {
+		fmt.Fprintln(os.Stderr, "bench: -vsock: port out of range")
+		os.Exit(2)
+	}
+	if err := run(*size, *runs, *reps, *helper, uint32(*vsockPort)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(size int64, runs, reps int) error {
+// inRig reports whether this is a test/vm rig guest (see test/vm/vsockrig).
+func inRig() bool {
+	b, err := os.ReadFile("/proc/cmdline")
+	return err == nil && strings.Contains(string(b), "libvirt-ssh-proxy.rig=")
+}
+
+func run(size int64, runs, reps int, helper string, vsockPort uint32) error {
 	dir, err := os.MkdirTemp("", "lspbench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	helper := filepath.Join(dir, "libvirt-ssh-proxy")
-	// Built as `make` builds it.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", helper, "./cmd/libvirt-ssh-proxy")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Dir, err = moduleRoot()
-	if err != nil {
-		return err
-	}
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the helper: %v\n%s", err, out)
+	if helper == "" {
+		if helper, err = buildHelper(dir); err != nil {
+			return err
+		}
 	}
 	socat, err := exec.LookPath("socat")
 	if err != nil {
@@ -72,13 +90,17 @@ func run(size int64, runs, reps int) error {
 	if timeBin, err = exec.LookPath("time"); err != nil {
 		return fmt.Errorf("GNU time: %v (apt-get install time)", err)
 	}
-	srv, err := newTarget(filepath.Join(dir, "target.sock"))
+	ep := unixEndpoint(filepath.Join(dir, "target.sock"))
+	if vsockPort != 0 {
+		ep = vsockEndpoint(vsockPort)
+	}
+	srv, err := newTarget(ep)
 	if err != nil {
 		return err
 	}
 	defer srv.ln.Close()
 
-	fmt.Printf("libvirt-ssh-proxy bench: %s, %d CPUs, load %s\n", time.Now().UTC().Format(time.RFC3339), cpus(), loadavg())
+	fmt.Printf("libvirt-ssh-proxy bench: %s, %d CPUs, load %s, %s target\n", time.Now().UTC().Format(time.RFC3339), cpus(), loadavg(), ep.name)
 
 	c, err := connectBench(helper, srv, runs, false)
 	if err != nil {
@@ -90,19 +112,19 @@ func run(size int64, runs, reps int) error {
 		return err
 	}
 	c.rss = m.rss
-	fmt.Printf("\nconnect (exec -> fd received, unix/ target, %d runs)\n\n", runs)
+	fmt.Printf("\nconnect (exec -> fd received, %s target, %d runs)\n\n", ep.name, runs)
 	fmt.Printf("| median | p90 | min | max | helper peak RSS |\n|---|---|---|---|---|\n")
 	fmt.Printf("| %v | %v | %v | %v | %.1f MiB |\n", ms(c.med), ms(c.p90), ms(c.min), ms(c.max), mib(c.rss))
 
-	fmt.Printf("\nrelay, %d MiB each direction, median of %d\n\n", size>>20, reps)
+	fmt.Printf("\nrelay over %s, %d MiB each direction, median of %d\n\n", ep.name, size>>20, reps)
 	fmt.Printf("| mode | direction | wall | MiB/s | vs direct | CPU user+sys | CPU s/GiB | peak RSS |\n|---|---|---|---|---|---|---|---|\n")
 	modes := []struct {
 		name string
-		cmd  func(sock string) *exec.Cmd // nil: direct
+		cmd  func() *exec.Cmd // nil: direct
 	}{
 		{"direct", nil},
-		{"libvirt-ssh-proxy --relay", func(sock string) *exec.Cmd { return exec.Command(helper, "--relay", "unix/"+sock, "22") }},
-		{"socat", func(sock string) *exec.Cmd { return exec.Command(socat, "-", "UNIX-CONNECT:"+sock) }},
+		{"libvirt-ssh-proxy --relay", func() *exec.Cmd { return exec.Command(helper, "--relay", ep.host, ep.port) }},
+		{"socat", func() *exec.Cmd { return exec.Command(socat, "-", ep.socat) }},
 	}
 	for _, dirn := range []string{"up", "down"} {
 		var direct time.Duration
@@ -135,22 +157,59 @@ func run(size int64, runs, reps int) error {
 	return nil
 }
 
-// target is the unix socket server every measurement connects to. Each
-// connection does what the next job on the channel says.
-type target struct {
-	ln   *net.UnixListener
-	jobs chan func(*net.UnixConn)
+// endpoint is one kind of target socket and how each party reaches it,
+// so that every measurement is written once for all kinds.
+type endpoint struct {
+	name       string                       // in the table: "unix/" or "vsock/1"
+	listen     func() (net.Listener, error) // the target's side
+	dial       func() (net.Conn, error)     // direct: the socket fd passing would hand over
+	host, port string                       // the helper's arguments
+	socat      string                       // socat's address
 }
 
-func newTarget(path string) (*target, error) {
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+// unixEndpoint is a unix socket at path; the helper ignores the port.
+func unixEndpoint(path string) endpoint {
+	return endpoint{
+		name:   "unix/",
+		listen: func() (net.Listener, error) { return net.Listen("unix", path) },
+		dial:   func() (net.Conn, error) { return net.Dial("unix", path) },
+		host:   "unix/" + path,
+		port:   "22",
+		socat:  "UNIX-CONNECT:" + path,
+	}
+}
+
+// vsockEndpoint is AF_VSOCK loopback (CID 1) on port: only inside the rig's
+// guest, which main checks before anything can call these.
+func vsockEndpoint(port uint32) endpoint {
+	p := strconv.FormatUint(uint64(port), 10)
+	return endpoint{
+		name:   "vsock/1",
+		listen: func() (net.Listener, error) { return vsock.Listen(port, nil) },
+		dial:   func() (net.Conn, error) { return vsock.Dial(vsock.Local, port, nil) },
+		host:   "vsock/1",
+		port:   p,
+		socat:  "VSOCK-CONNECT:1:" + p,
+	}
+}
+
+// target is the server every measurement connects to. Each connection
+// does what the next job on the channel says.
+type target struct {
+	endpoint
+	ln   net.Listener
+	jobs chan func(net.Conn)
+}
+
+func newTarget(ep endpoint) (*target, error) {
+	ln, err := ep.listen()
 	if err != nil {
 		return nil, err
 	}
-	t := &target{ln: ln, jobs: make(chan func(*net.UnixConn), 1)}
+	t := &target{endpoint: ep, ln: ln, jobs: make(chan func(net.Conn), 1)}
 	go func() {
 		for {
-			c, err := ln.AcceptUnix()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
@@ -160,8 +219,6 @@ func newTarget(path string) (*target, error) {
 	}()
 	return t, nil
 }
-
-func (t *target) path() string { return t.ln.Addr().String() }
 
 type connectResult struct {
 	med, p90, min, max time.Duration
@@ -175,13 +232,13 @@ func connectBench(helper string, srv *target, runs int, rss bool) (connectResult
 	var res connectResult
 	var samples []time.Duration
 	for range runs {
-		srv.jobs <- func(c *net.UnixConn) { c.Close() }
+		srv.jobs <- func(c net.Conn) { c.Close() }
 		sv, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return res, err
 		}
 		theirs := os.NewFile(uintptr(sv[1]), "helper-end")
-		cmd := exec.Command(helper, "unix/"+srv.path(), "22")
+		cmd := exec.Command(helper, srv.host, srv.port)
 		var rssFile string
 		if rss {
 			cmd, rssFile = underTime(cmd)
@@ -235,12 +292,12 @@ type relayResult struct {
 // stdin to the target, "down" from the target to its stdout. With mk nil
 // the caller holds the socket itself (direct). The clock runs from the
 // start (exec, or connect) until the receiving end has all the bytes.
-func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) (relayResult, error) {
+func relayOnce(srv *target, mk func() *exec.Cmd, dirn string, size int64) (relayResult, error) {
 	var res relayResult
 	got := make(chan error, 1)
 	chunk := make([]byte, 1<<20)
 	if dirn == "up" {
-		srv.jobs <- func(c *net.UnixConn) {
+		srv.jobs <- func(c net.Conn) {
 			n, err := io.CopyBuffer(discard{}, c, make([]byte, len(chunk)))
 			c.Close()
 			if err == nil && n != size {
@@ -249,14 +306,14 @@ func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) 
 			got <- err
 		}
 	} else {
-		srv.jobs <- func(c *net.UnixConn) {
+		srv.jobs <- func(c net.Conn) {
 			send(c, chunk, size)
 			c.Close()
 		}
 	}
 	if mk == nil {
 		start := time.Now()
-		c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: srv.path(), Net: "unix"})
+		c, err := srv.dial()
 		if err != nil {
 			return res, err
 		}
@@ -265,7 +322,8 @@ func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) 
 			if err := send(c, chunk, size); err != nil {
 				return res, err
 			}
-			c.CloseWrite()
+			// both kinds of socket have it; EOF tells the target to count
+			c.(interface{ CloseWrite() error }).CloseWrite()
 			err = <-got
 		} else {
 			err = recvAll(c, size)
@@ -282,7 +340,7 @@ func relayOnce(srv *target, mk func(string) *exec.Cmd, dirn string, size int64) 
 	if err != nil {
 		return res, err
 	}
-	cmd, rssFile := underTime(mk(srv.path()))
+	cmd, rssFile := underTime(mk())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -389,6 +447,21 @@ func readRSS(path string) (int64, error) {
 	}
 	kib, err := strconv.ParseInt(f[len(f)-1], 10, 64)
 	return kib << 10, err
+}
+
+// buildHelper builds the helper into dir as `make` builds it.
+func buildHelper(dir string) (string, error) {
+	helper := filepath.Join(dir, "libvirt-ssh-proxy")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", helper, "./cmd/libvirt-ssh-proxy")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	var err error
+	if build.Dir, err = moduleRoot(); err != nil {
+		return "", err
+	}
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the helper: %v\n%s", err, out)
+	}
+	return helper, nil
 }
 
 func moduleRoot() (string, error) {

@@ -5,6 +5,8 @@
 #                           through the helper to sshd on vsock CID 1 (~1.5 min)
 #   test/vm/run.sh tier2    L1 guest with vhost_vsock running an L2 guest at CID 3,
 #                           a private libvirtd (test driver) and the qemu/NAME forms (~4 min)
+#   test/vm/run.sh bench    L1 as in tier1; test/bench -vsock: the helper's relay vs socat vs
+#                           the socket itself over vsock loopback, then prints its table
 #
 # The outer host never touches AF_VSOCK: it only builds, boots QEMU and reads the
 # results the guest writes into the shared work directory (virtio-9p, read-write).
@@ -16,9 +18,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/guest/sshd-config.sh"
 TIER=${1:-}
 case $TIER in
-  tier1) TOTAL=${VM_TIMEOUT:-420} ;;
+  tier1|bench) TOTAL=${VM_TIMEOUT:-420} ;;
   tier2) TOTAL=${VM_TIMEOUT:-1200} ;;
-  *) echo "usage: $0 tier1|tier2" >&2; exit 2 ;;
+  *) echo "usage: $0 tier1|tier2|bench" >&2; exit 2 ;;
+esac
+# bytes each way per relay run, sized for TCG (see test/vm/README.md)
+VM_BENCH_SIZE=${VM_BENCH_SIZE:-134217728}
+case $VM_BENCH_SIZE in
+  ''|*[!0-9]*) echo "VM_BENCH_SIZE: bytes, not '$VM_BENCH_SIZE'" >&2; exit 2 ;;
 esac
 
 # paths given relative to the caller's directory
@@ -155,6 +162,11 @@ build() {
     echo "no helper: ./cmd/libvirt-ssh-proxy does not exist and VM_HELPER is unset"; exit 1
   fi
   CGO_ENABLED=0 tmo go build -o "$W/bin/vsockrig" ./test/vm/vsockrig
+  if [ "$TIER" = bench ]; then
+    # prebuilt: the guest has no fast compiler; the guest script reads the size from a file
+    CGO_ENABLED=0 tmo go build -tags integration -o "$W/bin/bench" ./test/bench
+    echo "$VM_BENCH_SIZE" > "$W/guest/bench-size"
+  fi
   local dropin=${VM_DROPIN:-$ROOT/config/30-libvirt-ssh-proxy.conf}
   [ -f "$dropin" ] || { echo "no drop-in template $dropin (set VM_DROPIN)"; exit 1; }
   # the guest substitutes @LIBEXECDIR@ (it runs the helper from its own tmpfs)
@@ -175,12 +187,12 @@ setup() {
   echo "* $(cat hostkey.pub)" > known_hosts
   chmod 600 hostkey id_ed25519
   cd "$W/data"
-  if [ "$TIER" = tier1 ]; then
-    head -c 64M /dev/urandom > big     # scp, sftp, rsync: 64 MiB each way
-    head -c 8M /dev/urandom > mid      # half-close checks
-  else
-    head -c 1M /dev/urandom > big      # nested TCG: keep it small
-  fi
+  case $TIER in
+    tier1)
+      head -c 64M /dev/urandom > big     # scp, sftp, rsync: 64 MiB each way
+      head -c 8M /dev/urandom > mid ;;   # half-close checks
+    tier2) head -c 1M /dev/urandom > big ;;  # nested TCG: keep it small
+  esac
   for f in big mid; do [ ! -f $f ] || sha256sum $f | cut -d' ' -f1 > $f.sha256; done
   mk_l1_initrd
   if [ "$TIER" = tier2 ]; then
@@ -208,7 +220,7 @@ mk_l1_initrd() {
   for a in sh mount umount insmod poweroff cat mkdir chroot ip cut sync; do ln -s busybox "$r/bin/$a"; done
   # shellcheck disable=SC2086
   kmods "$r" $VIRTIO fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p $VSOCK
-  if [ "$TIER" = tier1 ]; then
+  if [ "$TIER" != tier2 ]; then
     kmods "$r" net/vmw_vsock/vsock_loopback
   else
     # a vhost-vsock host (local CID 2); vmw_vsock_virtio_transport must NOT be loaded
@@ -269,7 +281,7 @@ mk_l2_initrd() {
 
 boot_l1() {
   local mem=3072 k=$KDIR/boot/vmlinux
-  [ "$TIER" = tier1 ] || mem=4096
+  [ "$TIER" != tier2 ] || mem=4096
   say "booting L1 (QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
   if [ -n "${VM_VERBOSE:-}" ]; then tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; fi
   timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
@@ -326,4 +338,6 @@ boot_l1
 report
 say "steps: ${STEPS[*]}"
 if [ -n "$FAILED" ]; then exit 1; fi
+# the table is the point of the bench mode (on failure dump_logs shows it)
+if [ "$TIER" = bench ]; then tr -d '\r' < "$LOG/checks/bench_vsock-relay.log"; fi
 say "PASS: all checks in $(secs "$START") s wall"
