@@ -108,7 +108,7 @@ load:
 bench: $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 	$(GO) test -run '^$$' -bench 'Lookup|Handoff' -benchtime 50x -tags integration ./test/integration/
-	$(GO) run -tags integration ./test/bench $(BENCHFLAGS)
+	$(GO) run -tags integration ./test/bench -helper $(BIN) $(BENCHFLAGS)
 	VM_HELPER=$(BIN) test/vm/run.sh bench
 
 # Packages: .deb and .rpm (host: libvirt-ssh-proxy-go, guest:
