@@ -7,7 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 
 plan bench/vsock-relay
-say "bench: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid)"
+# transparent huge pages decide much of a Go program's RSS: "always" backs
+# its heap with 2 MiB pages
+say "bench: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid), THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 
 c_bench() {
   # port 5000: nothing else listens in this guest; fewer samples than on the
