@@ -7,11 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 
 plan bench/vsock-relay
-# transparent huge pages decide much of a Go program's RSS: "always" backs
-# its heap with 2 MiB pages
-say "bench: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid), THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+say "bench: kernel $(uname -r), $(nproc) cpus, local vsock CID $($RIG cid)"
 
 c_bench() {
+  # transparent huge pages decide much of a Go program's RSS: "always" backs
+  # its heap with 2 MiB pages
+  echo "guest kernel $(uname -r), transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
   # port 5000: nothing else listens in this guest; fewer samples than on the
   # host, as every exec and every byte is emulated
   "$BIN/bench" -vsock 5000 -helper "$HELPER" -size "$(cat "$W/guest/bench-size")" -runs 20 -reps 3
