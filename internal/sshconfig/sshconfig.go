@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -130,12 +131,15 @@ func ParseApplied(stderr string) []Applied {
 		if !ok {
 			continue
 		}
+		// ssh numbers lines from 1 and prints them with %d; anything else
+		// ("line  -1", "line 01", "line 3x") is not ssh's line.
 		i := strings.LastIndex(where, " line ")
-		if i < 0 {
+		if i <= 0 {
 			continue
 		}
-		var n int
-		if _, err := fmt.Sscanf(where[i+len(" line "):], "%d", &n); err != nil {
+		num := where[i+len(" line "):]
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 1 || strconv.Itoa(n) != num {
 			continue
 		}
 		out = append(out, Applied{File: where[:i], Line: n, Pattern: pattern})

@@ -1,6 +1,7 @@
 package sshconfig
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -58,7 +59,11 @@ func TestParseApplied(t *testing.T) {
 		"debug1: /root/.ssh/config line 1: Applying options for *\n" +
 		"debug2: /etc/ssh/ssh config line 12: Applying options for qemu/*\n" +
 		"debug1: short\ndebug: x\n" +
-		"debug1: x line y: Applying options for z\nPseudo-terminal will not be allocated\n"
+		"debug1: x line y: Applying options for z\nPseudo-terminal will not be allocated\n" +
+		// not as ssh prints them: found by fuzzing, once taken as lines -1 and 1
+		"debug1: x line  -1: Applying options for z\ndebug1: x line 01: Applying options for z\n" +
+		"debug1: x line 0: Applying options for z\ndebug1: x line 3x: Applying options for z\n" +
+		"debug1:  line 3: Applying options for z\n"
 	want := []Applied{{"/root/.ssh/config", 1, "*"}, {"/etc/ssh/ssh config", 12, "qemu/*"}}
 	if got := ParseApplied(stderr); !reflect.DeepEqual(got, want) {
 		t.Errorf("ParseApplied = %+v, want %+v", got, want)
@@ -190,8 +195,9 @@ func FuzzParseApplied(f *testing.F) {
 	f.Add("debug1:")
 	f.Fuzz(func(t *testing.T, stderr string) {
 		for _, a := range ParseApplied(stderr) {
-			if a.Line < 0 && !strings.Contains(stderr, "line -") {
-				t.Fatalf("ParseApplied(%q) gave line %d", stderr, a.Line)
+			line := fmt.Sprintf("%s line %d: Applying options for %s", a.File, a.Line, a.Pattern)
+			if a.Line < 1 || a.File == "" || !strings.Contains(stderr, line) {
+				t.Fatalf("ParseApplied(%q) gave %+v, which is not ssh's %q", stderr, a, line)
 			}
 		}
 	})
