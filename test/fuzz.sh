@@ -22,6 +22,7 @@ cache=$($GO env GOCACHE)/fuzz
 mkdir -p "$FUZZLOG"
 FUZZLOG=$(cd "$FUZZLOG" && pwd)
 
+# shellcheck disable=SC2317 # run is called through xargs bash -c
 # one target: build the instrumented test binary, run it in its package
 # directory (for testdata/), and leave a result line in its log's .result.
 run() {
@@ -61,6 +62,7 @@ export GO FUZZEXECS FUZZTIME FUZZLOG module cache
 
 echo "fuzzing $# targets: up to $FUZZEXECS inputs${FUZZTIME:+ or $FUZZTIME} each, $FUZZJOBS at a time"
 status=0
+# shellcheck disable=SC2016 # $1 is for the inner bash
 printf '%s\n' "$@" | xargs -P "$FUZZJOBS" -I{} bash -c 'run "$1"' _ {} || status=1
 printf '%-44s %7s %10s %5s  %s\n' target time execs new result
 for t in "$@"; do
