@@ -102,12 +102,14 @@ load:
 	LSP_LOAD=long $(GO) test -count=1 -timeout 60m -tags integration -run '^TestLoad' -v ./test/integration/
 
 # bench: the Go micro-benchmarks, the lookup latency against a private
-# libvirtd (10 and 10,000 domains), the fd hand-off, the connect, relay and RSS
+# libvirtd (10 and 10,000 domains), the fd hand-off, real ssh sessions relayed
+# and fd-passed (BenchmarkSSH: the relay's cost behind ssh), the connect, relay and RSS
 # table (test/bench) on a unix socket, and the same table over real vsock
 # loopback inside the nested-VM rig (test/vm/run.sh bench, ~4 min under TCG).
 bench: $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 	$(GO) test -run '^$$' -bench 'Lookup|Handoff' -benchtime 50x -tags integration ./test/integration/
+	$(GO) test -run '^$$' -bench SSH -benchtime 3x -tags integration ./test/integration/
 	$(GO) run -tags integration ./test/bench -helper $(BIN) $(BENCHFLAGS)
 	VM_HELPER=$(BIN) test/vm/run.sh bench
 

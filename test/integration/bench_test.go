@@ -143,3 +143,61 @@ func BenchmarkHandoff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSSH measures what the relay costs a real ssh session: bytes
+// through ssh -> helper -> unix socket -> sshd -i, with the helper relaying
+// (ProxyUseFdpass=no) and with ssh holding the socket itself (fd passing).
+// up streams /dev/zero into `head -c N >/dev/null`, down `head -c N
+// /dev/zero` into /dev/null. A session that runs `true` is timed first and
+// subtracted, so MiB/s is the transfer alone, not the handshake. The two
+// modes' ratio is the relay's cost where it matters, behind ssh's crypto.
+//
+//	go test -tags integration -run '^$' -bench SSH -benchtime 3x ./test/integration/
+func BenchmarkSSH(b *testing.B) {
+	needHelper(b)
+	s := StartSSHD(b)
+	const size = 512 << 20
+	zero, err := os.Open("/dev/zero")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer zero.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer null.Close()
+	session := func(b *testing.B, opts []string, in *os.File, command string) time.Duration {
+		cmd := s.Cmd(context.Background(), "ssh", append(append([]string{}, opts...), s.User+"@"+s.HostSlash(), command)...)
+		cmd.Stdin, cmd.Stdout = in, null
+		r := runCmd(b, time.Minute, cmd)
+		if r.Code != 0 {
+			b.Fatalf("ssh: %s", r)
+		}
+		return r.Elapsed
+	}
+	for _, dir := range []struct{ name, command string }{
+		{"up", fmt.Sprintf("head -c %d >/dev/null", size)},
+		{"down", fmt.Sprintf("head -c %d /dev/zero", size)},
+	} {
+		for _, m := range sshModes {
+			b.Run(dir.name+"/"+m.name, func(b *testing.B) {
+				in := null // down: stdin is empty (an EOF at once)
+				if dir.name == "up" {
+					in = zero
+				}
+				// the fastest of three: a slow start now and then
+				// (sshd -i loads its keys per session) is not the relay's
+				handshake := min(session(b, m.opts, null, "true"), session(b, m.opts, null, "true"), session(b, m.opts, null, "true"))
+				var transfer time.Duration
+				b.ResetTimer()
+				for range b.N {
+					transfer += max(session(b, m.opts, in, dir.command)-handshake, time.Millisecond)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)*size/(1<<20)/transfer.Seconds(), "MiB/s")
+				b.ReportMetric(float64(handshake)/float64(time.Millisecond), "handshake-ms")
+			})
+		}
+	}
+}
