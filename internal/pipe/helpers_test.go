@@ -205,7 +205,13 @@ func waitReadable(t testing.TB, f *os.File, d time.Duration) {
 	var perr error
 	_ = sc.Control(func(fd uintptr) {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, perr = unix.Poll(pfd, int(d/time.Millisecond))
+		// EINTR: the Go runtime's preemption signal; the wait goes on
+		for deadline := time.Now().Add(d); ; {
+			n, perr = unix.Poll(pfd, int(max(time.Until(deadline), 0)/time.Millisecond))
+			if perr != unix.EINTR {
+				break
+			}
+		}
 	})
 	if perr != nil || n != 1 {
 		t.Fatalf("peer never became readable: n=%d err=%v", n, perr)

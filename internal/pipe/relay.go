@@ -445,7 +445,7 @@ func (h *half) fill() (int, error) {
 		}
 		n, err := splice(h.src.fd, h.dst.fd, relayPipeSize)
 		if err == unix.EAGAIN {
-			h.srcWait, h.dstWait = true, true
+			h.srcWait, h.dstWait = h.blocked()
 		}
 		if err == nil || !spliceUnsupported(err) {
 			return n, spliceErr(err)
@@ -538,6 +538,17 @@ func (h *half) chunk(dstMayBlock bool) int {
 		return pipeBuf
 	}
 	return h.pending
+}
+
+// blocked tells which end made a direct splice say EAGAIN. Data waiting in
+// src means dst is full; none means src is empty. Where src cannot say
+// (TIOCINQ, alias FIONREAD and SIOCINQ, unsupported), wait for both, at the price of one more poll.
+func (h *half) blocked() (srcWait, dstWait bool) {
+	n, err := unix.IoctlGetInt(h.src.fd, unix.TIOCINQ)
+	if err != nil {
+		return true, true
+	}
+	return n == 0, n > 0
 }
 
 // toCopyMode switches the direction to read/write, carrying over whatever

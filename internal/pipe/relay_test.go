@@ -482,7 +482,7 @@ func TestRelayIdleNoSpin(t *testing.T) {
 			}
 		}},
 		{"peer gone, out not reading", func(t *testing.T, r *rig) {
-			send(r.peer, 17, 256<<10)
+			fillUntilStuck(t, r.peer)
 			r.peer.Close()
 		}},
 		{"in at EOF with data the peer does not read", func(t *testing.T, r *rig) {
@@ -491,9 +491,11 @@ func TestRelayIdleNoSpin(t *testing.T) {
 		}},
 	}
 	var errcs []<-chan error
+	var rigs []*rig
 	for _, k := range rigKinds {
 		for _, st := range states {
 			r := newRig(t, k)
+			rigs = append(rigs, r)
 			errc := r.start()
 			done := make(chan struct{})
 			go func() { st.setup(t, r); close(done) }()
@@ -524,6 +526,19 @@ func TestRelayIdleNoSpin(t *testing.T) {
 		case err := <-errc:
 			t.Errorf("relay %d returned while it should wait: %v", i, err)
 		default:
+		}
+	}
+	// End every relay through the test's own ends before the cleanup closes
+	// the relays' fds: a relay left running would go on using fd numbers
+	// the next test gets, and steal its data.
+	for i, r := range rigs {
+		r.inW.Close()
+		r.peer.Close()
+		r.outR.Close()
+		select {
+		case <-errcs[i]:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("relay %d did not end after all its peers left", i)
 		}
 	}
 }
