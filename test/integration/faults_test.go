@@ -563,20 +563,8 @@ func TestFaultsGuestVanishes(t *testing.T) {
 			status := filepath.Join(shortTempDir(t), "status")
 			args := append([]string{"-o", "LogLevel=INFO", "-o", proxyStatus(status)}, m.opts...)
 			cmd := s.Cmd(context.Background(), "ssh", append(args, s.User+"@unix/"+s.Sock, "cat")...)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			stdin, stdout, stderr := startPiped(t, cmd)
 			defer cmd.Process.Kill()
 			go func() { // stream until ssh is gone
 				buf := make([]byte, 64<<10)

@@ -105,13 +105,7 @@ func TestHandoffDirect(t *testing.T) {
 				return
 			}
 			// The fd is the connection to the target: talk through it.
-			f := os.NewFile(uintptr(fd), "passed")
-			c, err := net.FileConn(f)
-			f.Close()
-			if err != nil {
-				t.Fatalf("passed fd is no socket: %v", err)
-			}
-			defer c.Close()
+			c := passedConn(t, fd)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
 			c.Write([]byte("through the passed fd"))
 			c.(*net.UnixConn).CloseWrite()
@@ -132,6 +126,20 @@ func runCmdStdin(t *testing.T, r io.Reader, args ...string) Result {
 	res := runCmd(t, helperLimit, cmd)
 	res.Args = append([]string{"libvirt-ssh-proxy"}, args...)
 	return res
+}
+
+// passedConn is the connection behind an fd the helper passed, closed when
+// the test ends.
+func passedConn(t testing.TB, fd int) net.Conn {
+	t.Helper()
+	f := os.NewFile(uintptr(fd), "passed")
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		t.Fatalf("passed fd is no socket: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // runFdpass runs the guarded helper with fd 0 and fd 1 both one end of a

@@ -97,17 +97,10 @@ func newFallbackEnv(t *testing.T) *fallbackEnv {
 	if err != nil {
 		t.Fatalf("listening on 127.0.0.3:%s: %v", e.port, err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			e.counted.Add(1)
-			c.Close()
-		}
-	}()
+	serveListener(t, ln, func(c net.Conn) {
+		e.counted.Add(1)
+		c.Close()
+	})
 	silentListener(t, "127.0.0.6", port)
 	e.leaseDir = shortTempDir(t)
 	now := time.Now().Unix()
@@ -450,16 +443,7 @@ func BenchmarkIPFallback(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	serveListener(b, ln, func(c net.Conn) { c.Close() })
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	leaseDir := shortTempDir(b)
 	writeFile(b, filepath.Join(leaseDir, "virbr0.status"), `[{"ip-address":"127.0.0.2","mac-address":"52:54:00:1f:10:01"}]`, 0o644)

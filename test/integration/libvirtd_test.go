@@ -178,6 +178,14 @@ func FakeDaemon(t testing.TB, dir, name string, serve func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveListener(t, ln, serve)
+	return sock
+}
+
+// serveListener runs serve on each connection ln accepts, each in its own
+// goroutine, until the test ends; then it closes ln and every connection and
+// waits for the serve calls to return.
+func serveListener(t testing.TB, ln net.Listener, serve func(net.Conn)) {
 	var mu sync.Mutex
 	var conns []net.Conn
 	var wg sync.WaitGroup
@@ -208,7 +216,6 @@ func FakeDaemon(t testing.TB, dir, name string, serve func(net.Conn)) string {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return sock
 }
 
 // HungDaemon is a unix socket that accepts and never answers (nor closes

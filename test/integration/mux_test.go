@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -251,13 +250,7 @@ func TestMuxHandoff(t *testing.T) {
 	if fd < 0 {
 		return
 	}
-	f := os.NewFile(uintptr(fd), "passed")
-	c, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := passedConn(t, fd)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	c.Write([]byte("hi"))
 	c.(*net.UnixConn).CloseWrite()

@@ -282,6 +282,13 @@ func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *st
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout, stderr := startOutput(t, cmd)
+	return stdin, stdout, stderr
+}
+
+// startOutput starts cmd with a pipe on its stdout and its stderr collected.
+func startOutput(t testing.TB, cmd *exec.Cmd) (io.ReadCloser, *strings.Builder) {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +298,7 @@ func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *st
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return stdin, stdout, stderr
+	return stdout, stderr
 }
 
 // startReady starts cmd, a session whose remote command prints "ready" and
@@ -299,15 +306,7 @@ func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *st
 // when the test ends.
 func startReady(t testing.TB, cmd *exec.Cmd) {
 	t.Helper()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := new(strings.Builder)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	out, stderr := startOutput(t, cmd)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
 		t.Fatalf("session did not start: %q %v; stderr: %s", line, err, stderr.String())
