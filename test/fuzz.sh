@@ -22,13 +22,19 @@ cache=$($GO env GOCACHE)/fuzz
 mkdir -p "$FUZZLOG"
 FUZZLOG=$(cd "$FUZZLOG" && pwd)
 
+# logbase PKG:TARGET: where the target's log and result go (minus .log)
+logbase() {
+	local pkg=${1%%:*}
+	echo "$FUZZLOG/${pkg//\//_}_${1#*:}"
+}
+
 # shellcheck disable=SC2317 # run is called through xargs bash -c
 # one target: build the instrumented test binary, run it in its package
 # directory (for testdata/), and leave a result line in its log's .result.
 run() {
-	local pkg=${1%%:*} target=${1#*:}
-	local name=${pkg//\//_}_$target
-	local bin=$FUZZLOG/$name.test log=$FUZZLOG/$name.log
+	local pkg=${1%%:*} target=${1#*:} base
+	base=$(logbase "$1")
+	local bin=$base.test log=$base.log
 	local rc=0 start end
 	if ! $GO test -c -fuzz "^$target\$" -o "$bin" "./$pkg" >"$log" 2>&1; then
 		printf '%-44s build failed: see %s\n' "$1" "$log" >"$log.result"
@@ -57,7 +63,7 @@ run() {
 	printf '%-44s %6ss %10s %5s  %s\n' "$1" "$((end - start))" "${execs:-?}" "${interesting:-0}" "$verdict" >"$log.result"
 	[ "$verdict" = ok ]
 }
-export -f run
+export -f run logbase
 export GO FUZZEXECS FUZZTIME FUZZLOG module cache
 
 echo "fuzzing $# targets: up to $FUZZEXECS inputs${FUZZTIME:+ or $FUZZTIME} each, $FUZZJOBS at a time"
@@ -66,7 +72,6 @@ status=0
 printf '%s\n' "$@" | xargs -P "$FUZZJOBS" -I{} bash -c 'run "$1"' _ {} || status=1
 printf '%-44s %7s %10s %5s  %s\n' target time execs new result
 for t in "$@"; do
-	name=${t%%:*}
-	cat "$FUZZLOG/${name//\//_}_${t#*:}.log.result"
+	cat "$(logbase "$t").log.result"
 done
 exit $status
