@@ -342,9 +342,8 @@ type half struct {
 	// srcWait/dstWait mean "do not touch this fd until poll reports it
 	// ready": set after EAGAIN, so an idle fd costs no syscall per loop, and
 	// after every call on an fd that may block, so it is only used when a
-	// fresh readiness report says the call will return at once. A direct
-	// splice's EAGAIN cannot say which end was not ready, so it sets both
-	// and the next splice waits until poll has reported both.
+	// fresh readiness report says the call will return at once. They are
+	// also exactly what the poll loop asks for (wantSrc, wantDst).
 	srcWait, dstWait bool
 	finish           func() error
 }
@@ -387,18 +386,14 @@ func (h *half) close() {
 }
 
 // wantSrc and wantDst tell the poll loop what an unfinished direction is
-// waiting for. The intermediate pipe is only refilled once empty, so an
-// EAGAIN from filling always means "src has nothing" and never "our pipe is
-// full", which poll could not express. A direct half asks only for the ends
-// not yet reported ready: asking again for a ready one would make poll
-// return at once, a spin while the other end is still full or empty.
-func (h *half) wantSrc() bool {
-	return !h.done && h.pending == 0 && !h.eof && (!h.direct || h.srcWait)
-}
-
-func (h *half) wantDst() bool {
-	return !h.done && (h.pending > 0 || (h.direct && !h.eof && h.dstWait))
-}
+// waiting for: only ends it waits on, since asking for a ready one would
+// make poll return at once, a spin while the other end is not ready. The
+// intermediate pipe is only refilled once empty, so an EAGAIN from filling
+// always means "src has nothing" and never "our pipe is full", which poll
+// could not express. A direct half holds nothing, so it may wait on dst
+// with nothing pending.
+func (h *half) wantSrc() bool { return !h.done && h.srcWait && h.pending == 0 && !h.eof }
+func (h *half) wantDst() bool { return !h.done && h.dstWait && (h.pending > 0 || h.direct) }
 
 // step moves as much data as possible without blocking. It reports whether
 // anything happened; EAGAIN is not an error but a reason to poll.
@@ -542,7 +537,8 @@ func (h *half) chunk(dstMayBlock bool) int {
 
 // blocked tells which end made a direct splice say EAGAIN. Data waiting in
 // src means dst is full; none means src is empty. Where src cannot say
-// (TIOCINQ, alias FIONREAD and SIOCINQ, unsupported), wait for both, at the price of one more poll.
+// (no TIOCINQ, alias FIONREAD and SIOCINQ: vsock on older kernels),
+// wait for both, at the price of one more poll.
 func (h *half) blocked() (srcWait, dstWait bool) {
 	n, err := unix.IoctlGetInt(h.src.fd, unix.TIOCINQ)
 	if err != nil {
