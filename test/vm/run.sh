@@ -7,6 +7,9 @@
 #                           a private libvirtd (test driver) and the qemu/NAME forms (~4 min)
 #   test/vm/run.sh bench    L1 as in tier1; test/bench -vsock: the helper's relay vs socat vs
 #                           the socket itself over vsock loopback, then prints its table
+#   test/vm/run.sh tier3    the real stack: L1 = stock Debian 13 booted with systemd, libvirt's
+#                           QEMU driver starting L2 guests with auto CIDs, libvirt's own C helper
+#                           side by side; the product installed by `make install` (~15 min)
 #
 # The outer host never touches AF_VSOCK: it only builds, boots QEMU and reads the
 # results the guest writes into the shared work directory (virtio-9p, read-write).
@@ -20,7 +23,8 @@ TIER=${1:-}
 case $TIER in
   tier1|bench) TOTAL=${VM_TIMEOUT:-420} ;;
   tier2) TOTAL=${VM_TIMEOUT:-1200} ;;
-  *) echo "usage: $0 tier1|tier2|bench" >&2; exit 2 ;;
+  tier3) TOTAL=${VM_TIMEOUT:-2400} ;;
+  *) echo "usage: $0 tier1|tier2|tier3|bench" >&2; exit 2 ;;
 esac
 # bytes each way per relay run, sized for TCG (see test/vm/README.md)
 VM_BENCH_SIZE=${VM_BENCH_SIZE:-134217728}
@@ -120,12 +124,16 @@ resolve_kernel() {
   KDIR=$cache/kernel-${KERNEL_PKG#linux-image-}_$KERNEL_VER
 }
 
+# the modules extracted into the kernel cache; a cache made with an older list
+# lacks KDIR/ok-$KLAYOUT and is extracted again
+KLAYOUT=2
+
 fetch_kernel() {
-  # cached per kernel package version; a run that finds $KDIR/ok re-uses it
+  # cached per kernel package version; a run that finds $KDIR/ok-$KLAYOUT re-uses it
   local cache tmp deb z off
   cache=$(dirname "$KDIR"); mkdir -p "$cache"
   exec 9> "$cache/.lock"; tmo flock 9
-  if [ -f "$KDIR/ok" ]; then echo "cached: $KDIR"; return 0; fi
+  if [ -f "$KDIR/ok-$KLAYOUT" ]; then echo "cached: $KDIR"; return 0; fi
   tmp=$(mktemp -d "$cache/.tmp.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   cd "$tmp"
@@ -134,7 +142,9 @@ fetch_kernel() {
   dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards './boot/vmlinuz-*' \
     './lib/modules/*/kernel/net/vmw_vsock/*' './lib/modules/*/kernel/drivers/vhost/*' \
     './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' './lib/modules/*/kernel/fs/netfs/*' \
-    './lib/modules/*/kernel/fs/fscache/*' './lib/modules/*/kernel/drivers/virtio/*'
+    './lib/modules/*/kernel/fs/fscache/*' './lib/modules/*/kernel/drivers/virtio/*' \
+    './lib/modules/*/kernel/drivers/net/virtio_net.ko' './lib/modules/*/kernel/drivers/net/net_failover.ko' \
+    './lib/modules/*/kernel/net/core/failover.ko'
   rm -f "$deb"
   # ELF vmlinux for PVH boot: skips the in-guest decompression (seconds under TCG,
   # ~30x that under nested TCG)
@@ -145,9 +155,66 @@ fetch_kernel() {
     readelf -n boot/vmlinux | grep -q 0x00000012 || { echo "vmlinux has no PVH note"; exit 1; }
   fi
   echo "$KERNEL_PKG $KERNEL_VER" > version
-  touch ok
+  touch "ok-$KLAYOUT"
   cd /; rm -rf "$KDIR"; mv "$tmp" "$KDIR"; trap - EXIT
   echo "extracted into $KDIR"
+}
+
+# ---- tier 3's L1: a stock Debian rootfs, cached by the files in test/vm/rootfs/
+
+SUITE=${VM_SUITE:-trixie}
+ROOTFS=
+resolve_rootfs() {
+  local cache=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-ssh-proxy} key
+  key=$( { echo "$SUITE"; cat "$HERE"/rootfs/*; } | sha256sum | cut -c1-16)
+  ROOTFS=$cache/rootfs-$SUITE-$key
+}
+
+# the Debian archive this machine's apt uses (its main suite, not -security)
+debian_mirror() {
+  local cn
+  cn=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  apt-get indextargets --format '$(REPO_URI)' "Codename: $cn" 'Label: Debian' 'Identifier: Packages' 2>/dev/null |
+    sed -n 1p
+}
+
+fetch_rootfs() {
+  # built once per package list (the key in $ROOTFS's name); concurrent runs wait on the lock
+  local cache tmp mirror pkgs try ok=
+  cache=$(dirname "$ROOTFS"); mkdir -p "$cache"
+  exec 8> "$cache/.rootfs.lock"; tmo flock 8
+  if [ -f "$ROOTFS/ok" ]; then echo "cached: $ROOTFS"; cat "$ROOTFS/built"; return 0; fi
+  mirror=${VM_MIRROR:-$(debian_mirror)}
+  mirror=${mirror:-http://deb.debian.org/debian}
+  pkgs=$(sed 's/#.*//' "$HERE/rootfs/packages" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+  tmp=$(mktemp -d "$cache/.tmp.rootfs.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  echo "building the $SUITE rootfs from $mirror: $pkgs"
+  for try in 1 2 3; do
+    rm -rf "$tmp/root"
+    if tmo mmdebstrap --variant=apt --aptopt='Acquire::Retries "5"' --include="$pkgs" \
+      "$SUITE" "$tmp/root" "$mirror"; then ok=1; break; fi
+    echo "mmdebstrap failed (try $try of 3)"; sleep $((try * 15))
+  done
+  [ -n "$ok" ] || { echo "cannot build the $SUITE rootfs from $mirror (set VM_MIRROR?)"; exit 1; }
+  local r=$tmp/root
+  install -m 0755 "$HERE/rootfs/lsp-rig" "$r/usr/local/sbin/lsp-rig"
+  install -m 0644 "$HERE/rootfs/lsp-rig.service" "$r/etc/systemd/system/lsp-rig.service"
+  ln -s ../lsp-rig.service "$r/etc/systemd/system/multi-user.target.wants/lsp-rig.service"
+  echo l1 > "$r/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 l1\n' > "$r/etc/hosts"
+  local kver
+  kver=$(cd "$r/boot" && ls vmlinuz-*)
+  cp "$r/boot/$kver" "$tmp/vmlinuz"; cp "$r"/boot/initrd.img-* "$tmp/initrd.img"
+  chroot "$r" dpkg-query -W -f '${Package} ${Version}\n' > "$tmp/packages.txt"
+  du -sh "$r"
+  mke2fs -q -t ext4 -L l1root -d "$r" "$tmp/disk.img" 4G
+  rm -rf "$r"
+  echo "$SUITE from $mirror on $(date -u +%F), $(wc -l < "$tmp/packages.txt") packages, $kver" > "$tmp/built"
+  grep -E '^(libvirt-daemon|libvirt-ssh-proxy|qemu-system-x86|systemd|openssh-server|linux-image-[0-9]) ' "$tmp/packages.txt" >> "$tmp/built"
+  touch "$tmp/ok"
+  rm -rf "$ROOTFS"; mv "$tmp" "$ROOTFS"; trap - EXIT
+  cat "$ROOTFS/built"
 }
 
 build() {
@@ -162,6 +229,11 @@ build() {
     echo "no helper: ./cmd/libvirt-ssh-proxy does not exist and VM_HELPER is unset"; exit 1
   fi
   CGO_ENABLED=0 tmo go build -o "$W/bin/vsockrig" ./test/vm/vsockrig
+  if [ "$TIER" = tier3 ]; then
+    # L1 installs the product the way a user does: its .debs (`make deb`)
+    tmo packaging/build.sh deb "$W/pkg"
+    ls -la "$W/pkg"
+  fi
   if [ "$TIER" = bench ]; then
     # prebuilt: the guest has no fast compiler; the guest script reads the size from a file
     CGO_ENABLED=0 tmo go build -tags integration -o "$W/bin/bench" ./test/bench
@@ -191,9 +263,14 @@ setup() {
     tier1)
       head -c 64M /dev/urandom > big     # scp, sftp, rsync: 64 MiB each way
       head -c 8M /dev/urandom > mid ;;   # half-close checks
-    tier2) head -c 1M /dev/urandom > big ;;  # nested TCG: keep it small
+    tier2|tier3) head -c 1M /dev/urandom > big ;;  # nested TCG: keep it small
   esac
   for f in big mid; do [ ! -f $f ] || sha256sum $f | cut -d' ' -f1 > $f.sha256; done
+  if [ "$TIER" = tier3 ]; then
+    mk_l2_initrd
+    cp "$KDIR/boot/vmlinux" "$W/vmlinux"
+    return 0
+  fi
   mk_l1_initrd
   if [ "$TIER" = tier2 ]; then
     mk_l2_initrd
@@ -262,6 +339,10 @@ mk_l2_initrd() {
   for a in $(busybox --list); do [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"; done
   # shellcheck disable=SC2086
   kmods "$r" $VIRTIO drivers/virtio/virtio_mmio $VSOCK net/vmw_vsock/vmw_vsock_virtio_transport
+  # tier 3's IP-fallback guest: a virtio NIC on libvirt's NAT network, DHCP by udhcpc
+  # shellcheck disable=SC2086
+  [ "$TIER" != tier3 ] || kmods "$r" net/core/failover drivers/net/net_failover drivers/net/virtio_net
+  cp "$HERE/guest/udhcpc.script" "$r/bin/udhcpc.script"
   cp "$W/bin/vsockrig" "$r/bin/vsockrig"
   for b in /usr/sbin/sshd /usr/lib/openssh/sftp-server /usr/bin/rsync; do
     cp "$b" "$r$b"
@@ -279,16 +360,31 @@ mk_l2_initrd() {
   ls -la "$W/l2-initrd.cpio"
 }
 
+# boot_l1: run L1 (QEMU TCG) until it powers off, booting the tier's disk or
+# initramfs; the shared work dir is its only link to this machine
 boot_l1() {
-  local mem=3072 k=$KDIR/boot/vmlinux
-  [ "$TIER" != tier2 ] || mem=4096
-  say "booting L1 (QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
+  local mem=3072 what boot
+  [ "$TIER" = tier1 ] || [ "$TIER" = bench ] || mem=4096
+  if [ "$TIER" = tier3 ]; then
+    # the stock rootfs on a virtio disk, its own kernel and initramfs, systemd as
+    # PID 1 (lsp-rig.service in the image runs the tier's script), no network
+    what="Debian $SUITE with systemd"
+    boot=(-kernel "$ROOTFS/vmlinuz" -initrd "$ROOTFS/initrd.img" -nic none
+      -drive "file=$ROOTFS/disk.img,if=virtio,format=raw,snapshot=on,cache=unsafe"
+      -append "root=/dev/vda rw console=ttyS0 quiet panic=-1 libvirt-ssh-proxy.rig=l1 libvirt-ssh-proxy.share=$W libvirt-ssh-proxy.tier=$TIER libvirt-ssh-proxy.budget=$(( $(remaining) - 30 ))")
+  else
+    # a busybox initramfs that chroots into this machine's root (read-only 9p)
+    what="the rig's kernel and initramfs"
+    boot=(-kernel "$KDIR/boot/vmlinux" -initrd "$W/l1-initrd.cpio"
+      -append "console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l1"
+      -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0)
+  fi
+  say "booting L1 ($what; QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
   if [ -n "${VM_VERBOSE:-}" ]; then tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; fi
-  timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
+  # TMPDIR: where snapshot=on keeps L1's writes (the cached disk image stays untouched)
+  TMPDIR=$W timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
     -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
-    -serial "file:$LOG/console-l1.log" -kernel "$k" -initrd "$W/l1-initrd.cpio" \
-    -append "console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l1" \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0 \
+    -serial "file:$LOG/console-l1.log" "${boot[@]}" \
     -virtfs "local,path=$W,mount_tag=share,security_model=none,multidevs=remap,id=fs1" \
     < /dev/null > "$LOG/steps/qemu-l1.log" 2>&1 &
   QPID=$!
@@ -332,6 +428,7 @@ report() {
 if [ "${CI:-}" = true ] && [ -z "${VM_NO_INSTALL:-}" ]; then step deps install_deps; fi
 resolve_kernel
 step kernel fetch_kernel
+if [ "$TIER" = tier3 ]; then resolve_rootfs; step rootfs fetch_rootfs; fi
 step build build
 step setup setup
 boot_l1

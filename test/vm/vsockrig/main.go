@@ -18,6 +18,12 @@
 //	    one dial; prints "connected" or the errno name; exit 0/1.
 //	vsockrig cid
 //	    prints the local CID.
+//	vsockrig handoff CMD [ARGS...]
+//	    what ssh does with ProxyUseFdpass: run CMD with one end of a unix
+//	    socket pair as its stdin and stdout and receive the connection it
+//	    passes back (SCM_RIGHTS); prints the time from exec to the fd's
+//	    arrival in milliseconds and the first line the fd reads (the guest
+//	    sshd's banner), then closes it.
 package main
 
 import (
@@ -154,6 +160,15 @@ func main() {
 		}
 		c.Close()
 		fmt.Printf("connected after %v\n", since(t0))
+	case "handoff":
+		if len(os.Args) < 3 {
+			log("usage: vsockrig handoff CMD [ARGS...]")
+			os.Exit(2)
+		}
+		if err := handoff(os.Args[2:]); err != nil {
+			log("handoff: %v", err)
+			os.Exit(1)
+		}
 	case "cid":
 		c, err := vsock.ContextID()
 		if err != nil {
@@ -165,6 +180,52 @@ func main() {
 		log("unknown command %q", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// handoff runs argv as ssh runs a ProxyCommand with ProxyUseFdpass and times
+// exec -> fd received.
+func handoff(argv []string) error {
+	sp, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	ours, theirs := os.NewFile(uintptr(sp[0]), "ssh end"), os.NewFile(uintptr(sp[1]), "helper end")
+	defer ours.Close()
+	var stderr strings.Builder
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = theirs, theirs, &stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	theirs.Close()
+	buf, oob := make([]byte, 1), make([]byte, syscall.CmsgSpace(4))
+	_, oobn, _, _, rerr := syscall.Recvmsg(sp[0], buf, oob, 0)
+	took := time.Since(t0)
+	werr := cmd.Wait()
+	if rerr != nil || oobn == 0 {
+		return fmt.Errorf("no fd received (recvmsg: %v; %s: %v; stderr: %q)", rerr, argv[0], werr, stderr.String())
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return fmt.Errorf("parse control message: %v (%d messages)", err, len(msgs))
+	}
+	fds, err := syscall.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return fmt.Errorf("parse SCM_RIGHTS: %v (%d fds)", err, len(fds))
+	}
+	conn := os.NewFile(uintptr(fds[0]), "passed")
+	defer conn.Close()
+	if werr != nil {
+		return fmt.Errorf("%s after passing the fd: %v (stderr: %q)", argv[0], werr, stderr.String())
+	}
+	conn.SetReadDeadline(time.Now().Add(120 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("read the passed connection: %w", err)
+	}
+	fmt.Printf("%.2f %s\n", float64(took.Microseconds())/1000, strings.TrimSpace(line))
+	return nil
 }
 
 // spawn runs argv with the connection's own socket as fd 0 and 1.
