@@ -50,16 +50,16 @@ func proxy(c *invocation) int {
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
-	// SIGTERM (kill, a shutdown) ends the relay with a line saying so.
+	// SIGTERM (kill, a shutdown) ends the relay with a line saying so, once
+	// the relay has returned and put back the flags of shared sockets.
 	// SIGHUP keeps its quiet default: ssh sends it to its ProxyCommand
 	// whenever ssh exits, when there is nothing left to report.
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM)
-	go func() {
-		<-stop
-		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
-	}()
-	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := pipe.RelayContext(ctx, c.stdin, c.stdout, conn); err != nil {
+		if errors.Is(err, pipe.ErrStopped) {
+			return c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM"))
+		}
 		// ssh exits by closing both pipes, stdout's reader first: a broken
 		// pipe with stdin closed too is the end of the session, not a loss.
 		if errors.Is(err, syscall.EPIPE) && pipe.HungUp(c.stdin, 100*time.Millisecond) {

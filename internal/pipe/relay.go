@@ -3,21 +3,26 @@
 package pipe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 const (
-	// relayPipeSize is the intermediate pipe size we ask for. 1 MiB is the
-	// default /proc/sys/fs/pipe-max-size, so unprivileged processes usually
-	// get it; bigger splices mean fewer syscalls per byte.
-	relayPipeSize = 1 << 20
+	// pipeSize is what we ask of every pipe the relay moves data through:
+	// ssh's stdin and stdout, and the intermediate pipe of a half that has
+	// no pipe end. The default 64 KiB pipe makes the relay and its peer
+	// take turns every 64 KiB, one wake-up each; at 256 KiB stdin -> conn
+	// went from slower than an io.Copy pair to faster (README, issue 14).
+	// Growing costs the user's pipe quota (fs.pipe-user-pages-soft, 64 MiB
+	// by default), so not more: 128 relays fit. Past the quota the kernel
+	// refuses to grow (EPERM) and the relay works at the old size.
+	pipeSize = 256 << 10
 
 	// copyBufSize is the buffer for directions that fell back to read/write.
 	copyBufSize = 256 << 10
@@ -34,28 +39,38 @@ const (
 	// stepRounds bounds the work one direction does before the other gets
 	// a turn, so a fast stream cannot starve the opposite one.
 	stepRounds = 16
-
-	// idlePolls is how many consecutive wake-ups without progress we accept
-	// before slowing down; it only matters if poll and the I/O syscalls ever
-	// disagree, and then it turns a CPU spin into a slow retry.
-	idlePolls = 64
 )
 
-// Relay copies in -> conn and conn -> out until both directions have ended.
-// EOF on in shuts down the write side of conn (shutdown(SHUT_WR)) and keeps
-// reading; EOF from conn closes out. It returns nil only if both directions
-// ended cleanly; an error in either direction (reset, EPIPE on out, ...) ends
-// the relay at once and is returned, wrapped with which direction failed
-// ("in->conn" or "conn->out"); errors.Is sees the underlying errno.
+// Relay is RelayContext without a way to stop it early.
+func Relay(in, out, conn *os.File) error {
+	return RelayContext(context.Background(), in, out, conn)
+}
+
+// RelayContext copies in -> conn and conn -> out until both directions have
+// ended. EOF on in shuts down the write side of conn (shutdown(SHUT_WR)) and
+// keeps reading; EOF from conn closes out. It returns nil only if both
+// directions ended cleanly; an error in either direction (reset, EPIPE on
+// out, ...) ends the relay at once and is returned, wrapped with which
+// direction failed ("in->conn" or "conn->out"); errors.Is sees the
+// underlying errno.
+//
+// When ctx is done the relay stops where it is and returns an error that
+// wraps context.Cause(ctx) (ErrStopped as well). This is how a signal
+// handler ends a relay: it cancels, and the process exits only after
+// RelayContext returned, because by then every descriptor has its original
+// flags back (an os.Exit from the handler would leave a shared socket
+// non-blocking for whoever else holds it).
 //
 // Relay is one goroutine around poll(2) on raw descriptors. Nothing ever
 // sits in a blocking read, so a failure in one direction is noticed and
 // returned at once instead of waiting for stdin; a read(2) blocked on a
 // blocking stdin, as a goroutine-per-direction relay would have, cannot be
-// interrupted. Data never enters user space: a direction between a pipe
-// (ssh's stdin or stdout, the usual case) and conn splices directly, any
-// other through an intermediate pipe of its own; a direction whose fd
-// rejects splice (EINVAL, e.g. an O_APPEND file) falls back to read/write.
+// interrupted, and its goroutine would outlive the call and go on using an
+// fd number the caller may have closed and reused. Data never enters user
+// space: a direction between a pipe (ssh's stdin or stdout, the usual case)
+// and conn splices directly, any other through an intermediate pipe of its
+// own; a direction whose fd rejects splice (EINVAL, e.g. an O_APPEND file)
+// falls back to read/write.
 //
 // Blocking mode: descriptors are taken with SyscallConn rather than Fd,
 // because Fd would permanently switch Go-managed non-blocking files to
@@ -79,7 +94,7 @@ const (
 // that is how ssh learns the session is over. in and conn are never closed.
 // The files must stay open and must not be used by anyone else while Relay
 // runs; in and out must be different files.
-func Relay(in, out, conn *os.File) error {
+func RelayContext(ctx context.Context, in, out, conn *os.File) error {
 	if in == nil || out == nil || conn == nil {
 		return errors.New("pipe: relay: nil file")
 	}
@@ -117,11 +132,16 @@ func Relay(in, out, conn *os.File) error {
 				return fmt.Errorf("pipe: relay: set O_NONBLOCK: %w", err)
 			}
 		}
+		if info.mode == unix.S_IFIFO {
+			// Errors (EPERM past the quota, EBUSY) leave the size as it was.
+			_, _ = unix.FcntlInt(uintptr(info.fd), unix.F_SETPIPE_SZ, pipeSize)
+		}
 	}
 
-	up := newHalf(inI, connI)
-	defer up.close()
-	up.finish = func() error {
+	r := &relay{in: inI, conn: connI, out: outI, stop: -1}
+	r.up = newHalf(inI, connI)
+	defer r.up.close()
+	r.up.finish = func() error {
 		err := ignoreEINTR(func() error { return unix.Shutdown(connI.fd, unix.SHUT_WR) })
 		// ENOTCONN: the peer is already completely gone (e.g. AF_VSOCK or TCP
 		// after the peer closed); there is nobody left to tell about EOF.
@@ -130,9 +150,9 @@ func Relay(in, out, conn *os.File) error {
 		}
 		return nil
 	}
-	down := newHalf(connI, outI)
-	defer down.close()
-	down.finish = func() error {
+	r.down = newHalf(connI, outI)
+	defer r.down.close()
+	r.down.finish = func() error {
 		if outI.mode == unix.S_IFSOCK {
 			_ = unix.Shutdown(outI.fd, unix.SHUT_WR)
 		}
@@ -146,109 +166,144 @@ func Relay(in, out, conn *os.File) error {
 		outI.closed = true
 		return out.Close()
 	}
-
-	const slotIn, slotConn, slotOut = 0, 1, 2
-	pfds := make([]unix.PollFd, 3)
-	// quiet marks an fd we only watch for errors that already reported a
-	// hangup: poll would report it again immediately every time, so we stop
-	// watching it until we want to do I/O on it again.
-	var quiet [3]bool
-	idle := 0
-	for !up.done || !down.done {
-		progUp, err := up.step()
+	if ctx.Done() != nil {
+		// poll cannot wait for a channel, so ctx becomes an eventfd.
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return fmt.Errorf("pipe: relay: %w", os.NewSyscallError("eventfd", err))
+		}
+		defer unix.Close(efd)
+		r.stop = efd
+		woken := make(chan struct{})
+		stopWake := context.AfterFunc(ctx, func() {
+			_, _ = unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+			close(woken)
+		})
+		// A wake-up that already started must end before efd is closed.
+		defer func() {
+			if !stopWake() {
+				<-woken
+			}
+		}()
+	}
+	for !r.up.done || !r.down.done {
+		if ctx.Err() != nil {
+			return fmt.Errorf("pipe: relay: %w: %w", ErrStopped, context.Cause(ctx))
+		}
+		progUp, err := r.up.step()
 		if err != nil {
 			return fmt.Errorf("pipe: relay in->conn: %w", err)
 		}
-		progDown, err := down.step()
+		progDown, err := r.down.step()
 		if err != nil {
 			return fmt.Errorf("pipe: relay conn->out: %w", err)
 		}
-		if progUp || progDown {
-			idle = 0
-			continue
+		if !progUp && !progDown && (!r.up.done || !r.down.done) {
+			if err := r.wait(); err != nil {
+				return err
+			}
 		}
-		if up.done && down.done {
-			break
-		}
+	}
+	return nil
+}
 
-		var ev [3]int16
-		if up.wantSrc() {
-			ev[slotIn] |= unix.POLLIN
-		}
-		if up.wantDst() {
-			ev[slotConn] |= unix.POLLOUT
-		}
-		if down.wantSrc() {
-			ev[slotConn] |= unix.POLLIN
-		}
-		if down.wantDst() {
-			ev[slotOut] |= unix.POLLOUT
-		}
-		// conn and out are also watched while idle: a reset conn or an out
-		// whose reader left must end the relay even if in is silent.
-		watch := [3]bool{false, true, !outI.closed}
-		fds := [3]int{inI.fd, connI.fd, outI.fd}
-		for i := range pfds {
-			if ev[i] != 0 {
-				quiet[i] = false
-			}
-			fd := -1
-			if ev[i] != 0 || (watch[i] && !quiet[i]) {
-				fd = fds[i]
-			}
-			pfds[i] = unix.PollFd{Fd: int32(fd), Events: ev[i]}
-		}
-		if idle++; idle > idlePolls {
-			time.Sleep(time.Millisecond)
-		}
-		if _, err := unix.Poll(pfds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return fmt.Errorf("pipe: relay: %w", os.NewSyscallError("poll", err))
-		}
+// ErrStopped is wrapped in the error of a relay stopped through its context.
+var ErrStopped = errors.New("stopped")
 
-		for i := range pfds {
-			if pfds[i].Fd >= 0 && pfds[i].Revents&unix.POLLNVAL != 0 {
-				dir := "in->conn"
-				if i == slotOut || (i == slotConn && !down.done) {
-					dir = "conn->out"
-				}
-				return fmt.Errorf("pipe: relay %s: %w", dir, os.NewSyscallError("poll", unix.EBADF))
-			}
-		}
-		const anyIn = unix.POLLIN | unix.POLLHUP | unix.POLLERR
-		const anyOut = unix.POLLOUT | unix.POLLHUP | unix.POLLERR
-		if ev[slotIn]&unix.POLLIN != 0 && pfds[slotIn].Revents&anyIn != 0 {
-			up.srcWait = false
-		}
-		if ev[slotConn]&unix.POLLOUT != 0 && pfds[slotConn].Revents&anyOut != 0 {
-			up.dstWait = false
-		}
-		if ev[slotConn]&unix.POLLIN != 0 && pfds[slotConn].Revents&anyIn != 0 {
-			down.srcWait = false
-		}
-		if ev[slotOut]&unix.POLLOUT != 0 && pfds[slotOut].Revents&anyOut != 0 {
-			down.dstWait = false
-		}
+// relay is the state of one RelayContext call that the poll loop needs.
+type relay struct {
+	in, conn, out *fdInfo
+	up, down      *half
+	stop          int // eventfd that ctx's end makes readable, or -1
+	pfds          [4]unix.PollFd
+	// quiet marks an fd we only watch for errors that already reported a
+	// hangup: poll would report it again immediately every time, so we stop
+	// watching it until we want to do I/O on it again.
+	quiet [3]bool
+}
 
-		// Errors on fds we were only watching. An out with POLLERR or POLLHUP
-		// has lost its reader (pipe, socket peer gone, terminal hung up) or
-		// has a pending error: nothing more can be delivered, so fail now.
-		// A conn error while conn->out is still running is left for the next
-		// read, so data the peer sent before the error still reaches out
-		// first; once conn->out is over, only in->conn could report it, and
-		// in may stay silent, so fail now as well.
-		if ev[slotOut] == 0 && pfds[slotOut].Fd >= 0 && pfds[slotOut].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
-			return fmt.Errorf("pipe: relay conn->out: %w", os.NewSyscallError("poll", pendingError(outI.fd)))
+const slotIn, slotConn, slotOut, slotStop = 0, 1, 2, 3
+
+// wait sleeps in poll until one of the ends the halves wait on is ready, and
+// turns errors on ends only watched into the relay's error.
+func (r *relay) wait() error {
+	up, down := r.up, r.down
+	var ev [3]int16
+	if up.wantSrc() {
+		ev[slotIn] |= unix.POLLIN
+	}
+	if up.wantDst() {
+		ev[slotConn] |= unix.POLLOUT
+	}
+	if down.wantSrc() {
+		ev[slotConn] |= unix.POLLIN
+	}
+	if down.wantDst() {
+		ev[slotOut] |= unix.POLLOUT
+	}
+	// conn and out are also watched while idle: a reset conn or an out
+	// whose reader left must end the relay even if in is silent.
+	watch := [3]bool{false, true, !r.out.closed}
+	fds := [3]int{r.in.fd, r.conn.fd, r.out.fd}
+	pfds := r.pfds[:]
+	for i := range ev {
+		if ev[i] != 0 {
+			r.quiet[i] = false
 		}
-		if ev[slotConn] == 0 && pfds[slotConn].Fd >= 0 && pfds[slotConn].Revents&unix.POLLERR != 0 && down.done {
-			return fmt.Errorf("pipe: relay in->conn: %w", os.NewSyscallError("poll", pendingError(connI.fd)))
+		fd := -1
+		if ev[i] != 0 || (watch[i] && !r.quiet[i]) {
+			fd = fds[i]
 		}
-		for i := range pfds {
-			if ev[i] == 0 && pfds[i].Fd >= 0 && pfds[i].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
-				quiet[i] = true
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: ev[i]}
+	}
+	pfds[slotStop] = unix.PollFd{Fd: int32(r.stop), Events: unix.POLLIN}
+	if _, err := unix.Poll(pfds, -1); err != nil {
+		if err == unix.EINTR {
+			return nil
+		}
+		return fmt.Errorf("pipe: relay: %w", os.NewSyscallError("poll", err))
+	}
+
+	for i := range ev {
+		if pfds[i].Fd >= 0 && pfds[i].Revents&unix.POLLNVAL != 0 {
+			dir := "in->conn"
+			if i == slotOut || (i == slotConn && !down.done) {
+				dir = "conn->out"
 			}
+			return fmt.Errorf("pipe: relay %s: %w", dir, os.NewSyscallError("poll", unix.EBADF))
+		}
+	}
+	const anyIn = unix.POLLIN | unix.POLLHUP | unix.POLLERR
+	const anyOut = unix.POLLOUT | unix.POLLHUP | unix.POLLERR
+	if ev[slotIn]&unix.POLLIN != 0 && pfds[slotIn].Revents&anyIn != 0 {
+		up.srcWait = false
+	}
+	if ev[slotConn]&unix.POLLOUT != 0 && pfds[slotConn].Revents&anyOut != 0 {
+		up.dstWait = false
+	}
+	if ev[slotConn]&unix.POLLIN != 0 && pfds[slotConn].Revents&anyIn != 0 {
+		down.srcWait = false
+	}
+	if ev[slotOut]&unix.POLLOUT != 0 && pfds[slotOut].Revents&anyOut != 0 {
+		down.dstWait = false
+	}
+
+	// Errors on fds we were only watching. An out with POLLERR or POLLHUP
+	// has lost its reader (pipe, socket peer gone, terminal hung up) or
+	// has a pending error: nothing more can be delivered, so fail now.
+	// A conn error while conn->out is still running is left for the next
+	// read, so data the peer sent before the error still reaches out
+	// first; once conn->out is over, only in->conn could report it, and
+	// in may stay silent, so fail now as well.
+	if ev[slotOut] == 0 && pfds[slotOut].Fd >= 0 && pfds[slotOut].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+		return fmt.Errorf("pipe: relay conn->out: %w", os.NewSyscallError("poll", pendingError(r.out.fd)))
+	}
+	if ev[slotConn] == 0 && pfds[slotConn].Fd >= 0 && pfds[slotConn].Revents&unix.POLLERR != 0 && down.done {
+		return fmt.Errorf("pipe: relay in->conn: %w", os.NewSyscallError("poll", pendingError(r.conn.fd)))
+	}
+	for i := range ev {
+		if ev[i] == 0 && pfds[i].Fd >= 0 && pfds[i].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+			r.quiet[i] = true
 		}
 	}
 	return nil
@@ -366,7 +421,7 @@ func newHalf(src, dst *fdInfo) *half {
 	} else {
 		h.pr, h.pw = p[0], p[1]
 		// EPERM past the user's pipe quota is fine: the default size works.
-		_, _ = unix.FcntlInt(uintptr(h.pw), unix.F_SETPIPE_SZ, relayPipeSize)
+		_, _ = unix.FcntlInt(uintptr(h.pw), unix.F_SETPIPE_SZ, pipeSize)
 		h.fillLen = 64 << 10
 		if sz, err := unix.FcntlInt(uintptr(h.pw), unix.F_GETPIPE_SZ, 0); err == nil && sz > 0 {
 			h.fillLen = sz
@@ -438,7 +493,7 @@ func (h *half) fill() (int, error) {
 		if h.dstWait {
 			return 0, unix.EAGAIN
 		}
-		n, err := splice(h.src.fd, h.dst.fd, relayPipeSize)
+		n, err := splice(h.src.fd, h.dst.fd, pipeSize)
 		if err == unix.EAGAIN {
 			h.srcWait, h.dstWait = h.blocked()
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"golang.org/x/sys/unix"
 )
 
 // libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on.
@@ -646,4 +647,67 @@ type counter struct{ n *atomic.Int64 }
 func (c counter) Write(p []byte) (int, error) {
 	c.n.Add(int64(len(p)))
 	return len(p), nil
+}
+
+// TestFaultsRelaySIGTERMSharedSocket: inetd style, stdin and stdout one
+// blocking socket whose open file description the caller shares. The relay
+// makes it non-blocking while it runs; SIGTERM must still end with the
+// original flags back (an exit straight from the signal handler left it
+// non-blocking for the caller), one line and exit 13.
+func TestFaultsRelaySIGTERMSharedSocket(t *testing.T) {
+	needHelper(t)
+	dir := shortTempDir(t)
+	echo := FakeDaemon(t, dir, "echo.sock", echoTarget)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "theirs")
+	defer ours.Close()
+	// The child's fds 0 and 1 share theirs' open file description; shared
+	// is the caller's own copy of it, whose flags the test watches.
+	shared, err := syscall.Dup(fds[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(shared)
+	flags := func() int {
+		fl, err := unix.FcntlInt(uintptr(shared), unix.F_GETFL, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
+	}
+	before := flags()
+	if before&unix.O_NONBLOCK != 0 {
+		t.Fatalf("socketpair flags %#x: want a blocking socket", before)
+	}
+	log := filepath.Join(dir, "helper.log")
+	cmd := guarded(context.Background(), helperBin, "--relay", "unix/"+echo, "22")
+	cmd.Stdin, cmd.Stdout = theirs, theirs
+	p := startProc(t, cmd, log)
+	theirs.Close()
+
+	// A round trip through the echo: the relay is running, so the socket
+	// is non-blocking now.
+	msg := []byte("ping")
+	if _, err := ours.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(ours, make([]byte, len(msg))); err != nil {
+		t.Fatal(err)
+	}
+	if flags()&unix.O_NONBLOCK == 0 {
+		t.Fatalf("flags %#x while relaying: the relay did not make the socket non-blocking, the test proves nothing", flags())
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	b, _ := os.ReadFile(log)
+	want := "libvirt-ssh-proxy: unix/" + echo + ": relay stopped by SIGTERM\n"
+	if code := p.cmd.ProcessState.ExitCode(); code != 13 || string(b) != want {
+		t.Errorf("got exit %d, stderr %q; want 13, %q", code, b, want)
+	}
+	if got := flags(); got != before {
+		t.Errorf("shared socket flags %#x after SIGTERM, want %#x as before the relay", got, before)
+	}
 }
