@@ -12,6 +12,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,14 +27,9 @@ func remoteArgv(sshConfig, remoteCommand string, spec host.Spec, port string) []
 	}
 	argv = append(argv, "-oRequestTTY=no", "--", spec.Hypervisor)
 	for _, w := range []string{remoteCommand, "--relay", spec.Inner, port} {
-		argv = append(argv, shellQuote(w))
+		argv = append(argv, shquote.Quote(w))
 	}
 	return argv
-}
-
-// shellQuote quotes s for a POSIX shell: 'it'\”s'.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // defaultRemoteCommand is the helper's path on a hypervisor: this binary's
