@@ -377,6 +377,9 @@ func notFound(name string, outcomes []outcome) error {
 		}
 	}
 	searched := strings.Join(parts, "; ")
+	if timedOut && len(outcomes) == 1 {
+		return outcomes[0].err // says it all
+	}
 	if timedOut {
 		// A daemon that did not answer may hold the domain: not found
 		// would be a guess.
