@@ -16,6 +16,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
@@ -54,9 +55,9 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 	case host.Remote:
 		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
 		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
-			WithHint("run this on %s with host %s", spec.Hypervisor, spec.Inner)
+			WithHint("run this on %s with host %s", spec.Hypervisor, shquote.Quote(spec.Inner))
 	}
-	uris, err := r.searchList(spec.Scope)
+	uris, err := r.searchList(spec.Scope, spec.Domain)
 	if err != nil {
 		return Target{}, err
 	}
@@ -67,7 +68,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 // order: the --connect URIs with aliases expanded when given, else
 // libvirt's defaults. An alias libvirt.conf does not define is an error.
 func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
-	return r.searchList(scope)
+	return r.searchList(scope, "")
 }
 
 // share returns ctx bounded by the part of its time left that the first of
@@ -253,28 +254,18 @@ func denied(err error) bool {
 	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
-// open connects to the daemon behind e and opens its URI. The returned func
-// closes the connection. For the transports we dial ourselves, ctx's end
-// closes the socket, which makes go-libvirt's pending call return.
+// open connects to the daemon behind e, a local unix socket, and opens its
+// URI. The returned func closes the connection; so does ctx's end, which
+// makes a pending call return.
 func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
-	if e.network == "" {
-		l, err := libvirt.ConnectToURI(e.url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect: %w", err)
-		}
-		return l, func() { _ = l.Disconnect() }, nil
-	}
-	addr := e.addrs[0]
-	if e.network == "unix" {
-		var err error
-		if addr, err = e.socket(); err != nil {
-			return nil, nil, err
-		}
+	addr, err := e.socket()
+	if err != nil {
+		return nil, nil, err
 	}
 	r.logf("connecting to %s at %s", e.name, addr)
 	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, e.network, addr)
+	conn, err := d.DialContext(ctx, "unix", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
