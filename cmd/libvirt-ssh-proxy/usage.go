@@ -52,9 +52,11 @@ Options (before or after the command and its arguments):
                      URI may be an alias from uri_aliases in libvirt.conf
   -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
                      with --wait, each attempt
-      --wait[=D]     retry while the guest boots (not found, not running,
-                     nothing listening, not ready, no socket/CID yet) with
-                     backoff up to D (default 2m); -v shows each retry
+      --wait[=D]     retry while the guest boots (not found, shut off or
+                     shutting down, nothing listening, not ready, no
+                     socket/CID yet) with backoff up to D (default 2m); a
+                     domain paused by a person, crashed or pmsuspended
+                     fails at once; -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)

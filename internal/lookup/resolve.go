@@ -27,9 +27,6 @@ type Resolver struct {
 	Euid int
 	// Env locates the session daemon's socket.
 	Env Env
-	// State asks libvirt for the domain's state too: one more round trip,
-	// for the resolve command only.
-	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
 	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
@@ -151,18 +148,20 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	}
 	d := &Domain{URI: uri, Name: dom.Name, UUID: formatUUID(dom.UUID), ID: dom.ID}
 	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
-	if dom.ID == -1 { // libvirt gives inactive domains no ID
-		o.err = failure.New(failure.NotRunning, "domain %q on %s is not running", d.Name, uri).
-			WithHint("start it: virsh -c %s start %s", uri, d.Name)
-		return Target{}, o
-	}
-	if r.State {
-		st, _, err := l.DomainGetState(dom, 0)
-		if err != nil {
+	// An inactive domain has no ID: shut off, with no need to ask. An ID
+	// only means active; paused, crashed and pmsuspended domains have one.
+	state, reason := int32(stateShutoff), int32(0)
+	if dom.ID != -1 {
+		step.Store(fmt.Sprintf("getting the state of %q on %s", d.Name, uri))
+		if state, reason, err = l.DomainGetState(dom, 0); err != nil {
 			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
 			return Target{}, o
 		}
-		d.State = stateName(st)
+	}
+	d.State = stateName(state)
+	if e := checkRunning(d, state, reason); e != nil {
+		o.err = e
+		return Target{}, o
 	}
 	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
 	xml, err := l.DomainGetXMLDesc(dom, 0)
@@ -316,15 +315,6 @@ func parseID(s string) (int32, bool) {
 	}
 	id, err := strconv.ParseInt(s, 10, 32)
 	return int32(id), err == nil
-}
-
-var stateNames = []string{"no state", "running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended"}
-
-func stateName(s int32) string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state " + strconv.Itoa(int(s))
 }
 
 // notFound builds the answer when no URI had the domain: which URIs were
