@@ -264,9 +264,15 @@ type IPAddr struct {
 	Prefix uint32
 }
 
-// InterfaceAddresses asks for a domain's interface addresses from source
-// (0 DHCP leases, 1 guest agent, 2 ARP table:
-// virDomainInterfaceAddressesSource).
+// The sources InterfaceAddresses asks (virDomainInterfaceAddressesSource).
+const (
+	AddrSrcLease = 0 // the DHCP leases of libvirt's networks
+	AddrSrcAgent = 1 // the guest agent
+	AddrSrcARP   = 2 // the host's ARP table
+)
+
+// InterfaceAddresses asks for a domain's interface addresses from source,
+// one of the AddrSrc values.
 func (c *Conn) InterfaceAddresses(dom Domain, source uint32) *Reply[[]Interface] {
 	var e Encoder
 	e.Domain(dom)

@@ -77,6 +77,8 @@ type Conn struct {
 	lost    error // set once the reader stopped; pending is then nil
 	werr    error // the first failed write, the cause to report
 
+	inflight sync.WaitGroup // the calls in pending, for Close
+
 	wmu  sync.Mutex // one frame at a time on the wire
 	wbuf []byte
 }
@@ -174,6 +176,7 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	c.serial++
 	r.serial, r.call = c.serial, cl
 	c.pending[r.serial] = cl
+	c.inflight.Add(1)
 	c.mu.Unlock()
 
 	// The pending lock is not held while writing: a daemon blocked on
@@ -218,6 +221,7 @@ func (c *Conn) read() {
 	c.mu.Unlock()
 	for _, cl := range pending {
 		cl.done <- result{err: c.lost}
+		c.inflight.Done()
 	}
 }
 
@@ -261,6 +265,7 @@ func (c *Conn) readOne(br *bufio.Reader) error {
 		c.Trace("libvirt %s #%d: %s in %.2f ms", procName(cl.proc), h.serial, outcome, float64(time.Since(cl.sent).Microseconds())/1000)
 	}
 	cl.done <- res
+	c.inflight.Done()
 	return nil
 }
 
@@ -305,12 +310,8 @@ type ErrorCode int32
 
 // The error codes the helper tells apart (libvirt's virerror.h).
 const (
-	CodeNoSupport   ErrorCode = 3  // VIR_ERR_NO_SUPPORT: the driver lacks the call
-	CodeNoDomain    ErrorCode = 42 // VIR_ERR_NO_DOMAIN: no such domain
-	CodeAuthFailed  ErrorCode = 45 // VIR_ERR_AUTH_FAILED
-	CodeAccessDeny  ErrorCode = 55 // VIR_ERR_ACCESS_DENIED (ACL, polkit)
-	CodeAuthCancel  ErrorCode = 79 // VIR_ERR_AUTH_CANCELLED
-	CodeAuthUnavail ErrorCode = 94 // VIR_ERR_AUTH_UNAVAILABLE
+	CodeNoSupport ErrorCode = 3  // VIR_ERR_NO_SUPPORT: the driver lacks the call
+	CodeNoDomain  ErrorCode = 42 // VIR_ERR_NO_DOMAIN: no such domain
 )
 
 // Error is the daemon's error reply to a call (virNetMessageError).

@@ -387,6 +387,39 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// TestCloseWaitsForCalls: Close sends CONNECT_CLOSE only once the calls in
+// flight are answered (the daemon would run it alongside them), and a
+// watchdog closing the socket ends the wait.
+func TestCloseWaitsForCalls(t *testing.T) {
+	f := fakeDaemon(t, func(h header, _ []byte) (uint32, []byte, bool) {
+		return statusOK, nil, h.proc == procConnectClose
+	})
+	f.c.LookupByID(1)
+	f.waitCalls(t, 1)
+	closed := make(chan error, 1)
+	go func() { closed <- f.c.Close() }()
+	time.Sleep(20 * time.Millisecond)
+	if got := f.calls(); len(got) != 1 {
+		t.Fatalf("CONNECT_CLOSE went out with a call in flight: %+v", got)
+	}
+	f.write(frame(reply(f.calls()[0].h, statusOK), domainBody(testDomain)))
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if got := f.calls(); len(got) != 2 || got[1].h.proc != procConnectClose {
+		t.Fatalf("calls %+v", got)
+	}
+
+	hung := fakeDaemon(t, func(header, []byte) (uint32, []byte, bool) { return 0, nil, false })
+	hung.c.LookupByID(1)
+	hung.waitCalls(t, 1)
+	go func() { closed <- hung.c.Close() }()
+	hung.c.NetConn().Close()
+	if err := <-closed; !errors.Is(err, ErrConnLost) {
+		t.Fatalf("Close on a hung daemon after the watchdog: %v", err)
+	}
+}
+
 // TestDecoderLimits: lengths read from the message are checked against
 // what is left before anything is allocated.
 func TestDecoderLimits(t *testing.T) {
