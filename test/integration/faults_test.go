@@ -138,7 +138,7 @@ func TestFaultsLibvirt(t *testing.T) {
 			code: 3, msg: []string{"cannot reach libvirt (", "/hung-sock: connect: permission denied)", "(join the libvirt group, or name a socket you may use"}},
 		{name: "accepts and never answers", timeout: "1",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", HungDaemon(t, dir)) },
-			code:  9, msg: []string{"timed out waiting for libvirt at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
+			code:  9, msg: []string{"timed out waiting for the libvirt daemon at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
 		{name: "reads the first call, then closes",
 			setup: func(t *testing.T, dir string) string {
 				return URIFor("/h.xml", FakeDaemon(t, dir, "eof-sock", func(c net.Conn) {

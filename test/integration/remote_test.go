@@ -74,7 +74,7 @@ func marked(marker string) []string {
 // remote shell or helper is left (polled for up to 10 s: they end on EOF).
 func TestRemote(t *testing.T) {
 	r := startRemoteRig(t)
-	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent()}
+	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent(), "hv1%" + r.guest.HostDeep()}
 	for _, m := range sshModes {
 		for _, h := range hosts {
 			// Not parallel: the subtests share known_hosts.
