@@ -89,8 +89,8 @@ func TestParseUUID(t *testing.T) {
 		if !ok || u != want {
 			t.Errorf("ParseUUID(%q) = %x, %v", s, u, ok)
 		}
-		if got := formatUUID(u); got != "6f0d1b2a-0000-4000-8000-00000000000a" {
-			t.Errorf("formatUUID = %q", got)
+		if got := u.String(); got != "6f0d1b2a-0000-4000-8000-00000000000a" {
+			t.Errorf("UUID.String = %q", got)
 		}
 	}
 	for _, s := range []string{"", "web01", "6f0d1b2a-0000-4000-8000-00000000000", "6f0d1b2a-0000-4000-8000-00000000000g", "+f0d1b2a000040008000000000000000a"} {
