@@ -51,9 +51,12 @@ type system struct {
 type invocation struct {
 	options
 	system
-	out       io.Writer // stdout, or stderr when stdout is ssh's fd channel
-	host      string    // the HOST argument, which every message names
-	fdChannel bool      // stdin and stdout are ssh's ProxyUseFdpass socket
+	out  io.Writer // stdout, or stderr when stdout is ssh's fd channel
+	host string    // the HOST argument, which every message names
+	// domain is the name of the domain HOST resolved to when HOST spells
+	// it otherwise (a UUID, as ssh-config's aliases do): failures name it.
+	domain    string
+	fdChannel bool // stdin and stdout are ssh's ProxyUseFdpass socket
 }
 
 func main() {
@@ -112,7 +115,11 @@ func (c *invocation) clientGone() bool {
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
 	if c.host != "" {
-		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, printable(c.host), err)
+		h := printable(c.host)
+		if c.domain != "" {
+			h += fmt.Sprintf(" (domain %q)", c.domain)
+		}
+		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, h, err)
 	} else {
 		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
 	}
@@ -159,5 +166,9 @@ func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Tar
 			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
 	}
-	return r.Resolve(ctx, spec, port)
+	t, err := r.Resolve(ctx, spec, port)
+	if t.Domain != nil && t.Domain.Name != spec.Domain {
+		c.domain = t.Domain.Name
+	}
+	return t, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -116,8 +117,27 @@ func watch[T any](ctx context.Context, uri string, f func(step *atomic.Value) (T
 type outcome struct {
 	uri    string
 	err    error
-	reach  bool // the daemon answered
-	denied bool // the socket refused us for permissions
+	reach  bool   // the daemon answered
+	denied bool   // the socket refused us for permissions
+	sock   string // the socket that did not work, when one exists
+}
+
+// unreachableHint says what to do when no daemon of outcomes could be
+// used: join the group that may use the socket, start the daemon when no
+// socket exists, or see to the socket that exists but where no libvirt
+// daemon answers (refused, closed, another protocol, no such driver).
+func unreachableHint(outcomes []outcome) string {
+	for _, o := range outcomes {
+		if o.denied {
+			return "join the libvirt group, or name a socket you may use with --connect URI?socket=PATH"
+		}
+	}
+	for _, o := range outcomes {
+		if o.sock != "" && !errors.Is(o.err, errNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
+			return fmt.Sprintf("no libvirt daemon answers for %s on %s: start it (virtqemud or libvirtd), or name another daemon with --connect URI", o.uri, o.sock)
+		}
+	}
+	return "no libvirt daemon socket exists: start virtqemud or libvirtd, or name another daemon with --connect URI"
 }
 
 // search looks name up on each URI in turn, each bounded by its share of
@@ -175,6 +195,7 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		o.err, o.denied = err, denied(err)
+		o.sock, _ = r.Socket(uri)
 		return Target{}, o
 	}
 	defer closeConn()
@@ -359,10 +380,9 @@ func parseID(s string) (int32, bool) {
 // is not mistaken for a missing domain.
 func notFound(name string, outcomes []outcome) error {
 	var parts []string
-	reached, denied, timedOut := false, false, false
+	reached, timedOut := false, false
 	for _, o := range outcomes {
 		reached = reached || o.reach
-		denied = denied || o.denied
 		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 		if errors.Is(o.err, errNoDomain) {
 			parts = append(parts, o.uri+": not found")
@@ -380,14 +400,11 @@ func notFound(name string, outcomes []outcome) error {
 		return failure.New(failure.Timeout, "no answer about %q (searched %s)", name, searched)
 	}
 	if reached {
+		first := outcomes[slices.IndexFunc(outcomes, func(o outcome) bool { return o.reach })]
 		return failure.New(failure.NotFound, "no domain named %q, nor with that UUID or ID (searched %s)", name, searched).
-			WithHint("list domains with: virsh list --all")
+			WithHint("list domains with: %s", virsh(first.uri, "list", "--all"))
 	}
-	e := failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched)
-	if denied {
-		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
-	}
-	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+	return failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched).WithHint("%s", unreachableHint(outcomes))
 }
 
 func (r *Resolver) logf(format string, args ...any) {
