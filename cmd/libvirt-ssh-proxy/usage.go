@@ -54,7 +54,8 @@ Options (before or after the command and its arguments):
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
                      URI may be an alias from uri_aliases in libvirt.conf
   -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
-                     with --wait, each attempt
+                     with --wait, each attempt; several URIs each get an
+                     even share of the time left
       --wait[=D]     retry while the guest boots (not found, shut off or
                      shutting down, nothing listening, not ready, no
                      socket/CID yet) with backoff up to D (default 2m); a
