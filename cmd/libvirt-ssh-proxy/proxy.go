@@ -15,15 +15,27 @@ import (
 // proxy is the ProxyCommand form: resolve HOST, connect to PORT, and hand
 // the connection to ssh — the fd itself when ssh asked for it, else a relay.
 func proxy(c *invocation) int {
-	if spec, err := host.Parse(c.host); err == nil && spec.Kind == host.Remote {
-		return remote(c, spec)
+	r := c.resolver()
+	spec, err := host.Parse(c.host)
+	switch {
+	case err == nil && spec.Kind == host.Remote:
+		return remote(c, hvHop(spec))
+	case err == nil && spec.Kind == host.Domain:
+		// A CID means something only on the host that runs the guest: a
+		// domain on another host is reached over ssh, from there.
+		h, err := r.Hop(spec.Scope, spec.Domain)
+		if err != nil {
+			return c.fail(err)
+		}
+		if h != nil {
+			return remote(c, uriHop(h, spec))
+		}
 	}
 	if c.remoteCommand != "" || c.sshConfig != "" {
-		return c.fail(failure.New(failure.Usage, "--remote-command and --ssh-config go with a host on another hypervisor (HV/FORM)"))
+		return c.fail(failure.New(failure.Usage, "--remote-command and --ssh-config go with a host on another hypervisor (HV/FORM, or a --connect URI with a host)"))
 	}
-	r := c.resolver()
 	var conn *os.File
-	err := c.attempt(func(ctx context.Context) error {
+	err = c.attempt(func(ctx context.Context) error {
 		t, err := c.target(ctx, r)
 		if err == nil {
 			conn, err = c.dialer.Dial(ctx, t)

@@ -62,7 +62,7 @@ const listInFlight = 5
 // says which URIs failed, or that none could be reached. ctx bounds the
 // whole listing, each URI its share of it (see share).
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
-	uris, err := r.searchList(scope)
+	uris, err := r.searchList(scope, "")
 	if err != nil {
 		return Listing{}, err
 	}

@@ -105,7 +105,8 @@ func TestListWithoutDaemons(t *testing.T) {
 		text  string
 	}{
 		{[]string{"test+unix:///h.xml?socket=" + dir + "/a", "test+unix:///h.xml?socket=" + dir + "/b"}, failure.Unreachable, "no daemon socket (" + dir + "/a)"},
-		{[]string{"qemu+ext:///system"}, failure.Usage, "bad --connect URI"},
+		{[]string{"qemu+ext:///system"}, failure.Usage, `transport "ext" cannot be carried over ssh`},
+		{[]string{"not a uri"}, failure.Usage, "bad --connect URI"},
 	}
 	for _, tt := range tests {
 		r := &Resolver{URIs: tt.uris, Env: env}

@@ -14,6 +14,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
@@ -52,9 +53,9 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 	case host.Remote:
 		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
 		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
-			WithHint("run this on %s with host %s", spec.Hypervisor, spec.Inner)
+			WithHint("run this on %s with host %s", spec.Hypervisor, shquote.Quote(spec.Inner))
 	}
-	uris, err := r.searchList(spec.Scope)
+	uris, err := r.searchList(spec.Scope, spec.Domain)
 	if err != nil {
 		return Target{}, err
 	}
@@ -65,7 +66,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 // order: the --connect URIs with aliases expanded when given, else
 // libvirt's defaults. An alias libvirt.conf does not define is an error.
 func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
-	return r.searchList(scope)
+	return r.searchList(scope, "")
 }
 
 // share returns ctx bounded by the part of its time left that the first of
@@ -255,22 +256,20 @@ func denied(err error) bool {
 	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
-// open connects to the daemon behind e and opens its URI read-only, as
-// libvirt's own helper does. The returned func closes the connection. ctx's
-// end closes the socket, which makes every pending call return at once.
-// With -v, each call's reply and its time are logged.
+// open connects to the daemon behind e, a local unix socket (the only kind
+// the lookup ever dials), and opens its URI read-only, as libvirt's own
+// helper does. The returned func closes the connection. ctx's end closes
+// the socket, which makes every pending call return at once. With -v, each
+// call's reply and its time are logged.
 func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
-	addr := e.addrs[0]
-	if e.network == "unix" {
-		var err error
-		if addr, err = e.socket(); err != nil {
-			return nil, nil, err
-		}
+	addr, err := e.socket()
+	if err != nil {
+		return nil, nil, err
 	}
 	r.logf("connecting to %s at %s", e.name, addr)
 	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, e.network, addr)
+	conn, err := d.DialContext(ctx, "unix", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
