@@ -98,9 +98,18 @@ func run(argv []string, sys system) int {
 }
 
 // passFD says whether to hand ssh the connection itself rather than relay:
-// --fdpass or --relay decide, else whether ssh asked for it.
+// --fdpass or --relay decide, else whether ssh asked for it: stdin and
+// stdout are one socket, and ssh is at its other end (libssh clients and
+// socat EXEC: give the same shape but read the fd's byte as the banner).
 func (c *invocation) passFD() bool {
-	return c.fdpass || (!c.relay && c.fdChannel)
+	if c.fdpass || c.relay || !c.fdChannel {
+		return c.fdpass
+	}
+	if !pipe.PeerIsSSH(c.stdin) {
+		c.logf("stdin and stdout are one socket, but not ssh's: relaying")
+		return false
+	}
+	return true
 }
 
 // clientGone reports whether the client (ssh) has closed its end of stdin,

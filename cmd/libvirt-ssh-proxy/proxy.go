@@ -61,13 +61,21 @@ func proxy(c *invocation) int {
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
-	// SIGTERM (kill, a shutdown) ends the relay with a line saying so.
-	// SIGHUP keeps its quiet default: ssh sends it to its ProxyCommand
-	// whenever ssh exits, when there is nothing left to report.
+	// SIGTERM ends the relay. Under ssh, which never sends it (ssh ends its
+	// ProxyCommand with SIGHUP), it comes from someone else (kill, a
+	// shutdown) and the session's loss gets a line saying so. Any other
+	// client that runs us sends it itself to end a finished session
+	// (paramiko does on every close): a quiet exit 0. SIGHUP keeps its
+	// quiet default: ssh sends it whenever ssh exits, when there is
+	// nothing left to report.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM)
 	go func() {
 		<-stop
+		if !pipe.ProcessIsSSH(os.Getppid()) {
+			c.logf("stopped by SIGTERM, not under ssh: the client ended the session")
+			os.Exit(0)
+		}
 		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
 	}()
 	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {

@@ -67,7 +67,8 @@ Options (before or after the command and its arguments):
                      fails at once; -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
-                     (default: fd passing when stdout is ssh's socket)
+                     (default: fd passing when stdin/stdout is one socket
+                     and ssh is at its other end)
   -v, --verbose      explain each step on stderr
       --no-ip-fallback
                      never fall back to the domain's IP addresses
