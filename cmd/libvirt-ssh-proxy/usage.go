@@ -18,9 +18,12 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
   vsock/CID          vsock CID directly         (also vsock%CID)
   unix/PATH          a unix socket; PATH is taken from / unless it starts
                      with / or ./                (also unix%PATH)
+  unix%%P%A%T%H      for scp and rsync: the absolute path with % for every
+                     /, e.g. unix%%run%fc%vm1.vsock is /run/fc/vm1.vsock
   vsock-mux/PATH     hybrid vsock (Firecracker, Cloud Hypervisor,
                      vhost-device-vsock): the VMM's socket, then
-                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH)
+                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH,
+                     vsock-mux%%P%A%T%H)
   HV/FORM            any form above on hypervisor HV (a host name or ssh
                      Host alias): ssh HV runs the helper there with --relay
                      FORM (also HV%FORM, e.g. hv1%qemu%web01)
@@ -49,15 +52,23 @@ Options (before or after the command and its arguments):
                      to search several in order; every qemu form then searches
                      exactly these (e.g. qemu:///system,
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
-                     URI may be an alias from uri_aliases in libvirt.conf
+                     URI may be an alias from uri_aliases in libvirt.conf;
+                     a URI with a host (qemu+ssh://[USER@]HV[:PORT]/system,
+                     +tcp, +tls, ...) must be the only one: the ProxyCommand
+                     form runs ssh HV and the helper there (as HV/FORM),
+                     other commands refuse it (exit 2)
   -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
-                     with --wait, each attempt
-      --wait[=D]     retry while the guest boots (not found, not running,
-                     nothing listening, not ready, no socket/CID yet) with
-                     backoff up to D (default 2m); -v shows each retry
+                     with --wait, each attempt; several URIs each get an
+                     even share of the time left
+      --wait[=D]     retry while the guest boots (not found, shut off or
+                     shutting down, nothing listening, not ready, no
+                     socket/CID yet) with backoff up to D (default 2m); a
+                     domain paused by a person, crashed or pmsuspended
+                     fails at once; -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
-                     (default: fd passing when stdout is ssh's socket)
+                     (default: fd passing when stdin/stdout is one socket
+                     and ssh is at its other end)
   -v, --verbose      explain each step on stderr
       --no-ip-fallback
                      never fall back to the domain's IP addresses
@@ -66,7 +77,7 @@ Options (before or after the command and its arguments):
                      (default /var/lib/libvirt/dnsmasq)
       --json         resolve, list: print JSON
   -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F);
-                     HV/FORM: the -F of the ssh to HV
+                     HV/FORM, a URI with a host: the -F of the ssh to HV
       --remote-command PATH
                      HV/FORM: the helper's path on HV (default: this
                      binary's own path)
