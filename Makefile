@@ -1,6 +1,8 @@
 # libvirt-ssh-proxy — build, install, test.
 #   make && sudo make install     build, then install the helper and the ssh drop-in
-#   make check                    every test: lint, unit, host integration, vsock tier 1
+#   make check                    every test (as root): lint, unit, fuzz-short, host integration,
+#                                 vsock tier 1, packages; installs the Debian packages it needs first
+#   make check-quick              lint, unit tests and fuzz-short only: no root, no packages
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
@@ -11,14 +13,15 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 DESTDIR    ?=
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
-GO          ?= go
+# Go from PATH, else where go.dev's tarball puts it (root's PATH under sudo lacks it)
+GO          ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN         := bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
-.PHONY: install-data deb rpm package-test
-.PHONY: all build install uninstall check lint unit integration vm e2e fuzz fuzz-short load bench clean
+.PHONY: install-data deb rpm package-test check-go
+.PHONY: all build install uninstall check check-quick lint unit integration vm e2e fuzz fuzz-short load bench clean
 
 all: build
 build: $(BIN)
@@ -51,8 +54,22 @@ install-data:
 	chmod 0644 $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1 $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy \
 	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
 
-# check runs everything; each part can also be run alone.
-check: lint unit fuzz-short integration vm package-test
+# check runs everything, as root: it first installs the Debian packages the
+# tests need (test/deps.sh, the one list), and fails rather than skips what
+# cannot run. check-quick is the smaller run that needs neither. Each part can
+# also be run alone. test/check.sh prints each part's time and test count.
+CHECK_PARTS := lint unit fuzz-short integration vm package-test
+check: check-go
+	@[ "$$(id -u)" = 0 ] || { echo "make check: run it as root (sudo make check): it installs the packages the tests need, the package test installs the .debs, and some tests run the helper as another user; make check-quick needs no root"; exit 1; }
+	@test/deps.sh build unit integration package vm
+	@MAKE='$(MAKE)' test/check.sh $(CHECK_PARTS)
+
+check-quick: check-go
+	@test/deps.sh build unit
+	@MAKE='$(MAKE)' test/check.sh lint unit fuzz-short
+
+check-go:
+	@command -v $(GO) >/dev/null || { echo "make: no Go at '$(GO)': install Go 1.26 or later (go.dev/dl) into /usr/local/go, or set GO=/path/to/go"; exit 1; }
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -61,11 +78,14 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./test/...
 
+# testsum: go test's usual output plus "NAME: N passed, N failed"; a skipped test fails.
+TESTSUM := $(GO) run ./test/testsum
+
 unit:
-	$(GO) test -count=1 ./...
+	$(TESTSUM) unit $(GO) test -json -count=1 ./...
 
 integration:
-	$(GO) test -count=1 -tags integration ./test/integration/
+	$(TESTSUM) integration $(GO) test -json -count=1 -tags integration ./test/integration/
 
 vm: $(BIN)
 	VM_HELPER=$(BIN) test/vm/run.sh tier1

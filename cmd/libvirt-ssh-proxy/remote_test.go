@@ -27,7 +27,7 @@ func TestRemoteArgv(t *testing.T) {
 func TestShellQuote(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh")
+		t.Fatalf("no sh to read the quoted words back: %v", err)
 	}
 	for _, s := range []string{"", "a", "it's", "'", "''", `a"b\c$d` + "`e`", "$(id) ; rm -rf x", "%n %p", "sp ace\ttab"} {
 		out, err := exec.Command(sh, "-c", "printf %s "+shellQuote(s)).Output()

@@ -77,9 +77,7 @@ func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) st
 func asNobody(t *testing.T) (guard, helper string) {
 	t.Helper()
 	needHelper(t)
-	if os.Geteuid() != 0 {
-		t.Skip("running the helper as another user (nobody) needs root")
-	}
+	requireRoot(t, "to run the helper as another user (nobody)")
 	dir := shortTempDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -36,19 +36,6 @@ type SSHD struct {
 	mu                  sync.Mutex
 }
 
-// dropInTemplate is the shape config/30-libvirt-ssh-proxy.conf must have;
-// used only while the product file does not exist yet (a failure under CI).
-const dropInTemplate = `Host qemu/* qemu:system/* qemu:session/* qemu%*
-	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
-	ProxyUseFdpass yes
-	CheckHostIP no
-
-Host vsock/* vsock%* unix/* unix%* vsock-mux/* vsock-mux%*
-	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
-	ProxyUseFdpass yes
-	CheckHostIP no
-`
-
 // DropIn writes the product's ssh_config drop-in with @LIBEXECDIR@ replaced
 // by the directory of the built helper, into dir, and returns its path.
 func DropIn(t testing.TB, dir string) string {
@@ -56,11 +43,7 @@ func DropIn(t testing.TB, dir string) string {
 	src := filepath.Join(repoRoot, "config", "30-libvirt-ssh-proxy.conf")
 	b, err := os.ReadFile(src)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the product drop-in is missing: %v", err)
-		}
-		t.Logf("WARNING: %v; using the contract's shape instead", err)
-		b = []byte(dropInTemplate)
+		t.Fatalf("reading the product drop-in: %v", err)
 	}
 	if !strings.Contains(string(b), "@LIBEXECDIR@") {
 		t.Fatalf("%s has no @LIBEXECDIR@ to replace:\n%s", src, b)
