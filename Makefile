@@ -4,7 +4,7 @@
 #                                 vsock tier 1, packages; installs the Debian packages it needs first
 #   make check-quick              lint, unit tests and fuzz-short only: no root, no packages
 PREFIX     ?= /usr/local
-LIBEXECDIR ?= $(PREFIX)/libexec
+BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -15,12 +15,14 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 
 # Go from PATH, else where go.dev's tarball puts it (root's PATH under sudo lacks it)
 GO          ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
-STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
-BIN         := bin/libvirt-ssh-proxy
+# staticcheck and nfpm are pinned in go.mod (tool directives): not imported
+# by the helper, so not in its binary
+STATICCHECK ?= $(GO) tool staticcheck
+BIN         ?= bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
-.PHONY: install-data deb rpm package-test check-go
+.PHONY: install-check install-data deb rpm package-test check-go
 .PHONY: all build install uninstall check check-quick lint unit integration vm e2e fuzz fuzz-short load bench clean
 
 all: build
@@ -29,14 +31,26 @@ build: $(BIN)
 $(BIN): $(SOURCES)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' -o $@ ./cmd/libvirt-ssh-proxy
 
-install: $(BIN) install-data
-	install -D -m 0755 $(BIN) $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy
+install: install-check $(BIN) install-data
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/libvirt-ssh-proxy
 	install -d $(DESTDIR)$(SYSCONFDIR)/ssh/ssh_config.d
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' config/30-libvirt-ssh-proxy.conf > $(DESTDIR)$(DROPIN)
+	$(SUBST) config/30-libvirt-ssh-proxy.conf > $(DESTDIR)$(DROPIN)
 	chmod 0644 $(DESTDIR)$(DROPIN)
 
-uninstall:
-	rm -f $(DESTDIR)$(LIBEXECDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
+# install-check: the drop-in and the bash file in /etc are a package's
+# conffiles when libvirt-ssh-proxy-go (or libvirt's libvirt-ssh-proxy) is
+# installed; overwriting them would leave dpkg or rpm asking about, or
+# removing, a file make install wrote (and make uninstall would delete the
+# package's). Refuse before touching anything.
+install-check:
+	@[ -n "$(DESTDIR)" ] || for f in $(DROPIN) $(BASHCOMPATDIR)/libvirt-ssh-proxy; do \
+	  p=$$(dpkg-query -S "$$f" 2>/dev/null | sed -n '1s/: .*//p'); \
+	  [ -n "$$p" ] || p=$$(rpm -qf --qf '%{NAME}' "$$f" 2>/dev/null) || p=; \
+	  [ -z "$$p" ] || { echo "make: $$f belongs to the package $$p: remove it first (apt remove $$p, or dnf remove $$p), or install the package, not both"; exit 1; }; \
+	done
+
+uninstall: install-check
+	rm -f $(DESTDIR)$(BINDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
 	rm -f $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1 $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy \
 	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
 
@@ -44,8 +58,8 @@ uninstall:
 # helper's real path. The bash file goes to bash-completion's completions/
 # (the helper's own arguments, loaded on first use) and to its compat
 # directory (sourced at start: the qemu/ hosts for ssh, scp, sftp, rsync).
-SUBST := sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
-install-data:
+SUBST := sed 's|@BINDIR@|$(BINDIR)|g'
+install-data: install-check
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BASHCOMPATDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	$(SUBST) docs/libvirt-ssh-proxy.1 > $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1
 	$(SUBST) completion/libvirt-ssh-proxy.bash > $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy

@@ -25,7 +25,7 @@ type SSHD struct {
 	Sock string // absolute path of the listening unix socket
 	// ClientConfig is an ssh_config for `ssh -F`: our key, a private
 	// known_hosts, BatchMode, and an Include of the product drop-in with
-	// @LIBEXECDIR@ pointing at the built helper.
+	// @BINDIR@ pointing at the built helper.
 	ClientConfig string
 	User         string
 	// DropIn is the instantiated copy of config/30-libvirt-ssh-proxy.conf.
@@ -36,7 +36,7 @@ type SSHD struct {
 	mu                  sync.Mutex
 }
 
-// DropIn writes the product's ssh_config drop-in with @LIBEXECDIR@ replaced
+// DropIn writes the product's ssh_config drop-in with @BINDIR@ replaced
 // by the directory of the built helper, into dir, and returns its path.
 func DropIn(t testing.TB, dir string) string {
 	t.Helper()
@@ -45,11 +45,11 @@ func DropIn(t testing.TB, dir string) string {
 	if err != nil {
 		t.Fatalf("reading the product drop-in: %v", err)
 	}
-	if !strings.Contains(string(b), "@LIBEXECDIR@") {
-		t.Fatalf("%s has no @LIBEXECDIR@ to replace:\n%s", src, b)
+	if !strings.Contains(string(b), "@BINDIR@") {
+		t.Fatalf("%s has no @BINDIR@ to replace:\n%s", src, b)
 	}
 	out := filepath.Join(dir, "30-libvirt-ssh-proxy.conf")
-	writeFile(t, out, strings.ReplaceAll(string(b), "@LIBEXECDIR@", binDir), 0o644)
+	writeFile(t, out, strings.ReplaceAll(string(b), "@BINDIR@", binDir), 0o644)
 	return out
 }
 

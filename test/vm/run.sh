@@ -165,7 +165,7 @@ build() {
   fi
   local dropin=${VM_DROPIN:-$ROOT/config/30-libvirt-ssh-proxy.conf}
   [ -f "$dropin" ] || { echo "no drop-in template $dropin (set VM_DROPIN)"; exit 1; }
-  # the guest substitutes @LIBEXECDIR@ (it runs the helper from its own tmpfs)
+  # the guest substitutes @BINDIR@ (it runs the helper from its own tmpfs)
   cp "$dropin" "$W/guest/30-libvirt-ssh-proxy.conf.in"
   echo "drop-in: $dropin"; cat "$dropin"
   cp "$HERE"/guest/*.sh "$HERE"/guest/*.xml "$W/guest/"
