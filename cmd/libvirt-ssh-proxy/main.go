@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -97,6 +98,15 @@ func run(argv []string, sys system) int {
 // --fdpass or --relay decide, else whether ssh asked for it.
 func (c *invocation) passFD() bool {
 	return c.fdpass || (!c.relay && c.fdChannel)
+}
+
+// clientGone reports whether the client (ssh) has closed its end of stdin,
+// giving it a moment to: ssh exits by closing the helper's stdout reader
+// first and its stdin writer next, so an error seen on the way out (a broken
+// pipe, an inner ssh that noticed the closed pipes) is the end of the
+// session rather than a failure when stdin hangs up too.
+func (c *invocation) clientGone() bool {
+	return pipe.HungUp(c.stdin, 100*time.Millisecond)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.

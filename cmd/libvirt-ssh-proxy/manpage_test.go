@@ -314,7 +314,7 @@ func TestManPageRenders(t *testing.T) {
 // included.
 func TestManPageHostForms(t *testing.T) {
 	var help, man []string
-	for _, m := range regexp.MustCompile(`\b([a-z][a-z-]*(?::[a-z]+)?[/%](?:[a-z]+%)?)[A-Z]+\b`).FindAllStringSubmatch(usageSection(t, "HOST forms"), -1) {
+	for _, m := range regexp.MustCompile(`\b([a-z][a-z-]*(?::[a-z]+)?[/%]%?(?:[a-z]+%)?)[A-Z]+\b`).FindAllStringSubmatch(usageSection(t, "HOST forms"), -1) {
 		help = append(help, m[1])
 	}
 	desc := manSection(t, readManPage(t), "DESCRIPTION")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -62,7 +61,7 @@ func proxy(c *invocation) int {
 	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
 		// ssh exits by closing both pipes, stdout's reader first: a broken
 		// pipe with stdin closed too is the end of the session, not a loss.
-		if errors.Is(err, syscall.EPIPE) && pipe.HungUp(c.stdin, 100*time.Millisecond) {
+		if errors.Is(err, syscall.EPIPE) && c.clientGone() {
 			c.logf("ssh closed both pipes: %v", err)
 			return 0
 		}

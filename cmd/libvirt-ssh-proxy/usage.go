@@ -26,9 +26,12 @@ HOST forms ('%' spellings are for scp and rsync, which read "a/b:path" as a loca
   vsock/CID          vsock CID directly         (also vsock%CID)
   unix/PATH          a unix socket; PATH is taken from / unless it starts
                      with / or ./                (also unix%PATH)
+  unix%%P%A%T%H      for scp and rsync: the absolute path with % for every
+                     /, e.g. unix%%run%fc%vm1.vsock is /run/fc/vm1.vsock
   vsock-mux/PATH     hybrid vsock (Firecracker, Cloud Hypervisor,
                      vhost-device-vsock): the VMM's socket, then
-                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH)
+                     "CONNECT PORT"; PATH as for unix/ (also vsock-mux%PATH,
+                     vsock-mux%%P%A%T%H)
   HV/FORM            any form above on hypervisor HV (a host name or ssh
                      Host alias): ssh HV runs the helper there with --relay
                      FORM (also HV%FORM, e.g. hv1%qemu%web01)
@@ -59,10 +62,13 @@ Options (before or after the command and its arguments):
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
                      URI may be an alias from uri_aliases in libvirt.conf
   -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
-                     with --wait, each attempt
-      --wait[=D]     retry while the guest boots (not found, not running,
-                     nothing listening, not ready, no socket/CID yet) with
-                     backoff up to D (default 2m); -v shows each retry
+                     with --wait, each attempt; several URIs each get an
+                     even share of the time left
+      --wait[=D]     retry while the guest boots (not found, shut off or
+                     shutting down, nothing listening, not ready, no
+                     socket/CID yet) with backoff up to D (default 2m); a
+                     domain paused by a person, crashed or pmsuspended
+                     fails at once; -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
                      (default: fd passing when stdout is ssh's socket)

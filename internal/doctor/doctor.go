@@ -303,7 +303,7 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 		return d.Resolver.Resolve(ctx, spec, port)
 	}
 	r := *d.Resolver
-	r.URIs, r.State = h.URIs, true
+	r.URIs = h.URIs
 	t, err := r.Resolve(ctx, spec, port)
 	// How far the lookup got, by the class of its failure: the steps
 	// before it passed.

@@ -62,33 +62,37 @@ const listWorkers = 5
 // socket does not exist is skipped, as Resolve skips it. The listing holds
 // what every reachable URI gave even when an error is returned: the error
 // says which URIs failed, or that none could be reached. ctx bounds the
-// whole listing.
+// whole listing, each URI its share of it (see share).
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
 	uris, err := r.searchList(scope)
 	if err != nil {
 		return Listing{}, err
 	}
-	return watch(ctx, func(step *atomic.Value) (Listing, error) {
-		ls := Listing{URIs: uris}
-		var failed []outcome
-		for _, uri := range uris {
-			entries, err := r.listOne(ctx, uri, step)
-			switch {
-			case errors.Is(err, errNoSocket):
-				r.logf("skipping %s: %v", uri, err)
-				ls.Skipped = append(ls.Skipped, uri)
-				failed = append(failed, outcome{uri: uri, err: err})
-			case err != nil:
-				if failure.ClassOf(err) == failure.Usage {
-					return ls, err
-				}
-				failed = append(failed, outcome{uri: uri, err: err, denied: denied(err)})
-			default:
-				ls.Entries = append(ls.Entries, entries...)
+	ls := Listing{URIs: uris}
+	var failed []outcome
+	for i, uri := range uris {
+		// Each daemon gets its share of ctx, so that one that hangs
+		// leaves time to list the others.
+		uctx, cancel := share(ctx, len(uris)-i)
+		entries, err := watch(uctx, uri, func(step *atomic.Value) ([]Entry, error) {
+			return r.listOne(uctx, uri, step)
+		})
+		cancel()
+		switch {
+		case errors.Is(err, errNoSocket):
+			r.logf("skipping %s: %v", uri, err)
+			ls.Skipped = append(ls.Skipped, uri)
+			failed = append(failed, outcome{uri: uri, err: err})
+		case err != nil:
+			if failure.ClassOf(err) == failure.Usage {
+				return ls, err
 			}
+			failed = append(failed, outcome{uri: uri, err: err, denied: denied(err)})
+		default:
+			ls.Entries = append(ls.Entries, entries...)
 		}
-		return ls, listFailure(failed, len(uris))
-	})
+	}
+	return ls, listFailure(failed, len(uris))
 }
 
 // listFailure is List's error: nil when every URI answered or had no
@@ -96,16 +100,21 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 // said. A listing that silently lacks a daemon's domains would mislead.
 func listFailure(failed []outcome, searched int) error {
 	var parts []string
-	bad, denied := false, false
+	bad, denied, timedOut := false, false, false
 	for _, o := range failed {
 		parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
 		bad = bad || !errors.Is(o.err, errNoSocket)
 		denied = denied || o.denied
+		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 	}
 	if !bad && len(failed) < searched {
 		return nil
 	}
-	e := failure.New(failure.Unreachable, "cannot list domains (%s)", strings.Join(parts, "; "))
+	class := failure.Unreachable
+	if timedOut {
+		class = failure.Timeout
+	}
+	e := failure.New(class, "cannot list domains (%s)", strings.Join(parts, "; "))
 	if denied {
 		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
 	}

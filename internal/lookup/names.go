@@ -23,7 +23,7 @@ type Listed struct {
 // searches (r.URIs with aliases expanded, or the defaults), in order, with
 // one ConnectListAllDomains call per URI (the domains' names, UUIDs and IDs
 // come back in that one call). A URI that cannot be reached has its Err
-// set; ctx bounds the whole listing. The error is a bad URI list (an
+// set; ctx bounds the whole listing, each URI its share of it. The error is a bad URI list (an
 // unknown alias). It is what completion and listing build on.
 func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, error) {
 	uris, err := r.searchList(scope)
@@ -33,44 +33,33 @@ func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, err
 	out := make([]Listed, len(uris))
 	for i, uri := range uris {
 		out[i] = Listed{URI: uri}
-		if ctx.Err() != nil {
-			out[i].Err = failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out before listing the domains of %s", uri)
-			continue
-		}
-		out[i].Domains, out[i].Err = r.listRunning(ctx, uri)
+		// Each daemon gets its share of ctx (see share): one that hangs
+		// leaves time for the others.
+		uctx, cancel := share(ctx, len(uris)-i)
+		out[i].Domains, out[i].Err = r.listRunning(uctx, uri)
+		cancel()
 	}
 	return out, nil
 }
 
+// listRunning lists uri's running domains within ctx, with one call.
 func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domain, error) {
-	e, err := endpointFor(uri, r.Env)
-	if err != nil {
-		return nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
-	}
-	type result struct {
-		doms []libvirt.Domain
-		err  error
-	}
-	res, ok := bounded(ctx, func() result {
-		var step atomic.Value
-		step.Store("listing " + uri)
-		l, closeConn, err := r.open(ctx, e, &step)
+	return watch(ctx, uri, func(step *atomic.Value) ([]libvirt.Domain, error) {
+		l, closeConn, err := r.connect(ctx, uri, step)
 		if err != nil {
-			return result{nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)}
+			if failure.ClassOf(err) == failure.Usage {
+				return nil, err
+			}
+			return nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)
 		}
 		defer closeConn()
+		step.Store("listing the running domains of " + uri)
 		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
 		if err != nil {
-			err = failure.Wrap(failure.Unreachable, err, "list domains on %s", uri)
+			return nil, failure.Wrap(failure.Unreachable, hungUp(err), "list domains on %s", uri)
 		}
-		return result{doms, err}
+		return doms, nil
 	})
-	// A call that failed because ctx ended (our watchdog closed the socket)
-	// is the timeout, not a daemon error.
-	if !ok || (res.err != nil && ctx.Err() != nil) {
-		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out listing the domains of %s", uri)
-	}
-	return res.doms, res.err
 }
 
 // RunningNames returns the sorted, distinct names of the running domains of

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
@@ -27,9 +28,6 @@ type Resolver struct {
 	Euid int
 	// Env locates the session daemon's socket.
 	Env Env
-	// State asks libvirt for the domain's state too: one more round trip,
-	// for the resolve command only.
-	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
 	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
@@ -62,9 +60,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 	if err != nil {
 		return Target{}, err
 	}
-	return watch(ctx, func(step *atomic.Value) (Target, error) {
-		return r.search(ctx, uris, spec.Domain, port, step)
-	})
+	return r.search(ctx, uris, spec.Domain, port)
 }
 
 // SearchURIs returns the URIs a domain spec of the given scope searches, in
@@ -74,10 +70,26 @@ func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
 	return r.searchList(scope)
 }
 
-// watch runs f, which talks to libvirt, and returns its answer, or a timeout
-// failure naming the step f was waiting on when ctx ended. f keeps step up to
-// date; ctx's end closes f's connections (see open), so f returns soon after.
-func watch[T any](ctx context.Context, f func(step *atomic.Value) (T, error)) (T, error) {
+// share returns ctx bounded by the part of its time left that the first of
+// n daemons still to ask gets: an even split. A daemon that never answers
+// then costs its own share only, and the ones after it still get a fair
+// try; one that answers at once leaves its time to the next. The last
+// daemon gets all that is left.
+func share(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || n <= 1 {
+		return context.WithCancel(ctx)
+	}
+	d := time.Until(deadline) / time.Duration(n)
+	return context.WithTimeoutCause(ctx, d,
+		fmt.Errorf("no answer within %v, its share of the time left (the rest is kept for the next URIs)", d.Round(time.Millisecond)))
+}
+
+// watch runs f, which talks to the daemon of uri, and returns its answer,
+// or a timeout failure naming the step f was waiting on when ctx ended. f
+// keeps step up to date; ctx's end closes f's connections (see open), so f
+// returns soon after.
+func watch[T any](ctx context.Context, uri string, f func(step *atomic.Value) (T, error)) (T, error) {
 	var step atomic.Value // what f is waiting on, for the timeout message
 	step.Store("starting")
 	type result struct {
@@ -98,7 +110,7 @@ func watch[T any](ctx context.Context, f func(step *atomic.Value) (T, error)) (T
 	}
 	var zero T
 	return zero, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out %s", step.Load()).
-		WithHint("the daemon did not answer in time; check it with: virsh -c URI list, or raise --timeout")
+		WithHint("the daemon did not answer in time; check it with: %s, or raise --timeout", virsh(uri, "list"))
 }
 
 // outcome is what one URI said about the domain, for the final message.
@@ -109,15 +121,27 @@ type outcome struct {
 	denied bool // the socket refused us for permissions
 }
 
-func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32, step *atomic.Value) (Target, error) {
+// search looks name up on each URI in turn, each bounded by its share of
+// ctx (see share), and returns the first URI's answer that has the domain.
+// A URI whose daemon does not answer in its share is passed over like one
+// without a socket, so that a hung system daemon does not hide a session
+// domain; -v says so.
+func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32) (Target, error) {
 	var outcomes []outcome
-	for _, uri := range uris {
-		t, o := r.searchOne(ctx, uri, name, port, step)
+	for i, uri := range uris {
+		uctx, cancel := share(ctx, len(uris)-i)
+		t, o := r.searchOne(uctx, uri, name, port)
+		cancel()
 		if o.err == nil {
+			for _, skipped := range outcomes {
+				if failure.ClassOf(skipped.err) == failure.Timeout {
+					r.logf("found %q on %s after %s did not answer", name, uri, skipped.uri)
+				}
+			}
 			return t, nil
 		}
 		var fe *failure.Error
-		if errors.As(o.err, &fe) {
+		if errors.As(o.err, &fe) && fe.Class != failure.Timeout {
 			// Found, but unusable: that is the answer. t still names the
 			// domain when it lacks a usable vsock, for the IP fallback.
 			return t, fe
@@ -130,7 +154,23 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 // errNoDomain marks a URI whose daemon answered that it has no such domain.
 var errNoDomain = errors.New("no such domain")
 
-func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
+// searchOne looks name up on uri within ctx.
+func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32) (Target, outcome) {
+	type answer struct {
+		t Target
+		o outcome
+	}
+	a, err := watch(ctx, uri, func(step *atomic.Value) (answer, error) {
+		t, o := r.searchOn(ctx, uri, name, port, step)
+		return answer{t, o}, o.err
+	})
+	if err != nil && failure.ClassOf(err) == failure.Timeout {
+		a.o = outcome{uri: uri, err: err}
+	}
+	return a.t, a.o
+}
+
+func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
 	o := outcome{uri: uri}
 	r.logf("searching %s", uri)
 	l, closeConn, err := r.connect(ctx, uri, step)
@@ -151,18 +191,20 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 	}
 	d := &Domain{URI: uri, Name: dom.Name, UUID: formatUUID(dom.UUID), ID: dom.ID}
 	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
-	if dom.ID == -1 { // libvirt gives inactive domains no ID
-		o.err = failure.New(failure.NotRunning, "domain %q on %s is not running", d.Name, uri).
-			WithHint("start it: virsh -c %s start %s", uri, d.Name)
-		return Target{}, o
-	}
-	if r.State {
-		st, _, err := l.DomainGetState(dom, 0)
-		if err != nil {
+	// An inactive domain has no ID: shut off, with no need to ask. An ID
+	// only means active; paused, crashed and pmsuspended domains have one.
+	state, reason := int32(stateShutoff), int32(0)
+	if dom.ID != -1 {
+		step.Store(fmt.Sprintf("getting the state of %q on %s", d.Name, uri))
+		if state, reason, err = l.DomainGetState(dom, 0); err != nil {
 			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
 			return Target{}, o
 		}
-		d.State = stateName(st)
+	}
+	d.State = stateName(state)
+	if e := checkRunning(d, state, reason); e != nil {
+		o.err = e
+		return Target{}, o
 	}
 	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
 	xml, err := l.DomainGetXMLDesc(dom, 0)
@@ -230,7 +272,7 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 		}
 	}
 	r.logf("connecting to %s at %s", e.name, addr)
-	step.Store(fmt.Sprintf("waiting for libvirt at %s", addr))
+	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, e.network, addr)
 	if err != nil {
@@ -318,24 +360,16 @@ func parseID(s string) (int32, bool) {
 	return int32(id), err == nil
 }
 
-var stateNames = []string{"no state", "running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended"}
-
-func stateName(s int32) string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state " + strconv.Itoa(int(s))
-}
-
 // notFound builds the answer when no URI had the domain: which URIs were
 // searched and what each said, so a missing daemon or a permission problem
 // is not mistaken for a missing domain.
 func notFound(name string, outcomes []outcome) error {
 	var parts []string
-	reached, denied := false, false
+	reached, denied, timedOut := false, false, false
 	for _, o := range outcomes {
 		reached = reached || o.reach
 		denied = denied || o.denied
+		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 		if errors.Is(o.err, errNoDomain) {
 			parts = append(parts, o.uri+": not found")
 		} else {
@@ -343,6 +377,14 @@ func notFound(name string, outcomes []outcome) error {
 		}
 	}
 	searched := strings.Join(parts, "; ")
+	if timedOut && len(outcomes) == 1 {
+		return outcomes[0].err // says it all
+	}
+	if timedOut {
+		// A daemon that did not answer may hold the domain: not found
+		// would be a guess.
+		return failure.New(failure.Timeout, "no answer about %q (searched %s)", name, searched)
+	}
 	if reached {
 		return failure.New(failure.NotFound, "no domain named %q, nor with that UUID or ID (searched %s)", name, searched).
 			WithHint("list domains with: virsh list --all")

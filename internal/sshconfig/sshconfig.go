@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Config is the effective configuration `ssh -G` prints: each keyword,
@@ -251,11 +253,8 @@ func SplitCommand(s string) ([]string, error) {
 // QuoteArg quotes s for a ProxyCommand: for the shell that runs it, and with
 // '%' doubled so ssh's token expansion leaves it alone.
 func QuoteArg(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@+,") == "" {
-		return s
-	}
-	q := "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	return strings.ReplaceAll(q, "%", "%%")
+	// '%' is never left unquoted, so doubling it inside the quotes is all.
+	return strings.ReplaceAll(shquote.Quote(s), "%", "%%")
 }
 
 // Includes returns the line numbers of the Include lines in the config file

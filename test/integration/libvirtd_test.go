@@ -25,7 +25,10 @@ type Domain struct {
 	CID     int    // static vsock CID; 0 with AutoCID false = no vsock device
 	AutoCID bool   // <cid auto='yes'/>: no address ever appears under the test driver
 	Stopped bool   // <test:runstate>5</test:runstate>: shut off
-	NICs    []NIC  // <interface type='network'> devices
+	// RunState, when not 0, is the domain's <test:runstate>: a libvirt
+	// domain state (3 paused, 4 in shutdown, 6 crashed, 7 pmsuspended).
+	RunState int
+	NICs     []NIC // <interface type='network'> devices
 }
 
 // NIC is a domain's network interface: its MAC and the libvirt network it
@@ -71,8 +74,11 @@ func DomainXML(d Domain) string {
 		fmt.Fprintf(&b, "      <interface type='network'><mac address='%s'/><source network='%s'/></interface>\n", n.MAC, xmlEscape(n.Network))
 	}
 	b.WriteString("    </devices>\n")
-	if d.Stopped {
+	switch {
+	case d.Stopped:
 		b.WriteString("    <test:runstate>5</test:runstate>\n")
+	case d.RunState != 0:
+		fmt.Fprintf(&b, "    <test:runstate>%d</test:runstate>\n", d.RunState)
 	}
 	b.WriteString("  </domain>\n")
 	return b.String()

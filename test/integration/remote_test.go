@@ -74,7 +74,7 @@ func marked(marker string) []string {
 // remote shell or helper is left (polled for up to 10 s: they end on EOF).
 func TestRemote(t *testing.T) {
 	r := startRemoteRig(t)
-	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent()}
+	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent(), "hv1%" + r.guest.HostDeep()}
 	for _, m := range sshModes {
 		for _, h := range hosts {
 			// Not parallel: the subtests share known_hosts.
@@ -82,7 +82,8 @@ func TestRemote(t *testing.T) {
 				args := append([]string{"-F", r.cfg}, m.opts...)
 				args = append(args, r.guest.User+"@"+h, "echo", "hello", "via", "hv1")
 				res := runCmd(t, sshLimit, guarded(context.Background(), "ssh", args...))
-				if res.Code != 0 || res.Stdout != "hello via hv1\n" {
+				// A clean session ends quietly: no line from any helper.
+				if res.Code != 0 || res.Stdout != "hello via hv1\n" || res.Stderr != "" {
 					t.Fatalf("ssh: %s", res)
 				}
 				// Every process of the chain names the guest's socket.

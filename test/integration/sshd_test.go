@@ -206,24 +206,13 @@ func (s *SSHD) HostSlash() string   { return "unix/" + s.Sock }                 
 func (s *SSHD) HostRel() string     { return "unix/" + strings.TrimPrefix(s.Sock, "/") } // unix/tmp/lspN/sshd.sock
 func (s *SSHD) HostPercent() string { return "unix%" + s.Sock }                          // unix%/tmp/lspN/sshd.sock
 
-// HostNoSlash returns unix%NAME where /NAME is a symlink to the socket, made
-// for the test and removed after it.
-//
-// Why: scp, sftp and rsync decide "host:path" vs local path by looking for a
-// '/' before the first ':' — `root@unix%/tmp/x/sock:/f` is a LOCAL file to
-// them, and brackets do not help. The host part must contain no '/' at all.
-// unix%PATH is relative to /, so unix%NAME reaches /NAME; a symlink there to
-// the real socket keeps the socket itself in the temp dir (connect(2) follows
-// symlinks). Needs write access to / (the suite runs as root).
-func (s *SSHD) HostNoSlash(t testing.TB) string {
-	t.Helper()
-	name := "lsp-" + filepath.Base(s.Dir) + ".sock"
-	link := filepath.Join("/", name)
-	if err := os.Symlink(s.Sock, link); err != nil {
-		t.Fatalf("scp/rsync need a socket path without '/': symlink %s: %v", link, err)
-	}
-	t.Cleanup(func() { os.Remove(link) })
-	return "unix%" + name
+// HostDeep returns unix%%P%A%T%H, the spelling of the socket's absolute
+// path with '%' for every '/': scp, sftp and rsync decide "host:path" vs
+// local path by looking for a '/' before the first ':' —
+// `root@unix%/tmp/x/sock:/f` is a LOCAL file to them, and brackets do not
+// help — so their host part must hold no '/' at all.
+func (s *SSHD) HostDeep() string {
+	return "unix%%" + strings.ReplaceAll(strings.TrimPrefix(s.Sock, "/"), "/", "%")
 }
 
 // sshLimit bounds one ssh/scp/sftp/rsync run.
