@@ -2,8 +2,9 @@ package main
 
 import (
 	"os"
-	"regexp"
 	"strings"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // usage is --help's text; helpText puts this binary's path for @SELF@.
@@ -116,9 +117,6 @@ Exit codes:
    7 vsock without a CID          helper (doctor)
 `
 
-// plainPath matches a path the shell reads back as it is.
-var plainPath = regexp.MustCompile(`^[A-Za-z0-9/._+-]+$`)
-
 // helpText is usage with this binary's own path in its examples, so that
 // they run as printed wherever it is installed.
 func helpText() string {
@@ -126,8 +124,5 @@ func helpText() string {
 	if err != nil {
 		self = prog
 	}
-	if !plainPath.MatchString(self) {
-		self = shellQuote(self)
-	}
-	return strings.ReplaceAll(usage, "@SELF@", self)
+	return strings.ReplaceAll(usage, "@SELF@", shquote.Quote(self))
 }
