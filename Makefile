@@ -125,7 +125,8 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/sshconfig:FuzzQuoteArg internal/sshconfig:FuzzParseApplied \
 	internal/sshname:FuzzAlias internal/leases:FuzzParseStatus \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
-	internal/libvirtconf:FuzzParse
+	internal/libvirtconf:FuzzParse \
+	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply
 FUZZTIME ?= 10m
 
 fuzz:

@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/beevik/etree v1.8.1
-	github.com/digitalocean/go-libvirt v0.0.0-20260217163227-273eaa321819
 	github.com/mdlayher/vsock v1.4.0
 	golang.org/x/sys v0.49.0
 )

@@ -5,23 +5,22 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Listed is one URI's answer to Running: the domains its daemon runs, or why
 // it could not say.
 type Listed struct {
 	URI     string
-	Domains []libvirt.Domain // name, UUID and ID of each running domain
+	Domains []libvirtrpc.Domain // name, UUID and ID of each running domain
 	Err     error
 }
 
 // Running lists the running domains of every URI a domain spec of scope
 // searches (r.URIs with aliases expanded, or the defaults), in order, with
-// one ConnectListAllDomains call per URI (the domains' names, UUIDs and IDs
+// one CONNECT_LIST_ALL_DOMAINS call per URI (the domains' names, UUIDs and IDs
 // come back in that one call). A URI that cannot be reached has its Err
 // set; ctx bounds the whole listing, each URI its share of it. The error is a bad URI list (an
 // unknown alias). It is what completion and listing build on.
@@ -43,8 +42,8 @@ func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, err
 }
 
 // listRunning lists uri's running domains within ctx, with one call.
-func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domain, error) {
-	return watch(ctx, uri, func(step *atomic.Value) ([]libvirt.Domain, error) {
+func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirtrpc.Domain, error) {
+	return watch(ctx, uri, func(step *atomic.Value) ([]libvirtrpc.Domain, error) {
 		l, closeConn, err := r.connect(ctx, uri, step)
 		if err != nil {
 			if failure.ClassOf(err) == failure.Usage {
@@ -54,7 +53,7 @@ func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domai
 		}
 		defer closeConn()
 		step.Store("listing the running domains of " + uri)
-		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
+		doms, err := l.ListAllDomains(libvirtrpc.ListActive).Wait()
 		if err != nil {
 			return nil, failure.Wrap(failure.Unreachable, hungUp(err), "list domains on %s", uri)
 		}

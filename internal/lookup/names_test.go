@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -15,9 +15,9 @@ import (
 func TestRunningNames(t *testing.T) {
 	down := errors.New("down")
 	names, errs := RunningNames([]Listed{
-		{URI: "a", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "Dev"}}},
+		{URI: "a", Domains: []libvirtrpc.Domain{{Name: "web02"}, {Name: "Dev"}}},
 		{URI: "b", Err: down},
-		{URI: "c", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "db"}}},
+		{URI: "c", Domains: []libvirtrpc.Domain{{Name: "web02"}, {Name: "db"}}},
 	})
 	if want := []string{"Dev", "db", "web02"}; !slices.Equal(names, want) {
 		t.Errorf("names = %q, want %q", names, want)

@@ -11,11 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
@@ -37,7 +35,7 @@ type Resolver struct {
 
 // Resolve returns where spec points, with port as the vsock port. A domain
 // spec asks libvirt; ctx bounds the whole lookup, including a daemon that
-// accepts and never answers (go-libvirt has no timeouts of its own).
+// accepts and never answers (closing the socket ends every pending call).
 //
 // When the domain is found but has no usable vsock (failure.NoVsock,
 // failure.NoCID), the Target returned with that error has no Network but
@@ -189,25 +187,29 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 		}
 		return Target{}, o
 	}
-	d := &Domain{URI: uri, Name: dom.Name, UUID: formatUUID(dom.UUID), ID: dom.ID}
+	d := &Domain{URI: uri, Name: dom.Name, UUID: dom.UUID.String(), ID: dom.ID}
 	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
 	// An inactive domain has no ID: shut off, with no need to ask. An ID
 	// only means active; paused, crashed and pmsuspended domains have one.
-	state, reason := int32(stateShutoff), int32(0)
+	// The state and the XML go out together: one round trip, and the XML
+	// of a domain that turns out not to run is only ignored.
+	st := libvirtrpc.State{State: stateShutoff}
+	var xmlReply *libvirtrpc.Reply[string]
 	if dom.ID != -1 {
-		step.Store(fmt.Sprintf("getting the state of %q on %s", d.Name, uri))
-		if state, reason, err = l.DomainGetState(dom, 0); err != nil {
+		step.Store(fmt.Sprintf("getting the state and XML of %q on %s", d.Name, uri))
+		stateReply := l.GetState(dom)
+		xmlReply = l.GetXMLDesc(dom, 0)
+		if st, err = stateReply.Wait(); err != nil {
 			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
 			return Target{}, o
 		}
 	}
-	d.State = stateName(state)
-	if e := checkRunning(d, state, reason); e != nil {
+	d.State = stateName(st.State)
+	if e := checkRunning(d, st.State, st.Reason); e != nil {
 		o.err = e
 		return Target{}, o
 	}
-	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
-	xml, err := l.DomainGetXMLDesc(dom, 0)
+	xml, err := xmlReply.Wait()
 	if err != nil {
 		o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
@@ -235,7 +237,7 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 // connect opens uri: the socket libvirt's client rule picks, then the
 // connection. A bad URI is a usage failure; an absent socket wraps
 // errNoSocket. The returned func closes the connection.
-func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
+func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
 	e, err := endpointFor(uri, r.Env)
 	if err != nil {
 		return nil, nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
@@ -253,17 +255,11 @@ func denied(err error) bool {
 	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
-// open connects to the daemon behind e and opens its URI. The returned func
-// closes the connection. For the transports we dial ourselves, ctx's end
-// closes the socket, which makes go-libvirt's pending call return.
-func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
-	if e.network == "" {
-		l, err := libvirt.ConnectToURI(e.url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect: %w", err)
-		}
-		return l, func() { _ = l.Disconnect() }, nil
-	}
+// open connects to the daemon behind e and opens its URI read-only, as
+// libvirt's own helper does. The returned func closes the connection. ctx's
+// end closes the socket, which makes every pending call return at once.
+// With -v, each call's reply and its time are logged.
+func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
 	addr := e.addrs[0]
 	if e.network == "unix" {
 		var err error
@@ -279,37 +275,40 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
-	if err := l.ConnectToURI(libvirt.ConnectURI(e.name)); err != nil {
+	l := libvirtrpc.New(conn)
+	l.Trace = r.Logf
+	if err := l.Open(e.name, libvirtrpc.ReadOnly); err != nil {
 		stop()
 		conn.Close()
 		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, hungUp(err))
 	}
 	return l, func() {
+		_ = l.Close() // bounded by ctx: stop comes after
 		stop()
-		_ = l.Disconnect()
 	}, nil
 }
 
 // lookupDomain tries s as a name, then a UUID, then an ID: the order of
 // libvirt's helper, so a domain named "7" wins over the domain with ID 7.
-func lookupDomain(l *libvirt.Libvirt, s string) (libvirt.Domain, error) {
-	d, err := l.DomainLookupByName(s)
-	if !libvirt.IsNotFound(err) {
+func lookupDomain(l *libvirtrpc.Conn, s string) (libvirtrpc.Domain, error) {
+	d, err := l.LookupByName(s).Wait()
+	if !isNoDomain(err) {
 		return d, wrapLookup(err)
 	}
 	if u, ok := ParseUUID(s); ok {
-		if d, err = l.DomainLookupByUUID(u); !libvirt.IsNotFound(err) {
+		if d, err = l.LookupByUUID(u).Wait(); !isNoDomain(err) {
 			return d, wrapLookup(err)
 		}
 	}
 	if id, ok := parseID(s); ok {
-		if d, err = l.DomainLookupByID(id); !libvirt.IsNotFound(err) {
+		if d, err = l.LookupByID(id).Wait(); !isNoDomain(err) {
 			return d, wrapLookup(err)
 		}
 	}
 	return d, errNoDomain
 }
+
+func isNoDomain(err error) bool { return libvirtrpc.HasCode(err, libvirtrpc.CodeNoDomain) }
 
 func wrapLookup(err error) error {
 	if err != nil {
@@ -318,21 +317,21 @@ func wrapLookup(err error) error {
 	return nil
 }
 
-// errHungUp says what go-libvirt's ErrInterrupted means once the deadline
-// has not passed (a passed one is reported as a timeout instead): the daemon
-// went away, or never spoke libvirt's protocol, in the middle of a call.
+// errHungUp says what a lost connection means once the deadline has not
+// passed (a passed one is reported as a timeout instead): the daemon went
+// away, or never spoke libvirt's protocol, in the middle of a call.
 var errHungUp = errors.New("the daemon closed the connection without answering (did it die or restart? is this socket libvirt's?)")
 
 func hungUp(err error) error {
-	if errors.Is(err, libvirt.ErrInterrupted) {
+	if errors.Is(err, libvirtrpc.ErrConnLost) {
 		return errHungUp
 	}
 	return err
 }
 
 // ParseUUID parses a UUID in any case, with or without dashes.
-func ParseUUID(s string) (libvirt.UUID, bool) {
-	var u libvirt.UUID
+func ParseUUID(s string) (libvirtrpc.UUID, bool) {
+	var u libvirtrpc.UUID
 	h := strings.ReplaceAll(s, "-", "")
 	if len(h) != 2*len(u) {
 		return u, false
@@ -345,10 +344,6 @@ func ParseUUID(s string) (libvirt.UUID, bool) {
 		u[i] = byte(b)
 	}
 	return u, true
-}
-
-func formatUUID(u libvirt.UUID) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
 // parseID accepts only plain decimal digits, as libvirt's helper does.

@@ -79,10 +79,9 @@ type Env struct {
 
 // endpoint is how to reach the daemon behind a URI.
 type endpoint struct {
-	network string   // "unix" or "tcp"; "" = let go-libvirt dial it
+	network string   // "unix" or "tcp"
 	addrs   []string // candidates in libvirt's order; the first that exists wins
 	name    string   // the URI to open once connected (no transport, no host)
-	url     *url.URL
 }
 
 // endpointFor applies libvirt's client rule (remote_sockets.c) to a URI.
@@ -98,7 +97,7 @@ func endpointFor(uri string, env Env) (endpoint, error) {
 	if transport == "" && u.Host != "" {
 		transport = "tls"
 	}
-	e := endpoint{name: remoteName(u), url: u}
+	e := endpoint{name: remoteName(u)}
 	switch transport {
 	case "", "unix":
 		if u.Host != "" {
@@ -117,10 +116,11 @@ func endpointFor(uri string, env Env) (endpoint, error) {
 		}
 		e.network, e.addrs = "tcp", []string{u.Hostname() + ":" + port}
 	case "tls", "ssh":
-		// go-libvirt dials these itself; they are bounded by the lookup's
-		// deadline rather than by closing a connection we hold.
+		// The helper has no TLS or SSH client of its own: ssh is the
+		// system's, through HV/FORM.
+		return endpoint{}, fmt.Errorf("parse URI %q: transport %q is not supported here; reach a guest on host %s with HV/FORM (ssh %s, then this helper there)", uri, transport, u.Hostname(), u.Hostname())
 	default:
-		return endpoint{}, fmt.Errorf("parse URI %q: transport %q is not supported (use unix, tcp, tls or ssh)", uri, transport)
+		return endpoint{}, fmt.Errorf("parse URI %q: transport %q is not supported (use unix or tcp)", uri, transport)
 	}
 	return e, nil
 }
@@ -166,7 +166,7 @@ func existing(paths []string) string {
 
 // Socket returns the daemon socket uri is reached on, by libvirt's client
 // rule, or an error wrapping the reason there is none (see Resolve). It is
-// empty for the transports go-libvirt dials itself.
+// empty for a TCP URI.
 func (r *Resolver) Socket(uri string) (string, error) {
 	e, err := endpointFor(uri, r.Env)
 	if err != nil || e.network != "unix" {

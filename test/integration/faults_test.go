@@ -19,14 +19,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 )
 
-// libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on.
+// libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on,
+// and those only tests call.
 const (
+	procConnectOpen        = 1
 	procConnectClose       = 2
+	procDomainCreateXML    = 10
+	procDomainDestroy      = 12
 	procDomainLookupByName = 23
 )
 
@@ -37,7 +38,20 @@ const (
 func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) string {
 	t.Helper()
 	var once sync.Once
-	return FakeDaemon(t, dir, "interposer-sock", func(c net.Conn) {
+	return Relay(t, dir, "interposer-sock", upstream, func(msg []byte) {
+		if binary.BigEndian.Uint32(msg[8:12]) == proc {
+			once.Do(hook)
+		}
+	})
+}
+
+// Relay listens on the unix socket name in dir and forwards each connection
+// to the daemon socket upstream, packet by packet, showing each client
+// packet to each (without its length word: program, version, procedure,
+// ..., then the arguments) before forwarding it.
+func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte)) string {
+	t.Helper()
+	return FakeDaemon(t, dir, name, func(c net.Conn) {
 		u, err := net.Dial("unix", upstream)
 		if err != nil {
 			c.Close()
@@ -49,23 +63,22 @@ func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) st
 			c.Close()
 		}()
 		// Each packet: a 4-byte big-endian length (itself included), then
-		// program, version, procedure, ... (libvirt's RPC header).
+		// libvirt's 24-byte RPC header and the payload.
 		for {
-			var hdr [16]byte
-			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			var w [4]byte
+			if _, err := io.ReadFull(c, w[:]); err != nil {
 				return
 			}
-			n := binary.BigEndian.Uint32(hdr[0:4])
-			if n < 16 || n > 32<<20 {
+			n := binary.BigEndian.Uint32(w[:])
+			if n < 28 || n > 32<<20 {
 				return
 			}
-			if binary.BigEndian.Uint32(hdr[12:16]) == proc {
-				once.Do(hook)
-			}
-			if _, err := u.Write(hdr[:]); err != nil {
+			msg := make([]byte, n-4)
+			if _, err := io.ReadFull(c, msg); err != nil {
 				return
 			}
-			if _, err := io.CopyN(u, c, int64(n)-16); err != nil {
+			each(msg)
+			if _, err := u.Write(append(w[:], msg...)); err != nil {
 				return
 			}
 		}
@@ -123,7 +136,7 @@ func TestFaultsLibvirt(t *testing.T) {
 			code: 3, msg: []string{"cannot reach libvirt (", "/hung-sock: connect: permission denied)", "(join the libvirt group, or name a socket you may use"}},
 		{name: "accepts and never answers", timeout: "1",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", HungDaemon(t, dir)) },
-			code:  9, msg: []string{"timed out waiting for libvirt at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
+			code:  9, msg: []string{"timed out waiting for the libvirt daemon at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
 		{name: "reads the first call, then closes",
 			setup: func(t *testing.T, dir string) string {
 				return URIFor("/h.xml", FakeDaemon(t, dir, "eof-sock", func(c net.Conn) {
@@ -197,16 +210,12 @@ func TestFaultsDomainDestroyed(t *testing.T) {
 	requireBins(t, "libvirtd")
 	d := StartLibvirtd(t, HostXML())
 	DefaultWith(t, d, []Domain{{Name: "doomed", CID: 4711}})
-	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.RWSock)))
-	if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Disconnect()
+	l := OpenDefault(t, d.RWSock)
 	destroyed := make(chan error, 1)
 	sock := Interposer(t, shortTempDir(t), d.Sock, procConnectClose, func() {
-		dom, err := l.DomainLookupByName("doomed")
+		dom, err := l.LookupByName("doomed").Wait()
 		if err == nil {
-			err = l.DomainDestroy(dom)
+			err = DestroyDomain(l, dom)
 		}
 		destroyed <- err
 	})

@@ -5,8 +5,6 @@ package integration
 import (
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"golang.org/x/sys/unix"
 	"net"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Domain is one domain of a test-driver host file.
@@ -282,20 +282,56 @@ func URIFor(hostXML, sock string) string {
 // until the test ends. test:///default also holds its own domain "test".
 func DefaultWith(t testing.TB, d *Libvirtd, doms []Domain) string {
 	t.Helper()
-	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.RWSock)))
-	if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
-		t.Fatalf("connecting to test:///default on %s: %v", d.RWSock, err)
-	}
-	t.Cleanup(func() { l.Disconnect() })
+	l := OpenDefault(t, d.RWSock)
 	for _, dom := range doms {
 		if dom.Stopped {
 			t.Fatalf("DefaultWith: %s: transient domains always run", dom.Name)
 		}
-		if _, err := l.DomainCreateXML(DomainXML(dom), 0); err != nil {
+		if err := CreateDomain(l, DomainXML(dom)); err != nil {
 			t.Fatalf("creating %s: %v", dom.Name, err)
 		}
 	}
 	return "test+unix:///default?socket=" + d.Sock
+}
+
+// OpenDefault opens test:///default read-write on the daemon socket sock,
+// until the test ends.
+func OpenDefault(t testing.TB, sock string) *libvirtrpc.Conn {
+	t.Helper()
+	return OpenURI(t, sock, "test:///default", 0)
+}
+
+// OpenURI opens uri with flags on the daemon socket sock, until the test
+// ends.
+func OpenURI(t testing.TB, sock, uri string, flags libvirtrpc.OpenFlags) *libvirtrpc.Conn {
+	t.Helper()
+	l, err := libvirtrpc.Dial(sock)
+	if err == nil {
+		err = l.Open(uri, flags)
+	}
+	if err != nil {
+		t.Fatalf("connecting to %s on %s: %v", uri, sock, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// CreateDomain starts a transient domain from its XML (DOMAIN_CREATE_XML).
+func CreateDomain(l *libvirtrpc.Conn, xml string) error {
+	var e libvirtrpc.Encoder
+	e.Str(xml)
+	e.Uint32(0)
+	_, err := l.Call(procDomainCreateXML, e.Bytes()).Wait()
+	return err
+}
+
+// DestroyDomain stops a domain; a transient one is gone then
+// (DOMAIN_DESTROY).
+func DestroyDomain(l *libvirtrpc.Conn, dom libvirtrpc.Domain) error {
+	var e libvirtrpc.Encoder
+	e.Domain(dom)
+	_, err := l.Call(procDomainDestroy, e.Bytes()).Wait()
+	return err
 }
 
 // BusySocket is a live listener that never accepts, with its backlog full: a
