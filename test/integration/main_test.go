@@ -65,14 +65,23 @@ func testMain(m *testing.M) int {
 	// The helper under test is the one we ship: built by the Makefile's
 	// own rule, with its flags (CGO_ENABLED=0, -trimpath, ...).
 	helperBin = filepath.Join(binDir, "libvirt-ssh-proxy")
-	build := exec.Command("make", "--no-print-directory", "-s", "BIN="+helperBin, helperBin)
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		helperErr = fmt.Errorf("building cmd/libvirt-ssh-proxy with make: %v\n%s", err, out)
+	if err := makeHelper(helperBin); err != nil {
+		helperErr = err
 		helperBin = ""
 		fmt.Fprintln(os.Stderr, helperErr)
 	}
 	return m.Run()
+}
+
+// makeHelper builds the helper into out with the Makefile's rule, which
+// vars (NAME=VALUE) may change.
+func makeHelper(out string, vars ...string) error {
+	cmd := exec.Command("make", append([]string{"--no-print-directory", "-s", "BIN=" + out, out}, vars...)...)
+	cmd.Dir = repoRoot
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building cmd/libvirt-ssh-proxy with make: %v\n%s", err, b)
+	}
+	return nil
 }
 
 func goBuild(out, pkg string) ([]byte, error) {
