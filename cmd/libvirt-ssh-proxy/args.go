@@ -145,7 +145,11 @@ func parseArgs(argv []string) (options, error) {
 		return o, nil
 	}
 	if n := arity[o.command]; len(pos) < n.min || len(pos) > n.max {
-		return o, fmt.Errorf("%s (got %d arguments)", n.usage, len(pos))
+		noun := "arguments"
+		if len(pos) == 1 {
+			noun = "argument"
+		}
+		return o, fmt.Errorf("%s (got %d %s)", n.usage, len(pos), noun)
 	}
 	if o.json && o.command == "" {
 		return o, errors.New("--json goes with a command such as resolve")

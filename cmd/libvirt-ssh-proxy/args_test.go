@@ -80,3 +80,20 @@ func TestParseArgsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestParseArgsCount: a wrong number of arguments is counted in words that
+// agree with the number.
+func TestParseArgsCount(t *testing.T) {
+	for _, tt := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"qemu/a"}, "(got 1 argument)"},
+		{[]string{"list", "a", "b"}, "(got 2 arguments)"},
+		{[]string{}, "(got 0 arguments)"},
+	} {
+		if _, err := parseArgs(tt.argv); err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("parseArgs(%q): %v, want an error ending %q", tt.argv, err, tt.want)
+		}
+	}
+}

@@ -61,7 +61,11 @@ Options (before or after the command and its arguments):
                      to search several in order; every qemu form then searches
                      exactly these (e.g. qemu:///system,
                      test+unix:///path/host.xml?socket=/path/libvirt-sock)
-                     URI may be an alias from uri_aliases in libvirt.conf
+                     URI may be an alias from uri_aliases in libvirt.conf;
+                     a URI with a host (qemu+ssh://[USER@]HV[:PORT]/system,
+                     +tcp, +tls, ...) must be the only one: the ProxyCommand
+                     form runs ssh HV and the helper there (as HV/FORM),
+                     other commands refuse it (exit 2)
   -t, --timeout D    bound lookup and connect (Go duration or seconds; default 5s);
                      with --wait, each attempt; several URIs each get an
                      even share of the time left
@@ -72,7 +76,8 @@ Options (before or after the command and its arguments):
                      fails at once; -v shows each retry
       --fdpass       pass the connection to ssh (ProxyUseFdpass yes)
       --relay        relay stdin/stdout to the connection
-                     (default: fd passing when stdout is ssh's socket)
+                     (default: fd passing when stdin/stdout is one socket
+                     and ssh is at its other end)
   -v, --verbose      explain each step on stderr
       --no-ip-fallback
                      never fall back to the domain's IP addresses
@@ -81,7 +86,7 @@ Options (before or after the command and its arguments):
                      (default /var/lib/libvirt/dnsmasq)
       --json         resolve, list: print JSON
   -F, --ssh-config FILE   doctor: the ssh_config ssh -G reads (ssh's -F);
-                     HV/FORM: the -F of the ssh to HV
+                     HV/FORM, a URI with a host: the -F of the ssh to HV
       --remote-command PATH
                      HV/FORM: the helper's path on HV (default: this
                      binary's own path)
