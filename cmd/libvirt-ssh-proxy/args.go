@@ -133,6 +133,10 @@ func parseArgs(argv []string) (options, error) {
 	if o.fdpass && o.relay {
 		return o, errors.New("--fdpass and --relay exclude each other")
 	}
+	// "help" is --help, as in git and go.
+	if len(pos) > 0 && pos[0] == "help" {
+		o.help, pos = true, pos[1:]
+	}
 	if len(pos) > 0 && isCommand(pos[0]) {
 		o.command, pos = pos[0], pos[1:]
 	}

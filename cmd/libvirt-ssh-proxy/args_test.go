@@ -22,6 +22,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--json", "-c", "x:///y", "resolve", "qemu/vm", "2222"}, options{command: "resolve", args: []string{"qemu/vm", "2222"}, connect: []string{"x:///y"}, timeout: defaultTimeout, json: true}},
 		{[]string{"--", "-odd", "22"}, options{args: []string{"-odd", "22"}, timeout: defaultTimeout}},
 		{[]string{"--help"}, options{help: true, timeout: defaultTimeout}},
+		{[]string{"help"}, options{help: true, args: []string{}, timeout: defaultTimeout}},
 		{[]string{"--version"}, options{version: true, timeout: defaultTimeout}},
 		{[]string{"--fdpass", "vsock/3", "22"}, options{args: []string{"vsock/3", "22"}, timeout: defaultTimeout, fdpass: true}},
 		{[]string{"qemu/vm", "22", "--no-ip-fallback"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, noIPFallback: true}},

@@ -85,7 +85,7 @@ func run(argv []string, sys system) int {
 	}
 	switch {
 	case o.help:
-		io.WriteString(c.out, usage)
+		io.WriteString(c.out, helpText())
 		return 0
 	case o.version:
 		fmt.Fprintf(c.out, "%s %s\n", prog, version)

@@ -335,7 +335,7 @@ func openPTY(t *testing.T) (master, slave, keep *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pty: %v", err)
+		t.Fatalf("no pty: %v", err)
 	}
 	sc, _ := master.SyscallConn()
 	var num int
@@ -347,13 +347,13 @@ func openPTY(t *testing.T) (master, slave, keep *os.File) {
 	})
 	if perr != nil {
 		master.Close()
-		t.Skipf("pty setup: %v", perr)
+		t.Fatalf("pty setup: %v", perr)
 	}
 	name := fmt.Sprintf("/dev/pts/%d", num)
 	sfd, err := unix.Open(name, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		master.Close()
-		t.Skipf("open %s: %v", name, err)
+		t.Fatalf("open %s: %v", name, err)
 	}
 	tio, err := unix.IoctlGetTermios(sfd, unix.TCGETS)
 	if err != nil {

@@ -92,9 +92,7 @@ func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte)) stri
 func asNobody(t *testing.T) (guard, helper string) {
 	t.Helper()
 	needHelper(t)
-	if os.Geteuid() != 0 {
-		t.Skip("running the helper as another user (nobody) needs root")
-	}
+	requireRoot(t, "to run the helper as another user (nobody)")
 	dir := shortTempDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
