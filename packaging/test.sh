@@ -34,6 +34,9 @@ cleanup() {
 trap cleanup EXIT
 
 step "build twice, compare"
+# bin/ is the user's own build: the packages' build must leave it alone
+userbin() { sha256sum bin/libvirt-ssh-proxy 2>/dev/null || echo none; }
+binbefore=$(userbin)
 packaging/build.sh deb "$work/a" >/dev/null
 packaging/build.sh rpm "$work/a" >/dev/null
 packaging/build.sh deb "$work/b" >/dev/null
@@ -41,6 +44,7 @@ packaging/build.sh rpm "$work/b" >/dev/null
 (cd "$work/a" && sha256sum -- *) > "$work/a.sum"
 (cd "$work/b" && sha256sum -- *) > "$work/b.sum"
 diff "$work/a.sum" "$work/b.sum" || fail "two builds of the same commit differ"
+[ "$(userbin)" = "$binbefore" ] || fail "building the packages changed bin/libvirt-ssh-proxy"
 [ "$(wc -l < "$work/a.sum")" = 4 ] || fail "want 4 packages, got: $(cat "$work/a.sum")"
 cat "$work/a.sum"
 ls -l "$work/a" | sed 1d
