@@ -17,7 +17,7 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 GO          ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # The scripts and tests run go by name: that same go, first on PATH.
 ifneq ($(findstring /,$(GO)),)
-export PATH := $(dir $(GO)):$(PATH)
+export PATH := $(patsubst %/,%,$(dir $(GO))):$(PATH)
 endif
 # staticcheck and nfpm are pinned in go.mod (tool directives): not imported
 # by the helper, so not in its binary
