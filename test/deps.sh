@@ -11,7 +11,8 @@
 #   build        make, git and TLS roots for the Go module proxy
 #   unit         the manual's render test (man, groff)
 #   integration  private libvirtd, sshd and OpenSSH clients, rsync, socat,
-#                bash-completion, zsh, systemd-analyze, gdb
+#                bash-completion, zsh, systemd-analyze, gdb; other clients of
+#                the helper: libssh (built with gcc) and paramiko
 #   package      the package test: rpm, cpio, systemd-analyze, ssh -G, man
 #   vm           the nested-VM rig: QEMU, a static busybox, xz and readelf for
 #                the kernel it fetches with apt-get download (which needs the
@@ -25,7 +26,8 @@ pkgs() {
 	build) echo make git ca-certificates ;;
 	unit) echo man-db groff-base ;;
 	integration) echo libvirt-daemon libvirt-clients openssh-server openssh-client rsync socat \
-		bash-completion zsh systemd man-db groff-base gdb ;;
+		bash-completion zsh systemd man-db groff-base gdb gcc libc6-dev pkg-config libssh-dev \
+		python3-paramiko ;;
 	package) echo rpm cpio systemd openssh-client man-db groff-base ;;
 	vm) echo qemu-system-x86 busybox-static socat openssh-server openssh-client libvirt-daemon \
 		libvirt-clients rsync xz-utils binutils ;;
