@@ -88,7 +88,8 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/sshname:FuzzAlias internal/leases:FuzzParseStatus \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
 	internal/libvirtconf:FuzzParse \
-	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply
+	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
+	internal/lookup:FuzzDomainXMLAgainstEtree
 FUZZTIME ?= 10m
 
 fuzz:
