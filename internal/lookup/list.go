@@ -62,7 +62,7 @@ const listInFlight = 5
 // says which URIs failed, or that none could be reached. ctx bounds the
 // whole listing, each URI its share of it (see share).
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
-	uris, err := r.searchList(scope)
+	uris, err := r.searchList(scope, "")
 	if err != nil {
 		return Listing{}, err
 	}
@@ -85,7 +85,8 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 			if failure.ClassOf(err) == failure.Usage {
 				return ls, err
 			}
-			failed = append(failed, outcome{uri: uri, err: err, denied: denied(err)})
+			sock, _ := r.Socket(uri)
+			failed = append(failed, outcome{uri: uri, err: err, denied: denied(err), sock: sock})
 		default:
 			ls.Entries = append(ls.Entries, entries...)
 		}
@@ -98,11 +99,10 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 // said. A listing that silently lacks a daemon's domains would mislead.
 func listFailure(failed []outcome, searched int) error {
 	var parts []string
-	bad, denied, timedOut := false, false, false
+	bad, timedOut := false, false
 	for _, o := range failed {
 		parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
 		bad = bad || !errors.Is(o.err, errNoSocket)
-		denied = denied || o.denied
 		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 	}
 	if !bad && len(failed) < searched {
@@ -112,11 +112,7 @@ func listFailure(failed []outcome, searched int) error {
 	if timedOut {
 		class = failure.Timeout
 	}
-	e := failure.New(class, "cannot list domains (%s)", strings.Join(parts, "; "))
-	if denied {
-		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
-	}
-	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+	return failure.New(class, "cannot list domains (%s)", strings.Join(parts, "; ")).WithHint("%s", unreachableHint(failed))
 }
 
 // listOne lists uri's domains: one call for every domain with its state,

@@ -22,10 +22,11 @@ type Listed struct {
 // searches (r.URIs with aliases expanded, or the defaults), in order, with
 // one CONNECT_LIST_ALL_DOMAINS call per URI (the domains' names, UUIDs and IDs
 // come back in that one call). A URI that cannot be reached has its Err
-// set; ctx bounds the whole listing, each URI its share of it. The error is a bad URI list (an
-// unknown alias). It is what completion and listing build on.
+// set; ctx bounds the whole listing, each URI its share of it. The error is
+// a bad URI list: an unknown alias, a bad URI, one on another host. It is
+// what completion and listing build on.
 func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, error) {
-	uris, err := r.searchList(scope)
+	uris, err := r.searchList(scope, "")
 	if err != nil {
 		return nil, err
 	}

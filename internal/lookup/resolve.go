@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
@@ -52,9 +54,9 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 	case host.Remote:
 		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
 		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
-			WithHint("run this on %s with host %s", spec.Hypervisor, spec.Inner)
+			WithHint("run this on %s with host %s", spec.Hypervisor, shquote.Quote(spec.Inner))
 	}
-	uris, err := r.searchList(spec.Scope)
+	uris, err := r.searchList(spec.Scope, spec.Domain)
 	if err != nil {
 		return Target{}, err
 	}
@@ -65,7 +67,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 // order: the --connect URIs with aliases expanded when given, else
 // libvirt's defaults. An alias libvirt.conf does not define is an error.
 func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
-	return r.searchList(scope)
+	return r.searchList(scope, "")
 }
 
 // share returns ctx bounded by the part of its time left that the first of
@@ -115,8 +117,27 @@ func watch[T any](ctx context.Context, uri string, f func(step *atomic.Value) (T
 type outcome struct {
 	uri    string
 	err    error
-	reach  bool // the daemon answered
-	denied bool // the socket refused us for permissions
+	reach  bool   // the daemon answered
+	denied bool   // the socket refused us for permissions
+	sock   string // the socket that did not work, when one exists
+}
+
+// unreachableHint says what to do when no daemon of outcomes could be
+// used: join the group that may use the socket, start the daemon when no
+// socket exists, or see to the socket that exists but where no libvirt
+// daemon answers (refused, closed, another protocol, no such driver).
+func unreachableHint(outcomes []outcome) string {
+	for _, o := range outcomes {
+		if o.denied {
+			return "join the libvirt group, or name a socket you may use with --connect URI?socket=PATH"
+		}
+	}
+	for _, o := range outcomes {
+		if o.sock != "" && !errors.Is(o.err, errNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
+			return fmt.Sprintf("no libvirt daemon answers for %s on %s: start it (virtqemud or libvirtd), or name another daemon with --connect URI", o.uri, o.sock)
+		}
+	}
+	return "no libvirt daemon socket exists: start virtqemud or libvirtd, or name another daemon with --connect URI"
 }
 
 // search looks name up on each URI in turn, each bounded by its share of
@@ -174,6 +195,7 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		o.err, o.denied = err, denied(err)
+		o.sock, _ = r.Socket(uri)
 		return Target{}, o
 	}
 	defer closeConn()
@@ -255,22 +277,20 @@ func denied(err error) bool {
 	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
-// open connects to the daemon behind e and opens its URI read-only, as
-// libvirt's own helper does. The returned func closes the connection. ctx's
-// end closes the socket, which makes every pending call return at once.
-// With -v, each call's reply and its time are logged.
+// open connects to the daemon behind e, a local unix socket (the only kind
+// the lookup ever dials), and opens its URI read-only, as libvirt's own
+// helper does. The returned func closes the connection. ctx's end closes
+// the socket, which makes every pending call return at once. With -v, each
+// call's reply and its time are logged.
 func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
-	addr := e.addrs[0]
-	if e.network == "unix" {
-		var err error
-		if addr, err = e.socket(); err != nil {
-			return nil, nil, err
-		}
+	addr, err := e.socket()
+	if err != nil {
+		return nil, nil, err
 	}
 	r.logf("connecting to %s at %s", e.name, addr)
 	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, e.network, addr)
+	conn, err := d.DialContext(ctx, "unix", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
@@ -360,10 +380,9 @@ func parseID(s string) (int32, bool) {
 // is not mistaken for a missing domain.
 func notFound(name string, outcomes []outcome) error {
 	var parts []string
-	reached, denied, timedOut := false, false, false
+	reached, timedOut := false, false
 	for _, o := range outcomes {
 		reached = reached || o.reach
-		denied = denied || o.denied
 		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 		if errors.Is(o.err, errNoDomain) {
 			parts = append(parts, o.uri+": not found")
@@ -381,14 +400,11 @@ func notFound(name string, outcomes []outcome) error {
 		return failure.New(failure.Timeout, "no answer about %q (searched %s)", name, searched)
 	}
 	if reached {
+		first := outcomes[slices.IndexFunc(outcomes, func(o outcome) bool { return o.reach })]
 		return failure.New(failure.NotFound, "no domain named %q, nor with that UUID or ID (searched %s)", name, searched).
-			WithHint("list domains with: virsh list --all")
+			WithHint("list domains with: %s", virsh(first.uri, "list", "--all"))
 	}
-	e := failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched)
-	if denied {
-		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
-	}
-	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+	return failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched).WithHint("%s", unreachableHint(outcomes))
 }
 
 func (r *Resolver) logf(format string, args ...any) {

@@ -276,14 +276,12 @@ func includes(r io.Reader, dir, target string) ([]int, error) {
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
-		kw, rest, _ := strings.Cut(line, " ")
-		if k, v, ok := strings.Cut(kw, "="); ok {
-			kw, rest = k, v+" "+rest
-		}
-		if !strings.EqualFold(kw, "include") {
+		// The keyword ends at the first space, tab or '=', as for ssh.
+		i := strings.IndexAny(line, " \t=")
+		if i < 0 || !strings.EqualFold(line[:i], "include") {
 			continue
 		}
-		for _, pat := range strings.Fields(strings.TrimLeft(rest, " \t=")) {
+		for _, pat := range strings.Fields(strings.TrimLeft(line[i:], " \t=")) {
 			pat = strings.Trim(pat, `"`)
 			if !filepath.IsAbs(pat) {
 				pat = filepath.Join(dir, pat)

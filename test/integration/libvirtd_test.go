@@ -92,7 +92,9 @@ type Libvirtd struct {
 	// daemon made one (as root), else libvirt-sock. The helper only reads.
 	Sock   string
 	RWSock string
-	proc   *proc
+	// TCPPort is the port it listens on at 127.0.0.1 (StartLibvirtdTCP).
+	TCPPort int
+	proc    *proc
 }
 
 // URI is the connection URI for the helper: test driver over Sock.
@@ -122,6 +124,24 @@ func (d *Libvirtd) Virsh(t testing.TB, args ...string) string {
 // leaked daemon exit by itself after 60 idle seconds.
 func StartLibvirtd(t testing.TB, hostXML string) *Libvirtd {
 	t.Helper()
+	return startLibvirtd(t, hostXML, false)
+}
+
+// StartLibvirtdTCP is StartLibvirtd with the daemon also listening on TCP
+// loopback (127.0.0.1, a free port, no authentication): URIs with a host,
+// such as test+tcp://127.0.0.1:PORT/..., that never leave the machine.
+func StartLibvirtdTCP(t testing.TB, hostXML string) *Libvirtd {
+	t.Helper()
+	return startLibvirtd(t, hostXML, true)
+}
+
+// TCPURI is the daemon's test-driver URI over TCP (StartLibvirtdTCP).
+func (d *Libvirtd) TCPURI() string {
+	return fmt.Sprintf("test+tcp://127.0.0.1:%d%s", d.TCPPort, d.HostXML)
+}
+
+func startLibvirtd(t testing.TB, hostXML string, tcp bool) *Libvirtd {
+	t.Helper()
 	requireBins(t, "libvirtd")
 	dir := shortTempDir(t)
 	run := filepath.Join(dir, "run")
@@ -144,18 +164,34 @@ auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:stderr"
 `, run)
+	port := 0
+	if tcp {
+		// A port free a moment ago; libvirtd fails to start (and the
+		// test with it) in the unlikely case another process took it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		conf = strings.Replace(conf, "listen_tcp = 0\n", fmt.Sprintf("listen_tcp = 1\ntcp_port = \"%d\"\nlisten_addr = \"127.0.0.1\"\nauth_tcp = \"none\"\n", port), 1)
+	}
 	confPath := filepath.Join(dir, "libvirtd.conf")
 	hostPath := filepath.Join(dir, "host.xml")
 	writeFile(t, confPath, conf, 0o644)
 	writeFile(t, hostPath, hostXML, 0o644)
 
-	cmd := exec.Command(mustBin(t, "libvirtd"), "-f", confPath, "-p", filepath.Join(dir, "libvirtd.pid"), "-t", "60")
+	args := []string{"-f", confPath, "-p", filepath.Join(dir, "libvirtd.pid"), "-t", "60"}
+	if tcp {
+		args = append(args, "--listen")
+	}
+	cmd := exec.Command(mustBin(t, "libvirtd"), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"LIBVIRT_DRIVER_DIR="+nodrivers,
 		"HOME="+dir, "XDG_RUNTIME_DIR="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir)
 	p := startProc(t, cmd, filepath.Join(dir, "libvirtd.log"))
-	d := &Libvirtd{Dir: dir, HostXML: hostPath, RWSock: filepath.Join(run, "libvirt-sock"), proc: p}
+	d := &Libvirtd{Dir: dir, HostXML: hostPath, RWSock: filepath.Join(run, "libvirt-sock"), TCPPort: port, proc: p}
 	waitUnix(t, p, d.RWSock, 10*time.Second)
 	d.Sock = d.RWSock
 	if os.Geteuid() == 0 {

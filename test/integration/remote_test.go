@@ -22,6 +22,8 @@ import (
 type remoteRig struct {
 	guest, hv *SSHD
 	cfg       string
+	hvPort    int    // hv1's sshd on 127.0.0.42
+	wrapper   string // the --remote-command: the helper under the guard
 }
 
 func startRemoteRig(t *testing.T) *remoteRig {
@@ -33,6 +35,7 @@ func startRemoteRig(t *testing.T) *remoteRig {
 	port := r.hv.ListenTCP(t, ip)
 	dir := shortTempDir(t)
 	wrapper := filepath.Join(dir, "remote-helper")
+	r.hvPort, r.wrapper = port, wrapper
 	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s -- %s \"$@\"\n", shellWord(nofsockBin), shellWord(helperBin)), 0o755)
 	r.cfg = filepath.Join(dir, "ssh_config")
 	writeFile(t, r.cfg, fmt.Sprintf(`# Written by TestRemote: hv1 is a hypervisor on loopback TCP.

@@ -59,6 +59,12 @@ func TestRemoteHangupAtStart(t *testing.T) {
 			syscall.Kill(p, syscall.SIGKILL)
 		}
 	})
+	// The helper we ship has no symbol table (-s -w): gdb gets the same
+	// build with one, to find signal.Notify.
+	helper := filepath.Join(shortTempDir(t), "libvirt-ssh-proxy")
+	if err := makeHelper(helper, "STRIP="); err != nil {
+		t.Fatal(err)
+	}
 	gdb := mustBin(t, "gdb")
 	cmd := guarded(context.Background(), gdb, "-nx", "-batch",
 		"-ex", "set startup-with-shell off",
@@ -66,7 +72,7 @@ func TestRemoteHangupAtStart(t *testing.T) {
 		"-ex", "break os/signal.Notify",
 		"-ex", "run",
 		"-ex", "signal SIGHUP",
-		"--args", helperBin, "--relay", "hv1/unix/"+marker, "22")
+		"--args", helper, "--relay", "hv1/unix/"+marker, "22")
 	cmd.Env = append(os.Environ(), path)
 	r := runCmd(t, helperLimit, cmd)
 	if !strings.Contains(r.Stdout, "Breakpoint 1, os/signal.Notify") || !strings.Contains(r.Stdout, "SIGHUP") {

@@ -65,3 +65,16 @@ func TestDomainStates(t *testing.T) {
 		}
 	})
 }
+
+// TestErrorsNameTheDomain: a host that names the domain by its UUID (as
+// ssh-config's aliases do) gets failures that name the domain too.
+func TestErrorsNameTheDomain(t *testing.T) {
+	requireBins(t, "libvirtd")
+	needHelper(t)
+	d := StartLibvirtd(t, HostXML(Domain{Name: "web one", UUID: webUUID, CID: 40}))
+	runExitCases(t, []exitCase{
+		{"by UUID", []string{"-c", d.URI(), "qemu/" + webUUID, "22"}, 11,
+			[]string{"qemu/" + webUUID + ` (domain "web one"): no VM holds vsock CID 40`, "dumpxml 'web one'"}},
+		{"by name: said once", []string{"-c", d.URI(), "qemu/web one", "22"}, 11, []string{"qemu/web one: no VM holds"}},
+	})
+}
