@@ -30,7 +30,10 @@ const (
 	procConnectClose       = 2
 	procDomainCreateXML    = 10
 	procDomainDestroy      = 12
+	procDomainGetXMLDesc   = 14
 	procDomainLookupByName = 23
+	procAuthList           = 66
+	procDomainGetState     = 212
 )
 
 // Interposer listens on a unix socket in dir and forwards each connection

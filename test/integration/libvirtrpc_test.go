@@ -129,13 +129,21 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	var flags []uint32
+	var (
+		flags []uint32
+		procs []uint32 // of the last connection
+	)
 	sock := Relay(t, shortTempDir(t), "record-sock", d.RWSock, func(msg []byte) {
-		if binary.BigEndian.Uint32(msg[8:12]) == procConnectOpen { // the flags are the last word
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		proc := binary.BigEndian.Uint32(msg[8:12])
+		if proc == procConnectOpen { // the flags are the last word
 			flags = append(flags, binary.BigEndian.Uint32(msg[len(msg)-4:]))
-			mu.Unlock()
 		}
+		if proc == procAuthList {
+			procs = nil
+		}
+		procs = append(procs, proc)
 	})
 	before, err := os.ReadFile(d.Dir + "/libvirtd.log")
 	if err != nil {
@@ -149,6 +157,12 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 	defer mu.Unlock()
 	if len(flags) < 3 || slices.ContainsFunc(flags, func(f uint32) bool { return f != 1 }) {
 		t.Errorf("CONNECT_OPEN flags %v, want 1 (read-only) in each", flags)
+	}
+	// The ProxyCommand's calls: five round trips, state and XML together
+	// (the order of those two on the wire is the client's).
+	want := []uint32{procAuthList, procConnectOpen, procDomainLookupByName, procDomainGetState, procDomainGetXMLDesc, procConnectClose}
+	if !slices.Equal(procs, want) {
+		t.Errorf("the ProxyCommand's libvirt calls: %v, want %v", procs, want)
 	}
 	log, err := os.ReadFile(d.Dir + "/libvirtd.log")
 	if err != nil {
