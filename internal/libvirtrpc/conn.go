@@ -95,24 +95,12 @@ type result struct {
 	err  error
 }
 
-// New returns a Conn speaking over nc, which it owns from now on.
+// New returns a Conn speaking over nc, which it owns from now on. Closing
+// nc (a watchdog's way to bound a hung daemon) makes every pending call
+// return ErrConnLost at once.
 func New(nc net.Conn) *Conn {
 	return &Conn{nc: nc, pending: map[uint32]*call{}}
 }
-
-// Dial connects to the daemon socket at path.
-func Dial(path string) (*Conn, error) {
-	nc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, err
-	}
-	return New(nc), nil
-}
-
-// NetConn returns the connection the Conn speaks over, for a watchdog to
-// close (which makes every pending call return ErrConnLost) or for
-// deadlines.
-func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // Reply is a call's result to come. Wait blocks until the daemon answers or
 // the connection is lost; it may be called more than once.

@@ -192,10 +192,7 @@ func BenchmarkLibvirtCalls(b *testing.B) {
 	DefaultWith(b, d, doms)
 	b.Run("open+close", func(b *testing.B) {
 		for b.Loop() {
-			l, err := libvirtrpc.Dial(d.Sock)
-			if err == nil {
-				err = l.Open("test:///default", libvirtrpc.ReadOnly)
-			}
+			l, err := DialLibvirt(d.Sock, "test:///default", libvirtrpc.ReadOnly)
 			if err == nil {
 				err = l.Close()
 			}
