@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/check.sh PART...: make check's runner. Runs `make PART` for each PART
-# in order, stops at the first that fails, and prints each part's wall time
-# and how many tests it ran (from the "NAME: N passed, N failed" lines the
-# parts print), then the total in the same form.
+# in order, every one even when an earlier one failed (so that one run shows
+# every failure), and prints each part's wall time and how many tests it ran
+# (from the "NAME: N passed, N failed" lines the parts print), then the total
+# in the same form. Exit status 1 when any part failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
@@ -23,7 +24,6 @@ for part in "$@"; do
 	verdict=ok
 	[ "$rc" = 0 ] || { verdict="FAILED (exit $rc)"; status=1; }
 	rows+=("$(printf '%-14s %8s %8s %7ss  %s' "$part" "$p" "$f" "$(secs "$t0")" "$verdict")")
-	[ "$rc" = 0 ] || break
 done
 
 echo
