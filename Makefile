@@ -129,7 +129,8 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/sshname:FuzzAlias internal/leases:FuzzParseStatus \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
 	internal/libvirtconf:FuzzParse \
-	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply
+	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
+	internal/lookup:FuzzDomainXMLAgainstEtree
 FUZZTIME ?= 10m
 
 fuzz:
@@ -154,7 +155,8 @@ load:
 # passing (BenchmarkSSH). BENCHRUNS timed runs per start-up figure,
 # BENCHCOUNT repeats of each Go benchmark.
 # bench-more: the other measurements: every Go micro-benchmark, the lookup
-# latency against a private libvirtd, the fd hand-off, the connect, relay
+# latency against a private libvirtd, what each libvirt round trip costs
+# (BenchmarkLibvirtCalls), the fd hand-off, the connect, relay
 # and RSS table (test/bench) on a unix socket, and the same table over real
 # vsock loopback inside the nested-VM rig (test/vm/run.sh bench, ~4 min
 # under TCG).
@@ -167,6 +169,7 @@ bench: $(BIN)
 bench-more: $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 	$(GO) test -run '^$$' -bench 'Lookup|Handoff' -benchtime 50x -tags integration ./test/integration/
+	$(GO) test -run '^$$' -bench LibvirtCalls -benchtime 500x -tags integration ./test/integration/
 	$(GO) run -tags integration ./test/bench -helper $(BIN) $(BENCHFLAGS)
 	VM_HELPER=$(BIN) test/vm/run.sh bench
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -16,6 +17,9 @@ import (
 // the connection to ssh — the fd itself when ssh asked for it, else a relay.
 func proxy(c *invocation) int {
 	r := c.resolver()
+	// The libvirt connection closes while the guest is dialed.
+	var closing sync.WaitGroup
+	r.Closing = &closing
 	spec, err := host.Parse(c.host)
 	switch {
 	case err == nil && spec.Kind == host.Remote:
@@ -45,6 +49,7 @@ func proxy(c *invocation) int {
 		}
 		return err
 	})
+	closing.Wait()
 	if err != nil {
 		return c.fail(err)
 	}

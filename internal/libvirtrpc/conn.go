@@ -95,33 +95,20 @@ type result struct {
 	err  error
 }
 
-// New returns a Conn speaking over nc, which it owns from now on.
+// New returns a Conn speaking over nc, which it owns from now on. Closing
+// nc (a watchdog's way to bound a hung daemon) makes every pending call
+// return ErrConnLost at once.
 func New(nc net.Conn) *Conn {
 	return &Conn{nc: nc, pending: map[uint32]*call{}}
 }
 
-// Dial connects to the daemon socket at path.
-func Dial(path string) (*Conn, error) {
-	nc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, err
-	}
-	return New(nc), nil
-}
-
-// NetConn returns the connection the Conn speaks over, for a watchdog to
-// close (which makes every pending call return ErrConnLost) or for
-// deadlines.
-func (c *Conn) NetConn() net.Conn { return c.nc }
-
 // Reply is a call's result to come. Wait blocks until the daemon answers or
-// the connection is lost; it may be called more than once.
+// the connection is lost; it may be called again (from the same goroutine)
+// for the same answer.
 type Reply[T any] struct {
-	c      *Conn
-	serial uint32
-	call   *call
+	call   *call // nil when the call never went out; err says why
 	decode func(*Decoder) T
-	res    *result
+	done   bool
 	v      T
 	err    error
 }
@@ -129,21 +116,19 @@ type Reply[T any] struct {
 // Wait returns the call's result: the decoded value, an *Error when the
 // daemon answered with an error, or ErrConnLost.
 func (r *Reply[T]) Wait() (T, error) {
-	if r.res == nil {
-		res := result{err: r.err}
-		if r.call != nil {
-			res = <-r.call.done
-		}
-		r.res = &res
-		if res.err == nil && r.decode != nil {
-			d := NewDecoder(res.body)
-			r.v = r.decode(d)
-			if err := d.Finish(); err != nil {
-				r.err = fmt.Errorf("decode the reply to %s: %w", procName(r.call.proc), err)
-			}
-		} else {
-			r.err = res.err
-		}
+	if r.done || r.call == nil {
+		return r.v, r.err
+	}
+	r.done = true
+	res := <-r.call.done
+	if res.err != nil {
+		r.err = res.err
+		return r.v, r.err
+	}
+	d := NewDecoder(res.body)
+	r.v = r.decode(d)
+	if err := d.Finish(); err != nil {
+		r.err = fmt.Errorf("decode the reply to %s: %w", procName(r.call.proc), err)
 	}
 	return r.v, r.err
 }
@@ -164,7 +149,7 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	if decode == nil {
 		decode = func(*Decoder) (zero T) { return }
 	}
-	r := &Reply[T]{c: c, decode: decode}
+	r := &Reply[T]{decode: decode}
 	c.start.Do(func() { go c.read() })
 	cl := &call{proc: proc, done: make(chan result, 1), sent: time.Now()}
 	c.mu.Lock()
@@ -174,8 +159,9 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 		return r
 	}
 	c.serial++
-	r.serial, r.call = c.serial, cl
-	c.pending[r.serial] = cl
+	serial := c.serial
+	r.call = cl
+	c.pending[serial] = cl
 	c.inflight.Add(1)
 	c.mu.Unlock()
 
@@ -184,7 +170,7 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	b := c.wbuf[:0]
-	for _, w := range []uint32{uint32(4 + headerSize + len(args)), program, version, proc, typeCall, r.serial, statusOK} {
+	for _, w := range []uint32{uint32(4 + headerSize + len(args)), program, version, proc, typeCall, serial, statusOK} {
 		b = binary.BigEndian.AppendUint32(b, w)
 	}
 	b = append(b, args...)

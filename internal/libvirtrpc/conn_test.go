@@ -56,6 +56,7 @@ type received struct {
 // fake is an in-process daemon on the other end of a Conn.
 type fake struct {
 	c      *Conn
+	client net.Conn // the Conn's end
 	server net.Conn // the daemon's end
 	mu     sync.Mutex
 	got    []received
@@ -68,7 +69,7 @@ func fakeDaemon(t *testing.T, handle func(h header, args []byte) (status uint32,
 	t.Helper()
 	client, server := net.Pipe()
 	t.Cleanup(func() { client.Close(); server.Close() })
-	f := &fake{c: New(client), server: server}
+	f := &fake{c: New(client), client: client, server: server}
 	go func() {
 		br := bufio.NewReader(server)
 		for {
@@ -272,7 +273,7 @@ func TestConnLost(t *testing.T) {
 		end  func(f *fake)
 		want string
 	}{
-		{"watchdog closes", func(f *fake) { f.c.NetConn().Close() }, "closed"},
+		{"watchdog closes", func(f *fake) { f.client.Close() }, "closed"},
 		{"daemon hangs up", func(f *fake) { f.server.Close() }, "EOF"},
 		{"daemon hangs up inside a message", func(f *fake) {
 			f.server.Write(words(100, program))
@@ -382,7 +383,7 @@ func TestClose(t *testing.T) {
 	if got := f.calls(); len(got) != 1 || got[0].h.proc != procConnectClose {
 		t.Fatalf("calls %+v", got)
 	}
-	if _, err := f.c.NetConn().Write([]byte{0}); err == nil {
+	if _, err := f.client.Write([]byte{0}); err == nil {
 		t.Fatal("the socket is still open")
 	}
 }
@@ -414,7 +415,7 @@ func TestCloseWaitsForCalls(t *testing.T) {
 	hung.c.LookupByID(1)
 	hung.waitCalls(t, 1)
 	go func() { closed <- hung.c.Close() }()
-	hung.c.NetConn().Close()
+	hung.client.Close()
 	if err := <-closed; !errors.Is(err, ErrConnLost) {
 		t.Fatalf("Close on a hung daemon after the watchdog: %v", err)
 	}

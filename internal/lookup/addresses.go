@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/beevik/etree"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
@@ -182,13 +180,16 @@ func bounded[T any](ctx context.Context, f func() T) (T, bool) {
 // MACsFromXML returns the MAC addresses of a domain's network interfaces,
 // /domain/devices/interface/mac/@address, as libvirt writes them.
 func MACsFromXML(xml string) ([]string, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(xml); err != nil {
-		return nil, fmt.Errorf("parse domain XML: %w", err)
-	}
 	var macs []string
-	for _, m := range doc.FindElements("/domain/devices/interface/mac[@address]") {
-		macs = append(macs, m.SelectAttrValue("address", ""))
+	err := scanXML(xml, func(path []string, _ []int, attrs []xmlAttr) {
+		if pathIs(path, "domain", "devices", "interface", "mac") {
+			if a, ok := attr(attrs, "address"); ok {
+				macs = append(macs, a)
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parse domain XML: %w", err)
 	}
 	return macs, nil
 }

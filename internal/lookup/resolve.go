@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +34,13 @@ type Resolver struct {
 	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
 	// leases.DefaultDir.
 	LeaseDir string
+	// Closing, when set, lets a lookup return before the daemon has
+	// answered its CONNECT_CLOSE: the answer is awaited in the background,
+	// counted here, so that the ProxyCommand path connects to the guest
+	// meanwhile instead of after one more round trip. The caller must wait
+	// on it before it exits: a daemon whose answer finds the socket gone
+	// logs an error.
+	Closing *sync.WaitGroup
 }
 
 // Resolve returns where spec points, with port as the vsock port. A domain
@@ -302,10 +310,33 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 		conn.Close()
 		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, hungUp(err))
 	}
+	if r.Closing != nil {
+		return l, func() {
+			// Bounded by ctx's deadline but not its cancellation: the
+			// caller's attempt ends with its connect, often before the
+			// daemon answers.
+			stop()
+			limit := time.AfterFunc(time.Until(deadline(ctx)), func() { conn.Close() })
+			r.Closing.Go(func() {
+				_ = l.Close()
+				limit.Stop()
+			})
+		}, nil
+	}
 	return l, func() {
 		_ = l.Close() // bounded by ctx: stop comes after
 		stop()
 	}, nil
+}
+
+// deadline is ctx's deadline, or a minute from now for a context without
+// one (a daemon that answers everything but CONNECT_CLOSE must not hold
+// the process forever).
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Minute)
 }
 
 // lookupDomain tries s as a name, then a UUID, then an ID: the order of

@@ -30,7 +30,10 @@ const (
 	procConnectClose       = 2
 	procDomainCreateXML    = 10
 	procDomainDestroy      = 12
+	procDomainGetXMLDesc   = 14
 	procDomainLookupByName = 23
+	procAuthList           = 66
+	procDomainGetState     = 212
 )
 
 // Interposer listens on a unix socket in dir and forwards each connection
@@ -125,7 +128,7 @@ func TestFaultsLibvirt(t *testing.T) {
 	}{
 		{name: "socket absent",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", dir+"/no-sock") },
-			code:  3, msg: []string{"cannot reach libvirt (", ": no daemon socket (", "/no-sock)", "(is libvirtd or virtqemud running?"}},
+			code:  3, msg: []string{"cannot reach libvirt (", ": no daemon socket (", "/no-sock)", "(no libvirt daemon socket exists: start virtqemud or libvirtd"}},
 		{name: "permission denied (mode 000, run as nobody)", nobody: true,
 			setup: func(t *testing.T, dir string) string {
 				// A live listener: only the mode stops the connect.

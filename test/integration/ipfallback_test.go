@@ -403,10 +403,7 @@ func BenchmarkIPFallback(b *testing.B) {
 	DefaultWith(b, d, []Domain{dom})
 
 	open := func(b *testing.B) *libvirtrpc.Conn {
-		l, err := libvirtrpc.Dial(d.Sock)
-		if err == nil {
-			err = l.Open("test:///default", libvirtrpc.ReadOnly)
-		}
+		l, err := DialLibvirt(d.Sock, "test:///default", libvirtrpc.ReadOnly)
 		if err != nil {
 			b.Fatalf("connect: %v", err)
 		}

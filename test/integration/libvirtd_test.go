@@ -341,15 +341,26 @@ func OpenDefault(t testing.TB, sock string) *libvirtrpc.Conn {
 // ends.
 func OpenURI(t testing.TB, sock, uri string, flags libvirtrpc.OpenFlags) *libvirtrpc.Conn {
 	t.Helper()
-	l, err := libvirtrpc.Dial(sock)
-	if err == nil {
-		err = l.Open(uri, flags)
-	}
+	l, err := DialLibvirt(sock, uri, flags)
 	if err != nil {
-		t.Fatalf("connecting to %s on %s: %v", uri, sock, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// DialLibvirt connects to the daemon socket sock and opens uri with flags.
+func DialLibvirt(sock, uri string, flags libvirtrpc.OpenFlags) (*libvirtrpc.Conn, error) {
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		return nil, err
+	}
+	l := libvirtrpc.New(nc)
+	if err := l.Open(uri, flags); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("opening %s on %s: %w", uri, sock, err)
+	}
+	return l, nil
 }
 
 // CreateDomain starts a transient domain from its XML (DOMAIN_CREATE_XML).

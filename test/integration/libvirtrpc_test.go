@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -128,13 +129,21 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	var flags []uint32
+	var (
+		flags []uint32
+		procs []uint32 // of the last connection
+	)
 	sock := Relay(t, shortTempDir(t), "record-sock", d.RWSock, func(msg []byte) {
-		if binary.BigEndian.Uint32(msg[8:12]) == procConnectOpen { // the flags are the last word
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		proc := binary.BigEndian.Uint32(msg[8:12])
+		if proc == procConnectOpen { // the flags are the last word
 			flags = append(flags, binary.BigEndian.Uint32(msg[len(msg)-4:]))
-			mu.Unlock()
 		}
+		if proc == procAuthList {
+			procs = nil
+		}
+		procs = append(procs, proc)
 	})
 	before, err := os.ReadFile(d.Dir + "/libvirtd.log")
 	if err != nil {
@@ -149,6 +158,12 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 	if len(flags) < 3 || slices.ContainsFunc(flags, func(f uint32) bool { return f != 1 }) {
 		t.Errorf("CONNECT_OPEN flags %v, want 1 (read-only) in each", flags)
 	}
+	// The ProxyCommand's calls: five round trips, state and XML together
+	// (the order of those two on the wire is the client's).
+	want := []uint32{procAuthList, procConnectOpen, procDomainLookupByName, procDomainGetState, procDomainGetXMLDesc, procConnectClose}
+	if !slices.Equal(procs, want) {
+		t.Errorf("the ProxyCommand's libvirt calls: %v, want %v", procs, want)
+	}
 	log, err := os.ReadFile(d.Dir + "/libvirtd.log")
 	if err != nil {
 		t.Fatal(err)
@@ -158,4 +173,63 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 			t.Errorf("the daemon logged an error while the helper ran: %s", line)
 		}
 	}
+}
+
+// BenchmarkLibvirtCalls: the helper's libvirt calls against a private
+// libvirtd (test:///default with 10 domains, read-only socket): what a
+// connection costs (connect, AUTH_LIST, CONNECT_OPEN, CONNECT_CLOSE: three
+// round trips), what one call costs, and what sending the state and XML
+// calls together saves over one after the other.
+//
+//	go test -tags integration -run '^$' -bench LibvirtCalls ./test/integration/
+func BenchmarkLibvirtCalls(b *testing.B) {
+	requireBins(b, "libvirtd")
+	d := StartLibvirtd(b, HostXML())
+	doms := make([]Domain, 10)
+	for i := range doms {
+		doms[i] = Domain{Name: "bench-" + strconv.Itoa(i), CID: 2000 + i}
+	}
+	DefaultWith(b, d, doms)
+	b.Run("open+close", func(b *testing.B) {
+		for b.Loop() {
+			l, err := DialLibvirt(d.Sock, "test:///default", libvirtrpc.ReadOnly)
+			if err == nil {
+				err = l.Close()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	l := OpenURI(b, d.Sock, "test:///default", libvirtrpc.ReadOnly)
+	dom, err := l.LookupByName("bench-5").Wait()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("lookup", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := l.LookupByName("bench-5").Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("state,xml/one-after-the-other", func(b *testing.B) {
+		for b.Loop() {
+			_, err1 := l.GetState(dom).Wait()
+			_, err2 := l.GetXMLDesc(dom, 0).Wait()
+			if err1 != nil || err2 != nil {
+				b.Fatal(err1, err2)
+			}
+		}
+	})
+	b.Run("state,xml/together", func(b *testing.B) {
+		for b.Loop() {
+			st, xml := l.GetState(dom), l.GetXMLDesc(dom, 0)
+			_, err1 := st.Wait()
+			_, err2 := xml.Wait()
+			if err1 != nil || err2 != nil {
+				b.Fatal(err1, err2)
+			}
+		}
+	})
 }
