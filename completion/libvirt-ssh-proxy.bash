@@ -7,12 +7,14 @@
 #    the known-hosts function ssh, scp, sftp and rsync complete hosts with
 #    (_known_hosts_real; _comp_compgen_known_hosts__impl from 2.12 on), so
 #    that a host word starting with "q" also gets qemu/NAME (scp and rsync:
-#    qemu%NAME:) for every running libvirt domain. Other words are untouched.
+#    qemu%NAME:) for every running libvirt domain, and nobody gets the
+#    drop-in's Host patterns cut at their wildcard (qemu/, qemu:), which
+#    bash-completion would offer as host names.
 #
 # The names come from `libvirt-ssh-proxy complete-hosts WORD`, which searches
 # what the helper would: its defaults, or LIBVIRT_SSH_PROXY_CONNECT's URIs.
 
-_libvirt_ssh_proxy_bin=@LIBEXECDIR@/libvirt-ssh-proxy
+_libvirt_ssh_proxy_bin=@BINDIR@/libvirt-ssh-proxy
 
 # _libvirt_ssh_proxy_hosts WORD: the completions of WORD, one a line.
 _libvirt_ssh_proxy_hosts()
@@ -62,16 +64,15 @@ _libvirt_ssh_proxy()
 } &&
     complete -F _libvirt_ssh_proxy libvirt-ssh-proxy
 
-# _libvirt_ssh_proxy_qemu_hosts [-ac46] [-F FILE] [-p PREFIX] CWORD: takes
-# the arguments of bash-completion's known-hosts function and prints, one a
-# line, the qemu host names that complete CWORD, spelled as that function
-# spells its own: PREFIX and a user@ before, ':' after with -c (scp, rsync:
-# also the %-spelling, as they take "a/b:path" for a local path), and the
-# part up to the last ':' of the word removed when bash splits words there.
-# Words not starting with "q" get nothing, and cost nothing.
-_libvirt_ssh_proxy_qemu_hosts()
+# _libvirt_ssh_proxy_args [-ac46] [-F FILE] [-p PREFIX] CWORD: reads the
+# arguments of bash-completion's known-hosts function into the caller's
+# prefix, suffix, cur and trim: how that function spells its entries (PREFIX
+# and a user@ before, ':' after with -c), and the part up to the last ':' of
+# the word that it removes when bash splits words there.
+_libvirt_ssh_proxy_args()
 {
-    local flag prefix="" suffix="" OPTIND=1
+    local flag OPTIND=1
+    prefix="" suffix="" trim=""
     while getopts "ac46F:p:" flag "$@"; do
         case $flag in
             c) suffix=: ;;
@@ -79,19 +80,53 @@ _libvirt_ssh_proxy_qemu_hosts()
             *) ;; # -a -4 -6 -F: for the known-hosts function only
         esac
     done
-    local cur=${!OPTIND-}
+    cur=${!OPTIND-}
     [[ $cur == *@* ]] && prefix=$prefix${cur%@*}@ && cur=${cur#*@}
-    [[ $cur == q* ]] || return 0
-    local word=$cur trim=""
-    [[ $suffix && qemu% == "$cur"* ]] && word=qemu%
     if [[ $prefix$cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
         trim=${prefix}${cur%"${cur##*:}"}
     fi
+}
+
+# _libvirt_ssh_proxy_qemu_hosts ARGS...: takes the arguments of
+# bash-completion's known-hosts function and prints, one a line, the qemu
+# host names that complete its CWORD, spelled as that function spells its
+# own (scp, rsync: the %-spelling, as they take "a/b:path" for a local
+# path). Words not starting with "q" get nothing, and cost nothing.
+_libvirt_ssh_proxy_qemu_hosts()
+{
+    local prefix suffix cur trim
+    _libvirt_ssh_proxy_args "$@"
+    [[ $cur == q* ]] || return 0
+    local word=$cur
+    [[ $suffix && qemu% == "$cur"* ]] && word=qemu%
     local h IFS=$'\n'
     for h in $(_libvirt_ssh_proxy_hosts "$word"); do
         h=$prefix$h$suffix
         printf '%s\n' "${h#"$trim"}"
     done
+}
+
+# The drop-in's Host patterns cut at their first wildcard, as bash-completion
+# offers every Host pattern of the ssh configs it reads (qemu%* gives "qemu",
+# qemu/* gives "qemu/"): names that reach nothing.
+_libvirt_ssh_proxy_stems=" qemu/ qemu:system/ qemu:session/ qemu vsock/ vsock unix/ unix vsock-mux/ vsock-mux "
+
+# _libvirt_ssh_proxy_drop_stems ARRAY ARGS...: removes from ARRAY the
+# entries the known-hosts function called with ARGS made of the drop-in's
+# Host patterns.
+_libvirt_ssh_proxy_drop_stems()
+{
+    local -n _lsp_entries=$1
+    shift
+    local prefix suffix cur trim i e
+    _libvirt_ssh_proxy_args "$@"
+    for i in "${!_lsp_entries[@]}"; do
+        e=$trim${_lsp_entries[i]}
+        e=${e#"$prefix"}
+        e=${e%"$suffix"}
+        [[ $_libvirt_ssh_proxy_stems == *" $e "* ]] && unset -v '_lsp_entries[i]'
+    done
+    _lsp_entries=("${_lsp_entries[@]}")
 }
 
 # Wrap bash-completion's known-hosts function, once per shell: up to 2.11
@@ -105,12 +140,12 @@ $(declare -f _comp_compgen_known_hosts__impl | tail -n +2)"
     _comp_compgen_known_hosts__impl()
     {
         _libvirt_ssh_proxy_known_hosts_impl "$@"
-        local ret=$? h IFS=$'\n'
+        _libvirt_ssh_proxy_drop_stems known_hosts "$@"
+        local h IFS=$'\n'
         for h in $(_libvirt_ssh_proxy_qemu_hosts "$@"); do
             known_hosts+=("$h")
-            ret=0
         done
-        return $ret
+        ((${#known_hosts[@]}))
     }
 elif declare -F _known_hosts_real >/dev/null &&
     ! declare -F _libvirt_ssh_proxy_known_hosts_real >/dev/null; then
@@ -121,6 +156,7 @@ $(declare -f _known_hosts_real | tail -n +2)"
     {
         _libvirt_ssh_proxy_known_hosts_real "$@"
         local ret=$? h IFS=$'\n'
+        _libvirt_ssh_proxy_drop_stems COMPREPLY "$@"
         for h in $(_libvirt_ssh_proxy_qemu_hosts "$@"); do
             COMPREPLY+=("$h")
         done

@@ -9,7 +9,8 @@ fmt=${1:?usage: packaging/build.sh deb|rpm [OUTDIR]}
 cd "$(dirname "$0")/.."
 out=${2:-build/pkg}
 GO=${GO:-go}
-NFPM=${NFPM:-$GO run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.44.0}
+# pinned in go.mod (a tool directive)
+NFPM=${NFPM:-$GO tool nfpm}
 
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 if [ -z "${PKG_VERSION:-}" ]; then
@@ -22,19 +23,19 @@ if [ -z "${PKG_VERSION:-}" ]; then
 fi
 PKG_ARCH=${PKG_ARCH:-$($GO env GOARCH)}
 case $fmt in
-  deb) LIBEXEC=/usr/lib/libvirt-ssh-proxy ZSHDIR=/usr/share/zsh/vendor-completions ;;
-  rpm) LIBEXEC=/usr/libexec/libvirt-ssh-proxy ZSHDIR=/usr/share/zsh/site-functions ;;
+  deb) ZSHDIR=/usr/share/zsh/vendor-completions ;;
+  rpm) ZSHDIR=/usr/share/zsh/site-functions ;;
   *) echo "packaging/build.sh: unknown format $fmt (want deb or rpm)" >&2; exit 2 ;;
 esac
-export SOURCE_DATE_EPOCH PKG_VERSION PKG_ARCH LIBEXEC ZSHDIR
+export SOURCE_DATE_EPOCH PKG_VERSION PKG_ARCH ZSHDIR
 
 # Stage exactly what `make install` installs, with this format's paths.
 STAGE=$(pwd)/build/stage/$fmt
 rm -rf "$STAGE"
-# The binary is always rebuilt, so that it reports the package's version.
-make --no-print-directory -B bin/libvirt-ssh-proxy VERSION="$PKG_VERSION" GO="$GO" >/dev/null
-make --no-print-directory install DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR=/etc \
-  LIBEXECDIR="$LIBEXEC" ZSHCOMPDIR="$ZSHDIR" GO="$GO" >/dev/null
+# The binary is always rebuilt (-B), so that it reports the package's
+# version, into build/ rather than bin/: bin/ stays the user's own build.
+make --no-print-directory -B install BIN="build/bin-$fmt/libvirt-ssh-proxy" VERSION="$PKG_VERSION" \
+  DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR=/etc ZSHCOMPDIR="$ZSHDIR" GO="$GO" >/dev/null
 gzip -9n "$STAGE/usr/share/man/man1/libvirt-ssh-proxy.1"
 
 mkdir -p "$out"

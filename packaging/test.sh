@@ -7,16 +7,23 @@
 # that they take over from libvirt's own libvirt-ssh-proxy package, remove
 # and purge them, and check that nothing is left behind.
 #
-# It changes the system (dpkg -i), so it runs only as root; `make check`
-# runs it when it is root. The helper is only run with --version: nothing
+# It changes the system (dpkg -i), so it needs root and fails without it;
+# `make check` runs it as root. The helper is only run with --version: nothing
 # connects to anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fail() { echo "packaging/test.sh: FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
-[ "$(id -u)" = 0 ] || { echo "packaging/test.sh: needs root (dpkg -i); skipped"; exit 0; }
-command -v dpkg >/dev/null || { echo "packaging/test.sh: no dpkg; skipped"; exit 0; }
+steps=0
+fail() {
+  echo "packaging/test.sh: FAIL: $*" >&2
+  echo "package-test: $steps passed, 1 failed"
+  exit 1
+}
+# step NAME: a new step starts, so the one before passed
+step() { [ -z "${stepname:-}" ] || steps=$((steps + 1)); stepname=$*; echo "== $*"; }
+[ "$(id -u)" = 0 ] || fail "needs root (it installs the .debs with dpkg -i): run it as root, as make check does"
+command -v dpkg >/dev/null || fail "no dpkg: the package test installs the .debs on Debian"
+command -v rpm >/dev/null || fail "no rpm to check the .rpms; install with: test/deps.sh package (as root)"
 
 work=$(mktemp -d /tmp/lsp-pkg.XXXXXX)
 HOST=libvirt-ssh-proxy-go GUEST=libvirt-ssh-proxy-guest FAKE=libvirt-ssh-proxy
@@ -27,6 +34,9 @@ cleanup() {
 trap cleanup EXIT
 
 step "build twice, compare"
+# bin/ is the user's own build: the packages' build must leave it alone
+userbin() { sha256sum bin/libvirt-ssh-proxy 2>/dev/null || echo none; }
+binbefore=$(userbin)
 packaging/build.sh deb "$work/a" >/dev/null
 packaging/build.sh rpm "$work/a" >/dev/null
 packaging/build.sh deb "$work/b" >/dev/null
@@ -34,50 +44,50 @@ packaging/build.sh rpm "$work/b" >/dev/null
 (cd "$work/a" && sha256sum -- *) > "$work/a.sum"
 (cd "$work/b" && sha256sum -- *) > "$work/b.sum"
 diff "$work/a.sum" "$work/b.sum" || fail "two builds of the same commit differ"
+[ "$(userbin)" = "$binbefore" ] || fail "building the packages changed bin/libvirt-ssh-proxy"
 [ "$(wc -l < "$work/a.sum")" = 4 ] || fail "want 4 packages, got: $(cat "$work/a.sum")"
 cat "$work/a.sum"
 ls -l "$work/a" | sed 1d
 deb=$(echo "$work"/a/${HOST}_*.deb) gdeb=$(echo "$work"/a/${GUEST}_*.deb)
 rpmf=$(echo "$work"/a/${HOST}-[0-9]*.rpm)
 
-if command -v rpm >/dev/null; then
-  step "rpm metadata"
-  rpm -K --nosignature "$work"/a/*.rpm >/dev/null || fail "rpm -K"
-  want="/etc/bash_completion.d/libvirt-ssh-proxy
+step "rpm metadata"
+rpm -K --nosignature "$work"/a/*.rpm >/dev/null || fail "rpm -K"
+want="/etc/bash_completion.d/libvirt-ssh-proxy
 /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
+/usr/bin/libvirt-ssh-proxy
 /usr/libexec/libvirt-ssh-proxy
-/usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy
 /usr/share/bash-completion/completions/libvirt-ssh-proxy
 /usr/share/licenses/libvirt-ssh-proxy-go
 /usr/share/licenses/libvirt-ssh-proxy-go/LICENSE
 /usr/share/man/man1/libvirt-ssh-proxy.1.gz
 /usr/share/zsh/site-functions/_libvirt-ssh-proxy"
-  [ "$(rpm -qpl "$rpmf" 2>/dev/null)" = "$want" ] || fail "rpm file list: $(rpm -qpl "$rpmf")"
-  [ "$(rpm -qp --conflicts "$rpmf" 2>/dev/null)" = libvirt-ssh-proxy ] || fail "rpm Conflicts"
-  [ "$(rpm -qpc "$rpmf" 2>/dev/null | tr '\n' ' ')" = "/etc/bash_completion.d/libvirt-ssh-proxy /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf " ] ||
-    fail "rpm config files: $(rpm -qpc "$rpmf")"
-  # The archive's names are absolute: without --no-absolute-filenames cpio
-  # would write them into the real root. (rpm 4.18's rpm2cpio exits 1 on
-  # these packages though it writes the whole archive: the grep below is
-  # the check.)
-  mkdir "$work/rpmroot"
-  { rpm2cpio "$rpmf" || true; } | (cd "$work/rpmroot" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
-  grep -q "ProxyCommand /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy '%n' %p" "$work/rpmroot/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf" ||
-    fail "the rpm's drop-in does not name /usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy"
-  # Install both into a private root (no scripts: no systemd there), verify,
-  # erase: nothing of ours may be left.
-  rroot=$work/rpm-installed
-  mkdir "$rroot"
-  out=$(rpm --root "$rroot" --initdb 2>&1 && rpm --root "$rroot" -i --nodeps --noscripts "$work"/a/*.rpm 2>&1) ||
-    fail "rpm -i into $rroot: $out"
-  [ -x "$rroot/usr/libexec/libvirt-ssh-proxy/libvirt-ssh-proxy" ] || fail "rpm -i: no helper in $rroot"
-  out=$(rpm --root "$rroot" -V --nodeps "$HOST" "$GUEST" 2>&1) || fail "rpm -V: $out"
-  out=$(rpm --root "$rroot" -e --noscripts "$HOST" "$GUEST" 2>&1) || fail "rpm -e: $out"
-  left=$(find "$rroot" -name '*libvirt*')
-  [ -z "$left" ] || fail "rpm -e left: $left"
-else
-  echo "rpm not installed: rpm metadata not checked (apt-get install rpm)"
-fi
+[ "$(rpm -qpl "$rpmf" 2>/dev/null)" = "$want" ] || fail "rpm file list: $(rpm -qpl "$rpmf")"
+[ "$(rpm -qp --conflicts "$rpmf" 2>/dev/null)" = libvirt-ssh-proxy ] || fail "rpm Conflicts"
+[ "$(rpm -qpc "$rpmf" 2>/dev/null | tr '\n' ' ')" = "/etc/bash_completion.d/libvirt-ssh-proxy /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf " ] ||
+  fail "rpm config files: $(rpm -qpc "$rpmf")"
+# The archive's names are absolute: without --no-absolute-filenames cpio
+# would write them into the real root. (rpm 4.18's rpm2cpio exits 1 on
+# these packages though it writes the whole archive: the grep below is
+# the check.)
+mkdir "$work/rpmroot"
+{ rpm2cpio "$rpmf" || true; } | (cd "$work/rpmroot" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
+grep -q "ProxyCommand /usr/bin/libvirt-ssh-proxy '%n' %p" "$work/rpmroot/etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf" ||
+  fail "the rpm's drop-in does not name /usr/bin/libvirt-ssh-proxy"
+# Install both into a private root (no scripts: no systemd there), verify,
+# erase: nothing of ours may be left.
+rroot=$work/rpm-installed
+mkdir "$rroot"
+out=$(rpm --root "$rroot" --initdb 2>&1 && rpm --root "$rroot" -i --nodeps --noscripts "$work"/a/*.rpm 2>&1) ||
+  fail "rpm -i into $rroot: $out"
+[ -x "$rroot/usr/bin/libvirt-ssh-proxy" ] || fail "rpm -i: no helper in $rroot/usr/bin"
+# libvirt's own path on Fedora, for hand-written ProxyCommand lines
+[ "$(readlink "$rroot/usr/libexec/libvirt-ssh-proxy")" = ../bin/libvirt-ssh-proxy ] ||
+  fail "rpm -i: /usr/libexec/libvirt-ssh-proxy is not a link to ../bin/libvirt-ssh-proxy: $(ls -ld "$rroot/usr/libexec/libvirt-ssh-proxy")"
+out=$(rpm --root "$rroot" -V --nodeps "$HOST" "$GUEST" 2>&1) || fail "rpm -V: $out"
+out=$(rpm --root "$rroot" -e --noscripts "$HOST" "$GUEST" 2>&1) || fail "rpm -e: $out"
+left=$(find "$rroot" -name '*libvirt*')
+[ -z "$left" ] || fail "rpm -e left: $left"
 
 # What may change: the places a package can put files, and dpkg's records.
 snapshot() { find /etc /usr /var/lib/dpkg/info /var/lib/systemd -xdev 2>/dev/null | LC_ALL=C sort; }
@@ -86,8 +96,12 @@ snapshot > "$work/before"
 step "install $HOST"
 dpkg -i "$deb" >/dev/null
 dpkg -s "$HOST" | grep -qx 'Status: install ok installed' || fail "$HOST not installed"
-helper=/usr/lib/libvirt-ssh-proxy/libvirt-ssh-proxy
-"$helper" --version | grep -q "^libvirt-ssh-proxy 0" || fail "$helper --version: $("$helper" --version)"
+helper=/usr/bin/libvirt-ssh-proxy
+[ "$(command -v libvirt-ssh-proxy)" = "$helper" ] || fail "libvirt-ssh-proxy is not on PATH as $helper: $(command -v libvirt-ssh-proxy)"
+# Debian's path of libvirt's own helper, for hand-written ProxyCommand lines
+for h in "$helper" /usr/lib/libvirt/libvirt-ssh-proxy; do
+  "$h" --version | grep -q "^libvirt-ssh-proxy 0" || fail "$h --version: $("$h" --version 2>&1)"
+done
 g=$(ssh -T -F /etc/ssh/ssh_config -G qemu/x)
 grep -qx "proxycommand $helper '%n' %p" <<<"$g" || fail "ssh -G qemu/x: $(grep proxy <<<"$g")"
 grep -qx "proxyusefdpass yes" <<<"$g" || fail "ssh -G qemu/x: no proxyusefdpass yes"
@@ -136,6 +150,36 @@ dpkg -i "$work/fake.deb" >/dev/null
 dpkg -i "$deb" >/dev/null 2>&1 || fail "dpkg -i $HOST over $FAKE"
 dpkg -s "$FAKE" 2>/dev/null | grep -q '^Status: install ok installed' && fail "$FAKE is still installed"
 grep -q "$helper" /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf || fail "the drop-in is not ours after the takeover"
+[ "$(readlink /usr/lib/libvirt/libvirt-ssh-proxy)" = ../../bin/libvirt-ssh-proxy ] ||
+  fail "after the takeover /usr/lib/libvirt/libvirt-ssh-proxy is not our link: $(ls -ld /usr/lib/libvirt/libvirt-ssh-proxy)"
 dpkg --purge "$HOST" "$FAKE" >/dev/null
 
+step "make install and the package refuse each other"
+# Both write the drop-in and the bash file in /etc; each refuses, before it
+# changes anything, to take over what the other installed.
+prefix=$work/prefix
+snapshot > "$work/before"
+make --no-print-directory install PREFIX="$prefix" >/dev/null || fail "make install PREFIX=$prefix"
+made=$(cat /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf)
+grep -q "ProxyCommand $prefix/bin/libvirt-ssh-proxy" <<<"$made" || fail "make install's drop-in: $made"
+out=$(dpkg -i "$deb" 2>&1) && fail "dpkg -i over make install's files succeeded"
+grep -q "libvirt-ssh-proxy-go: /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf belongs to no package (make install wrote it?): run 'sudo make uninstall'" <<<"$out" ||
+  fail "dpkg -i over make install's files: $out"
+[ "$(cat /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf)" = "$made" ] || fail "the refused dpkg -i changed the drop-in"
+[ -e "$helper" ] && fail "the refused dpkg -i installed $helper"
+dpkg --purge "$HOST" >/dev/null 2>&1 || true
+make --no-print-directory uninstall PREFIX="$prefix" >/dev/null || fail "make uninstall PREFIX=$prefix"
+rm -rf "$prefix"
+snapshot > "$work/after"
+diff "$work/before" "$work/after" || fail "make install, the refused dpkg -i and make uninstall left files behind"
+dpkg -i "$deb" >/dev/null
+out=$(make --no-print-directory install PREFIX="$prefix" 2>&1) && fail "make install over the package's files succeeded"
+grep -q "^make: /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf belongs to the package $HOST: remove it first" <<<"$out" ||
+  fail "make install over the package: $out"
+[ -e "$prefix" ] && fail "the refused make install wrote $prefix"
+grep -q "$helper" /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf || fail "the refused make install changed the drop-in"
+dpkg --purge "$HOST" >/dev/null
+
+steps=$((steps + 1))
 echo "packaging/test.sh: OK"
+echo "package-test: $steps passed, 0 failed"

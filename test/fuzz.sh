@@ -71,7 +71,10 @@ status=0
 # shellcheck disable=SC2016 # $1 is for the inner bash
 printf '%s\n' "$@" | xargs -P "$FUZZJOBS" -I{} bash -c 'run "$1"' _ {} || status=1
 printf '%-44s %7s %10s %5s  %s\n' target time execs new result
+ok=0
 for t in "$@"; do
 	cat "$(logbase "$t").log.result"
+	if grep -q ' ok$' "$(logbase "$t").log.result"; then ok=$((ok + 1)); fi
 done
+echo "fuzz: $ok passed, $(($# - ok)) failed"
 exit $status

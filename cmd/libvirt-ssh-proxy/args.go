@@ -133,6 +133,10 @@ func parseArgs(argv []string) (options, error) {
 	if o.fdpass && o.relay {
 		return o, errors.New("--fdpass and --relay exclude each other")
 	}
+	// "help" is --help, as in git and go.
+	if len(pos) > 0 && pos[0] == "help" {
+		o.help, pos = true, pos[1:]
+	}
 	if len(pos) > 0 && isCommand(pos[0]) {
 		o.command, pos = pos[0], pos[1:]
 	}
@@ -141,7 +145,11 @@ func parseArgs(argv []string) (options, error) {
 		return o, nil
 	}
 	if n := arity[o.command]; len(pos) < n.min || len(pos) > n.max {
-		return o, fmt.Errorf("%s (got %d arguments)", n.usage, len(pos))
+		noun := "arguments"
+		if len(pos) == 1 {
+			noun = "argument"
+		}
+		return o, fmt.Errorf("%s (got %d %s)", n.usage, len(pos), noun)
 	}
 	if o.json && o.command == "" {
 		return o, errors.New("--json goes with a command such as resolve")

@@ -22,6 +22,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--json", "-c", "x:///y", "resolve", "qemu/vm", "2222"}, options{command: "resolve", args: []string{"qemu/vm", "2222"}, connect: []string{"x:///y"}, timeout: defaultTimeout, json: true}},
 		{[]string{"--", "-odd", "22"}, options{args: []string{"-odd", "22"}, timeout: defaultTimeout}},
 		{[]string{"--help"}, options{help: true, timeout: defaultTimeout}},
+		{[]string{"help"}, options{help: true, args: []string{}, timeout: defaultTimeout}},
 		{[]string{"--version"}, options{version: true, timeout: defaultTimeout}},
 		{[]string{"--fdpass", "vsock/3", "22"}, options{args: []string{"vsock/3", "22"}, timeout: defaultTimeout, fdpass: true}},
 		{[]string{"qemu/vm", "22", "--no-ip-fallback"}, options{args: []string{"qemu/vm", "22"}, timeout: defaultTimeout, noIPFallback: true}},
@@ -76,6 +77,23 @@ func TestParseArgsErrors(t *testing.T) {
 		_, err := parseArgs(tt.argv)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("parseArgs(%q) error = %v, want it to contain %q", tt.argv, err, tt.want)
+		}
+	}
+}
+
+// TestParseArgsCount: a wrong number of arguments is counted in words that
+// agree with the number.
+func TestParseArgsCount(t *testing.T) {
+	for _, tt := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"qemu/a"}, "(got 1 argument)"},
+		{[]string{"list", "a", "b"}, "(got 2 arguments)"},
+		{[]string{}, "(got 0 arguments)"},
+	} {
+		if _, err := parseArgs(tt.argv); err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("parseArgs(%q): %v, want an error ending %q", tt.argv, err, tt.want)
 		}
 	}
 }

@@ -39,26 +39,28 @@ func completeHosts(c *invocation) int {
 	}
 	at := strings.LastIndex(word, "@") + 1
 	user, typed := word[:at], word[at:]
-	form := formOf(typed)
-	if !strings.HasPrefix(typed, form.prefix) && !strings.HasPrefix(form.prefix, typed) {
+	forms := formsOf(typed)
+	if len(forms) == 0 {
 		return 0
 	}
 	ctx, cancel := c.context()
 	defer cancel()
-	listed, err := c.resolver().Running(ctx, form.scope)
-	if err != nil {
-		return c.fail(err)
-	}
-	names, errs := lookup.RunningNames(listed)
-	for _, err := range errs {
-		c.logf("%v", err)
-	}
-	if len(errs) > 0 && len(errs) == len(listed) {
-		return c.fail(errs[0])
-	}
 	var b strings.Builder
-	for _, h := range candidates(user, typed, form, names) {
-		b.WriteString(h + "\n")
+	for _, form := range forms {
+		listed, err := c.resolver().Running(ctx, form.scope)
+		if err != nil {
+			return c.fail(err)
+		}
+		names, errs := lookup.RunningNames(listed)
+		for _, err := range errs {
+			c.logf("%v", err)
+		}
+		if len(errs) > 0 && len(errs) == len(listed) {
+			return c.fail(errs[0])
+		}
+		for _, h := range candidates(user, typed, form, names) {
+			b.WriteString(h + "\n")
+		}
 	}
 	if _, err := fmt.Fprint(c.out, b.String()); err != nil {
 		return c.fail(failure.Wrap(failure.Internal, err, "print"))
@@ -78,22 +80,31 @@ func candidates(user, typed string, form hostForm, names []string) []string {
 	return out
 }
 
-// formOf returns the spelling typed starts with (the longest, so that
-// "qemu%system%" wins over "qemu%"), else the first one typed is the start
-// of, else the default qemu/.
-func formOf(typed string) hostForm {
+// formsOf returns the spellings to complete typed in: the one typed starts
+// with (the longest, so that "qemu%system%" wins over "qemu%"), and, when
+// typed goes on past it or starts with none, the first one that typed is
+// the start of ("qemu%s": qemu% for a domain "sales", and qemu%system%).
+// None when typed can no longer become a qemu host name.
+func formsOf(typed string) []hostForm {
 	best := -1
 	for i, f := range hostForms {
 		if strings.HasPrefix(typed, f.prefix) && (best < 0 || len(f.prefix) > len(hostForms[best].prefix)) {
 			best = i
 		}
 	}
-	for i, f := range hostForms {
-		if best < 0 && strings.HasPrefix(f.prefix, typed) {
-			best = i
+	var forms []hostForm
+	if best >= 0 {
+		forms = append(forms, hostForms[best])
+		if len(typed) == len(hostForms[best].prefix) {
+			return forms
 		}
 	}
-	return hostForms[max(best, 0)]
+	for _, f := range hostForms {
+		if strings.HasPrefix(f.prefix, typed) {
+			return append(forms, f)
+		}
+	}
+	return forms
 }
 
 // completable says whether a domain name can be offered in that spelling:

@@ -10,28 +10,35 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 )
 
-func TestFormOf(t *testing.T) {
-	tests := map[string]string{
-		"":                   "qemu/",
-		"q":                  "qemu/",
-		"qemu":               "qemu/",
-		"qemu/":              "qemu/",
-		"qemu/web":           "qemu/",
-		"qemu%":              "qemu%",
-		"qemu%web":           "qemu%",
-		"qemu%system%":       "qemu%system%",
-		"qemu%session%x":     "qemu%session%",
-		"qemu:system/":       "qemu:system/",
-		"qemu:session/Dev":   "qemu:session/",
-		"qemu:sys":           "qemu:system/",
-		"qemu:se":            "qemu:session/",
-		"qemu%sys":           "qemu%",
-		"vsock/3":            "qemu/",
-		"qemu%systemd-thing": "qemu%",
+func TestFormsOf(t *testing.T) {
+	tests := map[string][]string{
+		"":                   {"qemu/"},
+		"q":                  {"qemu/"},
+		"qemu":               {"qemu/"},
+		"qemu/":              {"qemu/"},
+		"qemu/web":           {"qemu/"},
+		"qemu%":              {"qemu%"},
+		"qemu%web":           {"qemu%"},
+		"qemu%system%":       {"qemu%system%"},
+		"qemu%session%x":     {"qemu%session%"},
+		"qemu:system/":       {"qemu:system/"},
+		"qemu:session/Dev":   {"qemu:session/"},
+		"qemu:sys":           {"qemu:system/"},
+		"qemu:se":            {"qemu:session/"},
+		"qemu%s":             {"qemu%", "qemu%system%"},
+		"qemu%sys":           {"qemu%", "qemu%system%"},
+		"qemu%se":            {"qemu%", "qemu%session%"},
+		"vsock/3":            nil,
+		"example.com":        nil,
+		"qemu%systemd-thing": {"qemu%"},
 	}
 	for typed, want := range tests {
-		if got := formOf(typed).prefix; got != want {
-			t.Errorf("formOf(%q) = %q, want %q", typed, got, want)
+		var got []string
+		for _, f := range formsOf(typed) {
+			got = append(got, f.prefix)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("formsOf(%q) = %q, want %q", typed, got, want)
 		}
 	}
 	// Every form parses back to its own scope, so completion searches the
@@ -62,7 +69,7 @@ func TestCandidates(t *testing.T) {
 		{"", "qemu/dev", nil}, // names are case-sensitive
 	}
 	for _, tt := range tests {
-		got := candidates(tt.user, tt.typed, formOf(tt.typed), names)
+		got := candidates(tt.user, tt.typed, formsOf(tt.typed)[0], names)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("candidates(%q, %q) = %q, want %q", tt.user, tt.typed, got, tt.want)
 		}

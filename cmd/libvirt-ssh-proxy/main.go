@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -50,9 +51,12 @@ type system struct {
 type invocation struct {
 	options
 	system
-	out       io.Writer // stdout, or stderr when stdout is ssh's fd channel
-	host      string    // the HOST argument, which every message names
-	fdChannel bool      // stdin and stdout are ssh's ProxyUseFdpass socket
+	out  io.Writer // stdout, or stderr when stdout is ssh's fd channel
+	host string    // the HOST argument, which every message names
+	// domain is the name of the domain HOST resolved to when HOST spells
+	// it otherwise (a UUID, as ssh-config's aliases do): failures name it.
+	domain    string
+	fdChannel bool // stdin and stdout are ssh's ProxyUseFdpass socket
 }
 
 func main() {
@@ -81,7 +85,7 @@ func run(argv []string, sys system) int {
 	}
 	switch {
 	case o.help:
-		io.WriteString(c.out, usage)
+		io.WriteString(c.out, helpText())
 		return 0
 	case o.version:
 		fmt.Fprintf(c.out, "%s %s\n", prog, version)
@@ -94,15 +98,37 @@ func run(argv []string, sys system) int {
 }
 
 // passFD says whether to hand ssh the connection itself rather than relay:
-// --fdpass or --relay decide, else whether ssh asked for it.
+// --fdpass or --relay decide, else whether ssh asked for it: stdin and
+// stdout are one socket, and ssh is at its other end (libssh clients and
+// socat EXEC: give the same shape but read the fd's byte as the banner).
 func (c *invocation) passFD() bool {
-	return c.fdpass || (!c.relay && c.fdChannel)
+	if c.fdpass || c.relay || !c.fdChannel {
+		return c.fdpass
+	}
+	if !pipe.PeerIsSSH(c.stdin) {
+		c.logf("stdin and stdout are one socket, but not ssh's: relaying")
+		return false
+	}
+	return true
+}
+
+// clientGone reports whether the client (ssh) has closed its end of stdin,
+// giving it a moment to: ssh exits by closing the helper's stdout reader
+// first and its stdin writer next, so an error seen on the way out (a broken
+// pipe, an inner ssh that noticed the closed pipes) is the end of the
+// session rather than a failure when stdin hangs up too.
+func (c *invocation) clientGone() bool {
+	return pipe.HungUp(c.stdin, 100*time.Millisecond)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
 	if c.host != "" {
-		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, printable(c.host), err)
+		h := printable(c.host)
+		if c.domain != "" {
+			h += fmt.Sprintf(" (domain %q)", c.domain)
+		}
+		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, h, err)
 	} else {
 		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
 	}
@@ -149,5 +175,9 @@ func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Tar
 			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
 	}
-	return r.Resolve(ctx, spec, port)
+	t, err := r.Resolve(ctx, spec, port)
+	if t.Domain != nil && t.Domain.Name != spec.Domain {
+		c.domain = t.Domain.Name
+	}
+	return t, err
 }

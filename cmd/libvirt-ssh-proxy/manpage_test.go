@@ -280,13 +280,17 @@ func TestManPageEnvironment(t *testing.T) {
 }
 
 // TestManPageRenders formats the manual with man(1) as a user would and
-// fails on any warning from groff's mdoc macros.
+// with groff -ww (every warning) and fails on any warning from groff's mdoc
+// macros.
 func TestManPageRenders(t *testing.T) {
-	if _, err := exec.LookPath("man"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("man is not installed (apt-get install man-db groff-base)")
+	for _, bin := range []string{"man", "groff"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s is not installed; install with: apt-get install -y --no-install-recommends man-db groff-base", bin)
 		}
-		t.Skip("man is not installed (apt-get install man-db groff-base)")
+	}
+	groff := exec.Command("groff", "-ww", "-man", "-Tutf8", "-z", manPage)
+	if out, err := groff.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("groff -ww -man -Tutf8 -z %s: %v\n%s", manPage, err, out)
 	}
 	cmd := exec.Command("man", "--warnings", "-l", manPage)
 	cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LC_ALL=C.UTF-8")
@@ -310,7 +314,7 @@ func TestManPageRenders(t *testing.T) {
 // included.
 func TestManPageHostForms(t *testing.T) {
 	var help, man []string
-	for _, m := range regexp.MustCompile(`\b([a-z][a-z-]*(?::[a-z]+)?[/%](?:[a-z]+%)?)[A-Z]+\b`).FindAllStringSubmatch(usageSection(t, "HOST forms"), -1) {
+	for _, m := range regexp.MustCompile(`\b([a-z][a-z-]*(?::[a-z]+)?[/%]%?(?:[a-z]+%)?)[A-Z]+\b`).FindAllStringSubmatch(usageSection(t, "HOST forms"), -1) {
 		help = append(help, m[1])
 	}
 	desc := manSection(t, readManPage(t), "DESCRIPTION")
@@ -326,4 +330,17 @@ func TestManPageHostForms(t *testing.T) {
 		t.Fatalf("found only host forms %q in --help: has it changed shape?", help)
 	}
 	sameSets(t, "host form", map[string][]string{"--help": set(help), "the manual's Host forms": set(man)})
+}
+
+// TestHelpTextPath: --help's examples name this binary's own path, which
+// runs as printed, wherever it is installed.
+func TestHelpTextPath(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := helpText()
+	if strings.Contains(h, "@SELF@") || !strings.Contains(h, `"ProxyCommand=`+self+` --wait '%n' %p"`) {
+		t.Errorf("--help's --wait example does not name %s:\n%s", self, h)
+	}
 }

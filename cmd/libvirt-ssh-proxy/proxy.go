@@ -5,8 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
-	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -16,15 +16,30 @@ import (
 // proxy is the ProxyCommand form: resolve HOST, connect to PORT, and hand
 // the connection to ssh — the fd itself when ssh asked for it, else a relay.
 func proxy(c *invocation) int {
-	if spec, err := host.Parse(c.host); err == nil && spec.Kind == host.Remote {
-		return remote(c, spec)
+	r := c.resolver()
+	// The libvirt connection closes while the guest is dialed.
+	var closing sync.WaitGroup
+	r.Closing = &closing
+	spec, err := host.Parse(c.host)
+	switch {
+	case err == nil && spec.Kind == host.Remote:
+		return remote(c, hvHop(spec))
+	case err == nil && spec.Kind == host.Domain:
+		// A CID means something only on the host that runs the guest: a
+		// domain on another host is reached over ssh, from there.
+		h, err := r.Hop(spec.Scope, spec.Domain)
+		if err != nil {
+			return c.fail(err)
+		}
+		if h != nil {
+			return remote(c, uriHop(h, spec))
+		}
 	}
 	if c.remoteCommand != "" || c.sshConfig != "" {
-		return c.fail(failure.New(failure.Usage, "--remote-command and --ssh-config go with a host on another hypervisor (HV/FORM)"))
+		return c.fail(failure.New(failure.Usage, "--remote-command and --ssh-config go with a host on another hypervisor (HV/FORM, or a --connect URI with a host)"))
 	}
-	r := c.resolver()
 	var conn *os.File
-	err := c.attempt(func(ctx context.Context) error {
+	err = c.attempt(func(ctx context.Context) error {
 		t, err := c.target(ctx, r)
 		if err == nil {
 			conn, err = c.dialer.Dial(ctx, t)
@@ -34,6 +49,7 @@ func proxy(c *invocation) int {
 		}
 		return err
 	})
+	closing.Wait()
 	if err != nil {
 		return c.fail(err)
 	}
@@ -50,19 +66,28 @@ func proxy(c *invocation) int {
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
-	// SIGTERM (kill, a shutdown) ends the relay with a line saying so.
-	// SIGHUP keeps its quiet default: ssh sends it to its ProxyCommand
-	// whenever ssh exits, when there is nothing left to report.
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM)
-	go func() {
-		<-stop
-		os.Exit(c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM")))
-	}()
-	if err := pipe.Relay(c.stdin, c.stdout, conn); err != nil {
+	// SIGTERM ends the relay, which returns only once it has put back the
+	// flags of shared sockets (an exit from the signal handler would leave
+	// them non-blocking). Under ssh, which never sends it (ssh ends its
+	// ProxyCommand with SIGHUP), it comes from someone else (kill, a
+	// shutdown) and the session's loss gets a line saying so. Any other
+	// client that runs us sends it itself to end a finished session
+	// (paramiko does on every close): a quiet exit 0. SIGHUP keeps its
+	// quiet default: ssh sends it whenever ssh exits, when there is
+	// nothing left to report.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := pipe.RelayContext(ctx, c.stdin, c.stdout, conn); err != nil {
+		if errors.Is(err, pipe.ErrStopped) {
+			if !pipe.ProcessIsSSH(os.Getppid()) {
+				c.logf("stopped by SIGTERM, not under ssh: the client ended the session")
+				return 0
+			}
+			return c.fail(failure.New(failure.Relay, "relay stopped by SIGTERM"))
+		}
 		// ssh exits by closing both pipes, stdout's reader first: a broken
 		// pipe with stdin closed too is the end of the session, not a loss.
-		if errors.Is(err, syscall.EPIPE) && pipe.HungUp(c.stdin, 100*time.Millisecond) {
+		if errors.Is(err, syscall.EPIPE) && c.clientGone() {
 			c.logf("ssh closed both pipes: %v", err)
 			return 0
 		}

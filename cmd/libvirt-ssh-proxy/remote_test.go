@@ -1,38 +1,51 @@
 package main
 
 import (
-	"os/exec"
 	"slices"
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 )
 
 func TestRemoteArgv(t *testing.T) {
 	spec := host.Spec{Kind: host.Remote, Hypervisor: "hv1", Inner: "qemu/web01"}
-	got := remoteArgv("", "/usr/libexec/libvirt-ssh-proxy", spec, "22")
-	want := []string{"ssh", "-oRequestTTY=no", "--", "hv1", "'/usr/libexec/libvirt-ssh-proxy'", "'--relay'", "'qemu/web01'", "'22'"}
+	got := remoteArgv("", "/usr/libexec/libvirt-ssh-proxy", hvHop(spec), "22")
+	want := []string{"ssh", "-oRequestTTY=no", "--", "hv1", "/usr/libexec/libvirt-ssh-proxy", "--relay", "qemu/web01", "22"}
 	if !slices.Equal(got, want) {
 		t.Errorf("remoteArgv = %q, want %q", got, want)
 	}
 	spec = host.Spec{Kind: host.Remote, Hypervisor: "hv.example", Inner: "qemu%it's $(id)`x`"}
-	got = remoteArgv("/tmp/my cfg", "/opt/a b/helper", spec, "2222")
-	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "'--relay'", `'qemu%it'\''s $(id)` + "`x`'", "'2222'"}
+	got = remoteArgv("/tmp/my cfg", "/opt/a b/helper", hvHop(spec), "2222")
+	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "--relay", `'qemu%it'\''s $(id)` + "`x`'", "2222"}
 	if !slices.Equal(got, want) {
 		t.Errorf("remoteArgv = %q, want %q", got, want)
 	}
 }
 
-// TestShellQuote: what sh reads back from a quoted word is the word.
-func TestShellQuote(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
+// TestRemoteArgvURI: a --connect URI on another host becomes ssh to that
+// host with the URI's user and port, running the helper there on the same
+// daemon, as seen from there, and the same domain.
+func TestRemoteArgvURI(t *testing.T) {
+	cases := []struct {
+		uri, domain string
+		want        []string
+	}{
+		{"qemu+ssh://u@hv:2222/system", "web01",
+			[]string{"ssh", "-oUser=u", "-oPort=2222", "-oRequestTTY=no", "--", "hv", "/h", "--relay", "--connect", "qemu:///system", "qemu/web01", "22"}},
+		{"qemu+tcp://127.0.0.1:16509/session", "my vm",
+			[]string{"ssh", "-oRequestTTY=no", "--", "127.0.0.1", "/h", "--relay", "--connect", "qemu:///session", "'qemu/my vm'", "22"}},
+		{"test+ssh://hv/tmp/h.xml?socket=/s", "a",
+			[]string{"ssh", "-oRequestTTY=no", "--", "hv", "/h", "--relay", "--connect", "'test+unix:///tmp/h.xml?socket=%2Fs'", "qemu/a", "22"}},
 	}
-	for _, s := range []string{"", "a", "it's", "'", "''", `a"b\c$d` + "`e`", "$(id) ; rm -rf x", "%n %p", "sp ace\ttab"} {
-		out, err := exec.Command(sh, "-c", "printf %s "+shellQuote(s)).Output()
-		if err != nil || string(out) != s {
-			t.Errorf("sh read %q back as %q (%v)", s, out, err)
+	for _, c := range cases {
+		h, remote, err := lookup.HopOf(c.uri)
+		if err != nil || !remote {
+			t.Fatalf("HopOf(%q) = %v, %v", c.uri, remote, err)
+		}
+		got := remoteArgv("", "/h", uriHop(&h, host.Spec{Kind: host.Domain, Domain: c.domain}), "22")
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: remoteArgv = %q, want %q", c.uri, got, c.want)
 		}
 	}
 }

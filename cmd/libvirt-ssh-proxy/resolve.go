@@ -11,7 +11,6 @@ import (
 // it waits until HOST resolves (the domain exists and runs).
 func resolve(c *invocation) int {
 	r := c.resolver()
-	r.State = true
 	var t lookup.Target
 	err := c.attempt(func(ctx context.Context) error {
 		var err error

@@ -19,6 +19,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/vsockmux"
 )
 
@@ -192,8 +193,14 @@ func classify(ctx context.Context, t lookup.Target, err error) error {
 		return failure.New(failure.NotReady, "guest at vsock CID %d is not ready: connect to port %d timed out", t.CID, t.Port).
 			WithHint("it is still booting, or its kernel has no vsock driver loaded")
 	case errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return failure.Wrap(failure.NoTarget, syscall.ENODEV, "no VM holds vsock CID %d", t.CID).
-			WithHint("the VM is gone or has no vsock device; check its CID with: virsh dumpxml NAME")
+		e := failure.Wrap(failure.NoTarget, syscall.ENODEV, "no VM holds vsock CID %d", t.CID)
+		if d := t.Domain; d != nil {
+			// libvirt named this CID: its XML is stale, or the domain
+			// runs on another host than this one.
+			return e.WithHint("the VM is gone or has no vsock device; check its CID with: %s",
+				shquote.Join("virsh", "-c", d.URI, "dumpxml", d.Name))
+		}
+		return e.WithHint("no VM on this host has it; the CIDs of libvirt's domains: libvirt-ssh-proxy list")
 	case errors.Is(err, syscall.EAFNOSUPPORT):
 		return failure.New(failure.NoTarget, "this kernel has no vsock support").
 			WithHint("load it: modprobe vhost_vsock")

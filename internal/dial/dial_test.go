@@ -84,6 +84,22 @@ func TestDialVSockErrors(t *testing.T) {
 	}
 }
 
+// TestNoVMHint: the hint for a CID no VM holds names the real domain and
+// URI, shell-quoted, when libvirt named the CID, and no virsh command
+// (there is no domain) for a direct vsock/CID.
+func TestNoVMHint(t *testing.T) {
+	d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, syscall.ENODEV }}
+	dom := &lookup.Domain{URI: "test+unix:///h.xml?socket=/s", Name: "my vm"}
+	_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22, Domain: dom})
+	if want := `check its CID with: virsh -c 'test+unix:///h.xml?socket=/s' dumpxml 'my vm'`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want the hint %q", err, want)
+	}
+	_, err = d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22})
+	if err == nil || strings.Contains(err.Error(), "NAME") || strings.Contains(err.Error(), "virsh") || !strings.Contains(err.Error(), "libvirt-ssh-proxy list") {
+		t.Errorf("vsock/42: got %v, want a hint without a virsh placeholder", err)
+	}
+}
+
 func TestDialTimeout(t *testing.T) {
 	d := Dialer{VSock: func(ctx context.Context, _, _ uint32) (net.Conn, error) {
 		<-ctx.Done()

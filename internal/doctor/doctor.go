@@ -259,7 +259,7 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 		return
 	case err == nil && len(lines) > 0:
 		add(Check{Status: Fail, Text: fmt.Sprintf("%s (line %d)", what, lines[0]), Err: failure.New(failure.SSHConfig, "but %s is not there", dropIn).
-			WithHint("install it: make install, or config/%s with @LIBEXECDIR@ set to the helper's directory", DropIn)})
+			WithHint("install it: make install, or config/%s with @BINDIR@ set to the helper's directory", DropIn)})
 		return
 	case routed:
 		add(Check{Status: OK, Text: what + ": it does not, but ssh runs the helper for this host anyway"})
@@ -303,7 +303,7 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 		return d.Resolver.Resolve(ctx, spec, port)
 	}
 	r := *d.Resolver
-	r.URIs, r.State = h.URIs, true
+	r.URIs = h.URIs
 	t, err := r.Resolve(ctx, spec, port)
 	// How far the lookup got, by the class of its failure: the steps
 	// before it passed.

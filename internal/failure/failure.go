@@ -39,6 +39,9 @@ type Error struct {
 	Msg   string // what failed, e.g. `domain "web01" is not running`
 	Hint  string // what to do about it; may be empty
 	Err   error  // the cause; may be nil
+	// Lasting marks a failure of a retryable class that will not pass by
+	// itself (a domain paused by its user): --wait does not wait on it.
+	Lasting bool
 }
 
 func (e *Error) Error() string {

@@ -70,12 +70,13 @@ const vmaddrCIDAny = 1<<32 - 1
 //
 //	qemu/NAME  qemu:system/NAME  qemu:session/NAME
 //	qemu%NAME  qemu%system%NAME  qemu%session%NAME
-//	vsock/CID  vsock%CID  unix/PATH  unix%PATH
-//	vsock-mux/PATH  vsock-mux%PATH
+//	vsock/CID  vsock%CID  unix/PATH  unix%PATH  unix%%P%A%T%H
+//	vsock-mux/PATH  vsock-mux%PATH  vsock-mux%%P%A%T%H
 //	HV/FORM  HV%FORM  (FORM any of the above, on hypervisor HV)
 //
 // Prefixes are case-sensitive, like libvirt's. The '%' spellings exist
-// because scp and rsync take "host/x:path" for a local path.
+// because scp and rsync take "host/x:path" for a local path; "unix%%" and
+// "vsock-mux%%" spell a whole absolute path with '%' for every '/'.
 func Parse(s string) (Spec, error) {
 	if err := checkText(s); err != nil {
 		return Spec{}, err
@@ -99,9 +100,9 @@ func Parse(s string) (Spec, error) {
 	case kind == "vsock":
 		return parseCID(rest)
 	case kind == "unix":
-		return parsePath(Unix, rest)
+		return parsePath(Unix, rest, sep)
 	case kind == "vsock-mux":
-		return parsePath(Mux, rest)
+		return parsePath(Mux, rest, sep)
 	case ok && isHypervisor(kind):
 		// HV/FORM: only when FORM is itself a form served here, so that a
 		// typo in a prefix ("qmeu/vm") still reads as an unknown form.
@@ -177,9 +178,16 @@ func parseCID(s string) (Spec, error) {
 
 // parsePath follows systemd-ssh-proxy for unix/ and vsock-mux/: the path is
 // taken from the root unless it is written as absolute or explicitly
-// relative ("./").
-func parsePath(kind Kind, p string) (Spec, error) {
-	if p == "" {
+// relative ("./"). After "unix%" (sep '%'), a path that starts with '%' is
+// the scp-safe spelling of an absolute path: every '%' stands for a '/', so
+// "unix%%run%fc%vm1.vsock" is /run/fc/vm1.vsock. scp and rsync read a '/'
+// before the first ':' as a local path, so no other spelling can name a
+// socket below the root for them.
+func parsePath(kind Kind, p string, sep byte) (Spec, error) {
+	if sep == '%' && strings.HasPrefix(p, "%") {
+		p = strings.ReplaceAll(p, "%", "/")
+	}
+	if strings.Trim(p, "/") == "" {
 		return Spec{}, errors.New("no socket path after the prefix")
 	}
 	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "./") {

@@ -41,6 +41,14 @@ func TestParse(t *testing.T) {
 		{"vsock-mux%/tmp/v.sock", Spec{Kind: Mux, Path: "/tmp/v.sock"}},
 		{"vsock-mux%v.sock", Spec{Kind: Mux, Path: "/v.sock"}},
 		{"vsock-mux%./v.sock", Spec{Kind: Mux, Path: "./v.sock"}},
+		// The scp/rsync spelling of a socket at any depth: '%' for '/'.
+		{"unix%%run%fc%vm1.vsock", Spec{Kind: Unix, Path: "/run/fc/vm1.vsock"}},
+		{"unix%%s", Spec{Kind: Unix, Path: "/s"}},
+		{"unix%%run%%x", Spec{Kind: Unix, Path: "/run//x"}},
+		{"vsock-mux%%run%fc%v.sock", Spec{Kind: Mux, Path: "/run/fc/v.sock"}},
+		// Only after "unix%": with '/' as the separator, '%' is data.
+		{"unix/%run%x", Spec{Kind: Unix, Path: "/%run%x"}},
+		{"unix%/run/50%off", Spec{Kind: Unix, Path: "/run/50%off"}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -86,6 +94,10 @@ func TestParseErrors(t *testing.T) {
 		{"unix%", "no socket path"},
 		{"vsock-mux/", "no socket path"},
 		{"vsock-mux%", "no socket path"},
+		{"unix%%", "no socket path"},
+		{"unix%%%%", "no socket path"},
+		{"vsock-mux%%", "no socket path"},
+		{"unix//", "no socket path"},
 		{"vsock-mux", "not a host form"},
 		{"Vsock-Mux/x", "not a host form"},
 		{"vsock-muxx/x", "not a host form"},
@@ -122,6 +134,8 @@ func TestParseRemote(t *testing.T) {
 		{"hv1/unix//tmp/x/s", remote("hv1", "unix//tmp/x/s")},
 		{"hv1%unix%/tmp/x/s", remote("hv1", "unix%/tmp/x/s")},
 		{"hv1%unix%s", remote("hv1", "unix%s")},
+		{"hv1%unix%%run%fc%vm1.vsock", remote("hv1", "unix%%run%fc%vm1.vsock")},
+		{"hv1%vsock-mux%%run%v.sock", remote("hv1", "vsock-mux%%run%v.sock")},
 		{"hv1/vsock-mux/run/v.sock", remote("hv1", "vsock-mux/run/v.sock")},
 		// Served forms stay what they were.
 		{"qemu/a", Spec{Kind: Domain, Domain: "a"}},
@@ -186,10 +200,18 @@ func TestParsePort(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "vsock-mux%/run/v.sock", "qemu/a%b/c", "", "%/", "hv1/qemu/web01", "hv1%qemu%system%w", "hv1/unix/tmp/s", "a%b/unix/x"} {
+	for _, s := range []string{"qemu/web01", "qemu%system%x", "qemu:session/Dev-Box", "vsock/3", "unix%/tmp/s", "vsock-mux%/run/v.sock", "qemu/a%b/c", "", "%/", "hv1/qemu/web01", "hv1%qemu%system%w", "hv1/unix/tmp/s", "a%b/unix/x", "unix%%run%fc%vm1.vsock", "hv1%vsock-mux%%a%b", "run/fc/vm1.vsock"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// Any absolute path without '%' (s read as one) spelled the scp
+		// way reaches that very path.
+		if p := strings.TrimLeft(s, "/"); checkText(s) == nil && p != "" && len(p) < maxName-6 && !strings.Contains(p, "%") {
+			spec, err := Parse("unix%%" + strings.ReplaceAll(p, "/", "%"))
+			if err != nil || spec.Kind != Unix || spec.Path != "/"+p {
+				t.Fatalf("Parse of the %%-spelling of /%s = %+v, %v", p, spec, err)
+			}
+		}
 		spec, err := Parse(s)
 		if err != nil {
 			return

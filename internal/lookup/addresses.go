@@ -7,10 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/beevik/etree"
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Address is one IP address the IP fallback may try, and where it was found.
@@ -21,24 +19,25 @@ type Address struct {
 
 func (a Address) String() string { return a.IP.String() + " (" + a.Source + ")" }
 
-// The sources of DomainInterfaceAddresses, in the order they are asked:
-// the network's DHCP leases, the guest agent, the host's ARP table.
+// The sources of DOMAIN_INTERFACE_ADDRESSES, in the order they are used:
+// the network's DHCP leases, the host's ARP table. Not the guest agent:
+// libvirt refuses it on a read-only connection, the only kind the helper
+// opens, and logs the refusal as an error every time.
 var apiSources = []struct {
 	id   uint32
 	name string
 }{
-	{uint32(libvirt.DomainInterfaceAddressesSrcLease), "libvirt lease"},
-	{uint32(libvirt.DomainInterfaceAddressesSrcAgent), "libvirt agent"},
-	{uint32(libvirt.DomainInterfaceAddressesSrcArp), "libvirt arp"},
+	{libvirtrpc.AddrSrcLease, "libvirt lease"},
+	{libvirtrpc.AddrSrcARP, "libvirt arp"},
 }
 
 // Addresses returns a TCP target for the IP fallback: the IP addresses of
 // t's domain, on t's port, in the order to try them. Each source is
-// optional and a source that fails (no guest agent, a read-only connection,
-// a daemon without the network driver) is skipped and told to Logf:
+// optional and a source that fails (a daemon without the network driver)
+// is skipped and told to Logf:
 //
-//  1. libvirt's DomainInterfaceAddresses with source lease, agent, arp
-//     over a new connection to the domain's URI. Resolve's is closed by
+//  1. libvirt's DOMAIN_INTERFACE_ADDRESSES with source lease and arp (both
+//     in one round trip) over a new connection to the domain's URI. Resolve's is closed by
 //     then: keeping it would hand an open daemon connection through every
 //     lookup result and hold it during each vsock connect (up to the
 //     kernel's 2 s), for a fallback that rarely comes; reconnecting costs
@@ -114,14 +113,18 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 		return nil
 	}
 	defer closeConn()
-	dom, err := l.DomainLookupByName(d.Name)
+	dom, err := l.LookupByName(d.Name).Wait()
 	if err != nil {
 		r.logf("libvirt addresses: look up %q again on %s: %v", d.Name, d.URI, err)
 		return nil
 	}
+	replies := make([]*libvirtrpc.Reply[[]libvirtrpc.Interface], len(apiSources))
+	for i, src := range apiSources {
+		replies[i] = l.InterfaceAddresses(dom, src.id)
+	}
 	var out []Address
-	for _, src := range apiSources {
-		ifaces, err := l.DomainInterfaceAddresses(dom, src.id, 0)
+	for i, src := range apiSources {
+		ifaces, err := replies[i].Wait()
 		if err != nil {
 			r.logf("%s: %v", src.name, err)
 			continue
@@ -161,9 +164,7 @@ func unusable(ip netip.Addr, fromGuest bool) string {
 	return ""
 }
 
-// bounded runs f and returns its result, or gives up when ctx ends first
-// (go-libvirt has no timeouts; for the transports it dials itself, closing
-// our socket cannot interrupt it).
+// bounded runs f and returns its result, or gives up when ctx ends first.
 func bounded[T any](ctx context.Context, f func() T) (T, bool) {
 	done := make(chan T, 1)
 	go func() { done <- f() }()
@@ -179,13 +180,16 @@ func bounded[T any](ctx context.Context, f func() T) (T, bool) {
 // MACsFromXML returns the MAC addresses of a domain's network interfaces,
 // /domain/devices/interface/mac/@address, as libvirt writes them.
 func MACsFromXML(xml string) ([]string, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(xml); err != nil {
-		return nil, fmt.Errorf("parse domain XML: %w", err)
-	}
 	var macs []string
-	for _, m := range doc.FindElements("/domain/devices/interface/mac[@address]") {
-		macs = append(macs, m.SelectAttrValue("address", ""))
+	err := scanXML(xml, func(path []string, _ []int, attrs []xmlAttr) {
+		if pathIs(path, "domain", "devices", "interface", "mac") {
+			if a, ok := attr(attrs, "address"); ok {
+				macs = append(macs, a)
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parse domain XML: %w", err)
 	}
 	return macs, nil
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/beevik/etree"
 )
 
 // Errors CIDFromXML returns for well-formed XML that names no usable CID.
@@ -18,28 +16,36 @@ var (
 // first /domain/devices/vsock/cid, as libvirt's own helper reads it. With
 // auto='yes' the address exists only in the live XML of a running domain.
 func CIDFromXML(xml string) (uint32, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(xml); err != nil {
+	var (
+		domain, haveCID bool
+		vsock           = -1 // id of the first /domain/devices/vsock
+		addr            string
+		haveAddr        bool
+	)
+	err := scanXML(xml, func(path []string, ids []int, attrs []xmlAttr) {
+		switch {
+		case pathIs(path, "domain"):
+			domain = true
+		case vsock < 0 && pathIs(path, "domain", "devices", "vsock"):
+			vsock = ids[2]
+		case !haveCID && vsock >= 0 && len(path) == 4 && ids[2] == vsock && path[3] == "cid":
+			haveCID = true
+			addr, haveAddr = attr(attrs, "address")
+		}
+	})
+	switch {
+	case err != nil:
 		return 0, fmt.Errorf("parse domain XML: %w", err)
-	}
-	if doc.FindElement("/domain") == nil {
+	case !domain:
 		return 0, errors.New("parse domain XML: no <domain> root element")
-	}
-	vsock := doc.FindElement("/domain/devices/vsock")
-	if vsock == nil {
+	case vsock < 0:
 		return 0, ErrNoVsock
-	}
-	cid := vsock.FindElement("cid")
-	if cid == nil {
+	case !haveAddr:
 		return 0, ErrNoCID
 	}
-	addr := cid.SelectAttr("address")
-	if addr == nil {
-		return 0, ErrNoCID
-	}
-	n, err := strconv.ParseUint(addr.Value, 10, 32)
+	n, err := strconv.ParseUint(addr, 10, 32)
 	if err != nil || n == 1<<32-1 {
-		return 0, fmt.Errorf("parse domain XML: vsock cid address %q is not a CID", addr.Value)
+		return 0, fmt.Errorf("parse domain XML: vsock cid address %q is not a CID", addr)
 	}
 	return uint32(n), nil
 }

@@ -7,13 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-
-	"github.com/digitalocean/go-libvirt"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Entry is one domain as List reports it.
@@ -52,43 +50,48 @@ type findKey struct {
 	uri, kind, value string
 }
 
-// listWorkers bounds the XML requests List keeps in flight on one
+// listInFlight bounds the XML requests List keeps in flight on one
 // connection. libvirtd serves at most max_client_requests (default 5) calls
 // of one client at a time; more would only queue in the daemon.
-const listWorkers = 5
+const listInFlight = 5
 
 // List returns every domain on the URIs a domain spec of the given scope
 // searches (see SearchURIs), with state and vsock CID. A URI whose daemon
 // socket does not exist is skipped, as Resolve skips it. The listing holds
 // what every reachable URI gave even when an error is returned: the error
 // says which URIs failed, or that none could be reached. ctx bounds the
-// whole listing.
+// whole listing, each URI its share of it (see share).
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
-	uris, err := r.searchList(scope)
+	uris, err := r.searchList(scope, "")
 	if err != nil {
 		return Listing{}, err
 	}
-	return watch(ctx, func(step *atomic.Value) (Listing, error) {
-		ls := Listing{URIs: uris}
-		var failed []outcome
-		for _, uri := range uris {
-			entries, err := r.listOne(ctx, uri, step)
-			switch {
-			case errors.Is(err, errNoSocket):
-				r.logf("skipping %s: %v", uri, err)
-				ls.Skipped = append(ls.Skipped, uri)
-				failed = append(failed, outcome{uri: uri, err: err})
-			case err != nil:
-				if failure.ClassOf(err) == failure.Usage {
-					return ls, err
-				}
-				failed = append(failed, outcome{uri: uri, err: err, denied: denied(err)})
-			default:
-				ls.Entries = append(ls.Entries, entries...)
+	ls := Listing{URIs: uris}
+	var failed []outcome
+	for i, uri := range uris {
+		// Each daemon gets its share of ctx, so that one that hangs
+		// leaves time to list the others.
+		uctx, cancel := share(ctx, len(uris)-i)
+		entries, err := watch(uctx, uri, func(step *atomic.Value) ([]Entry, error) {
+			return r.listOne(uctx, uri, step)
+		})
+		cancel()
+		switch {
+		case errors.Is(err, errNoSocket):
+			r.logf("skipping %s: %v", uri, err)
+			ls.Skipped = append(ls.Skipped, uri)
+			failed = append(failed, outcome{uri: uri, err: err})
+		case err != nil:
+			if failure.ClassOf(err) == failure.Usage {
+				return ls, err
 			}
+			sock, _ := r.Socket(uri)
+			failed = append(failed, outcome{uri: uri, err: err, denied: denied(err), sock: sock})
+		default:
+			ls.Entries = append(ls.Entries, entries...)
 		}
-		return ls, listFailure(failed, len(uris))
-	})
+	}
+	return ls, listFailure(failed, len(uris))
 }
 
 // listFailure is List's error: nil when every URI answered or had no
@@ -96,20 +99,20 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 // said. A listing that silently lacks a daemon's domains would mislead.
 func listFailure(failed []outcome, searched int) error {
 	var parts []string
-	bad, denied := false, false
+	bad, timedOut := false, false
 	for _, o := range failed {
 		parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
 		bad = bad || !errors.Is(o.err, errNoSocket)
-		denied = denied || o.denied
+		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 	}
 	if !bad && len(failed) < searched {
 		return nil
 	}
-	e := failure.New(failure.Unreachable, "cannot list domains (%s)", strings.Join(parts, "; "))
-	if denied {
-		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
+	class := failure.Unreachable
+	if timedOut {
+		class = failure.Timeout
 	}
-	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+	return failure.New(class, "cannot list domains (%s)", strings.Join(parts, "; ")).WithHint("%s", unreachableHint(failed))
 }
 
 // listOne lists uri's domains: one call for every domain with its state,
@@ -128,38 +131,37 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 	}
 	r.logf("%s has %d domains", uri, len(entries))
 	step.Store(fmt.Sprintf("reading the XML of %d domains on %s", len(entries), uri))
-	var (
-		wg    sync.WaitGroup
-		next  atomic.Int64
-		errMu sync.Mutex
-		first error
-	)
-	for range min(listWorkers, len(entries)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
-				e := &entries[i]
-				xml, err := l.DomainGetXMLDesc(libvirt.Domain{Name: e.Name, UUID: mustUUID(e.UUID), ID: e.ID}, 0)
-				if libvirt.IsNotFound(err) {
-					// Undefined since the list call: report it as
-					// gone rather than failing the whole listing.
-					e.VSockErr, e.State = errGone, "gone"
-					continue
-				}
-				if err != nil {
-					errMu.Lock()
-					if first == nil {
-						first = fmt.Errorf("get XML of %q: %w", e.Name, err)
-					}
-					errMu.Unlock()
-					return
-				}
-				e.CID, e.VSockErr = CIDFromXML(xml)
-			}
-		})
+	replies := make([]*libvirtrpc.Reply[string], len(entries))
+	take := func(i int) error {
+		e := &entries[i]
+		xml, err := replies[i].Wait()
+		switch {
+		case isNoDomain(err):
+			// Undefined since the list call: report it as gone
+			// rather than failing the whole listing.
+			e.VSockErr, e.State = errGone, "gone"
+		case err != nil:
+			return fmt.Errorf("get XML of %q: %w", e.Name, err)
+		default:
+			e.CID, e.VSockErr = CIDFromXML(xml)
+		}
+		return nil
 	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+	// A window of listInFlight calls: each reply taken makes room for
+	// the next call.
+	for i := range entries {
+		e := &entries[i]
+		replies[i] = l.GetXMLDesc(libvirtrpc.Domain{Name: e.Name, UUID: mustUUID(e.UUID), ID: e.ID}, 0)
+		if j := i - listInFlight + 1; j >= 0 {
+			if err := take(j); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for j := max(0, len(entries)-listInFlight+1); j < len(entries); j++ {
+		if err := take(j); err != nil {
+			return nil, err
+		}
 	}
 	return entries, nil
 }
@@ -171,22 +173,22 @@ var errGone = errors.New("domain undefined while listing")
 // from ConnectGetAllDomainStats: one call. Daemons without it (or drivers
 // that lack it) get ConnectListAllDomains, also one call, and the state
 // the ID implies: running or shut off.
-func domainsWithState(l *libvirt.Libvirt, uri string) ([]Entry, error) {
+func domainsWithState(l *libvirtrpc.Conn, uri string) ([]Entry, error) {
 	var entries []Entry
-	stats, err := l.ConnectGetAllDomainStats(nil, uint32(libvirt.DomainStatsState), 0)
+	stats, err := l.GetAllDomainStats(libvirtrpc.StatsState, 0).Wait()
 	switch {
 	case err == nil:
 		for _, s := range stats {
 			st := "no state"
 			for _, p := range s.Params {
-				if v, ok := p.Value.I.(int32); ok && p.Field == "state.state" {
+				if v, ok := p.Value.(int32); ok && p.Field == "state.state" {
 					st = stateName(v)
 				}
 			}
-			entries = append(entries, entry(uri, s.Dom, st))
+			entries = append(entries, entry(uri, s.Domain, st))
 		}
-	case isNoSupport(err):
-		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive|libvirt.ConnectListDomainsInactive)
+	case libvirtrpc.HasCode(err, libvirtrpc.CodeNoSupport):
+		doms, err := l.ListAllDomains(libvirtrpc.ListActive | libvirtrpc.ListInactive).Wait()
 		if err != nil {
 			return nil, fmt.Errorf("list domains: %w", err)
 		}
@@ -204,17 +206,12 @@ func domainsWithState(l *libvirt.Libvirt, uri string) ([]Entry, error) {
 	return entries, nil
 }
 
-func entry(uri string, d libvirt.Domain, state string) Entry {
-	return Entry{Domain: Domain{URI: uri, Name: d.Name, UUID: formatUUID(d.UUID), ID: d.ID, State: state}}
+func entry(uri string, d libvirtrpc.Domain, state string) Entry {
+	return Entry{Domain: Domain{URI: uri, Name: d.Name, UUID: d.UUID.String(), ID: d.ID, State: state}}
 }
 
-func isNoSupport(err error) bool {
-	var le libvirt.Error
-	return errors.As(err, &le) && le.Code == uint32(libvirt.ErrNoSupport)
-}
-
-// mustUUID parses a UUID formatUUID made.
-func mustUUID(s string) libvirt.UUID {
+// mustUUID parses a UUID that UUID.String made.
+func mustUUID(s string) libvirtrpc.UUID {
 	u, _ := ParseUUID(s)
 	return u
 }
@@ -247,7 +244,7 @@ func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
 	var keys []findKey // per URI, in the lookup's order
 	keys = append(keys, findKey{"", "name", spec.Domain})
 	if u, ok := ParseUUID(spec.Domain); ok {
-		keys = append(keys, findKey{"", "uuid", formatUUID(u)})
+		keys = append(keys, findKey{"", "uuid", u.String()})
 	}
 	if id, ok := parseID(spec.Domain); ok {
 		keys = append(keys, findKey{"", "id", strconv.Itoa(int(id))})

@@ -79,7 +79,8 @@ func TestListFailure(t *testing.T) {
 	}{
 		{nil, 2, ""},
 		{[]outcome{absent}, 2, ""}, // one skipped, one answered
-		{[]outcome{absent, absent}, 2, "is libvirtd or virtqemud running"},
+		{[]outcome{absent, absent}, 2, "no libvirt daemon socket exists: start virtqemud or libvirtd"},
+		{[]outcome{absent, {uri: "b", err: errors.New("EOF"), sock: "/run/b sock"}}, 2, "no libvirt daemon answers for b on /run/b sock"},
 		{[]outcome{broken}, 2, "b: EOF"},
 		{[]outcome{absent, deniedO}, 2, "join the libvirt group"},
 	}
@@ -105,7 +106,8 @@ func TestListWithoutDaemons(t *testing.T) {
 		text  string
 	}{
 		{[]string{"test+unix:///h.xml?socket=" + dir + "/a", "test+unix:///h.xml?socket=" + dir + "/b"}, failure.Unreachable, "no daemon socket (" + dir + "/a)"},
-		{[]string{"qemu+ext:///system"}, failure.Usage, "bad --connect URI"},
+		{[]string{"qemu+ext:///system"}, failure.Usage, `transport "ext" cannot be carried over ssh`},
+		{[]string{"not a uri"}, failure.Usage, "bad --connect URI"},
 	}
 	for _, tt := range tests {
 		r := &Resolver{URIs: tt.uris, Env: env}

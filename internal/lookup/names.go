@@ -5,72 +5,61 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Listed is one URI's answer to Running: the domains its daemon runs, or why
 // it could not say.
 type Listed struct {
 	URI     string
-	Domains []libvirt.Domain // name, UUID and ID of each running domain
+	Domains []libvirtrpc.Domain // name, UUID and ID of each running domain
 	Err     error
 }
 
 // Running lists the running domains of every URI a domain spec of scope
 // searches (r.URIs with aliases expanded, or the defaults), in order, with
-// one ConnectListAllDomains call per URI (the domains' names, UUIDs and IDs
+// one CONNECT_LIST_ALL_DOMAINS call per URI (the domains' names, UUIDs and IDs
 // come back in that one call). A URI that cannot be reached has its Err
-// set; ctx bounds the whole listing. The error is a bad URI list (an
-// unknown alias). It is what completion and listing build on.
+// set; ctx bounds the whole listing, each URI its share of it. The error is
+// a bad URI list: an unknown alias, a bad URI, one on another host. It is
+// what completion and listing build on.
 func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, error) {
-	uris, err := r.searchList(scope)
+	uris, err := r.searchList(scope, "")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Listed, len(uris))
 	for i, uri := range uris {
 		out[i] = Listed{URI: uri}
-		if ctx.Err() != nil {
-			out[i].Err = failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out before listing the domains of %s", uri)
-			continue
-		}
-		out[i].Domains, out[i].Err = r.listRunning(ctx, uri)
+		// Each daemon gets its share of ctx (see share): one that hangs
+		// leaves time for the others.
+		uctx, cancel := share(ctx, len(uris)-i)
+		out[i].Domains, out[i].Err = r.listRunning(uctx, uri)
+		cancel()
 	}
 	return out, nil
 }
 
-func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirt.Domain, error) {
-	e, err := endpointFor(uri, r.Env)
-	if err != nil {
-		return nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
-	}
-	type result struct {
-		doms []libvirt.Domain
-		err  error
-	}
-	res, ok := bounded(ctx, func() result {
-		var step atomic.Value
-		step.Store("listing " + uri)
-		l, closeConn, err := r.open(ctx, e, &step)
+// listRunning lists uri's running domains within ctx, with one call.
+func (r *Resolver) listRunning(ctx context.Context, uri string) ([]libvirtrpc.Domain, error) {
+	return watch(ctx, uri, func(step *atomic.Value) ([]libvirtrpc.Domain, error) {
+		l, closeConn, err := r.connect(ctx, uri, step)
 		if err != nil {
-			return result{nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)}
+			if failure.ClassOf(err) == failure.Usage {
+				return nil, err
+			}
+			return nil, failure.Wrap(failure.Unreachable, err, "list %s", uri)
 		}
 		defer closeConn()
-		doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
+		step.Store("listing the running domains of " + uri)
+		doms, err := l.ListAllDomains(libvirtrpc.ListActive).Wait()
 		if err != nil {
-			err = failure.Wrap(failure.Unreachable, err, "list domains on %s", uri)
+			return nil, failure.Wrap(failure.Unreachable, hungUp(err), "list domains on %s", uri)
 		}
-		return result{doms, err}
+		return doms, nil
 	})
-	// A call that failed because ctx ended (our watchdog closed the socket)
-	// is the timeout, not a daemon error.
-	if !ok || (res.err != nil && ctx.Err() != nil) {
-		return nil, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out listing the domains of %s", uri)
-	}
-	return res.doms, res.err
 }
 
 // RunningNames returns the sorted, distinct names of the running domains of

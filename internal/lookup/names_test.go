@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -15,9 +16,9 @@ import (
 func TestRunningNames(t *testing.T) {
 	down := errors.New("down")
 	names, errs := RunningNames([]Listed{
-		{URI: "a", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "Dev"}}},
+		{URI: "a", Domains: []libvirtrpc.Domain{{Name: "web02"}, {Name: "Dev"}}},
 		{URI: "b", Err: down},
-		{URI: "c", Domains: []libvirt.Domain{{Name: "web02"}, {Name: "db"}}},
+		{URI: "c", Domains: []libvirtrpc.Domain{{Name: "web02"}, {Name: "db"}}},
 	})
 	if want := []string{"Dev", "db", "web02"}; !slices.Equal(names, want) {
 		t.Errorf("names = %q, want %q", names, want)
@@ -27,12 +28,12 @@ func TestRunningNames(t *testing.T) {
 	}
 }
 
-// A URI that is not a libvirt URI, or a context already over, is reported
-// per URI without dialing anything.
+// A URI that is not a libvirt URI is a usage error, and a context already
+// over is reported per URI, without dialing anything.
 func TestRunningErrors(t *testing.T) {
 	r := &Resolver{URIs: []string{"not a uri"}, Euid: 1000, Env: Env{Getenv: func(string) string { return "" }}}
 	got, err := r.Running(context.Background(), host.Any)
-	if err != nil || len(got) != 1 || failure.ClassOf(got[0].Err) != failure.Usage {
+	if failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "not a uri") {
 		t.Errorf("Running(bad URI) = %+v, %v; want a usage error for the URI", got, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

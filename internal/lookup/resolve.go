@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
-
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
@@ -27,19 +29,23 @@ type Resolver struct {
 	Euid int
 	// Env locates the session daemon's socket.
 	Env Env
-	// State asks libvirt for the domain's state too: one more round trip,
-	// for the resolve command only.
-	State bool
 	// Logf, when set, is told each step (-v).
 	Logf func(format string, args ...any)
 	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
 	// leases.DefaultDir.
 	LeaseDir string
+	// Closing, when set, lets a lookup return before the daemon has
+	// answered its CONNECT_CLOSE: the answer is awaited in the background,
+	// counted here, so that the ProxyCommand path connects to the guest
+	// meanwhile instead of after one more round trip. The caller must wait
+	// on it before it exits: a daemon whose answer finds the socket gone
+	// logs an error.
+	Closing *sync.WaitGroup
 }
 
 // Resolve returns where spec points, with port as the vsock port. A domain
 // spec asks libvirt; ctx bounds the whole lookup, including a daemon that
-// accepts and never answers (go-libvirt has no timeouts of its own).
+// accepts and never answers (closing the socket ends every pending call).
 //
 // When the domain is found but has no usable vsock (failure.NoVsock,
 // failure.NoCID), the Target returned with that error has no Network but
@@ -56,28 +62,42 @@ func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Ta
 	case host.Remote:
 		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
 		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
-			WithHint("run this on %s with host %s", spec.Hypervisor, spec.Inner)
+			WithHint("run this on %s with host %s", spec.Hypervisor, shquote.Quote(spec.Inner))
 	}
-	uris, err := r.searchList(spec.Scope)
+	uris, err := r.searchList(spec.Scope, spec.Domain)
 	if err != nil {
 		return Target{}, err
 	}
-	return watch(ctx, func(step *atomic.Value) (Target, error) {
-		return r.search(ctx, uris, spec.Domain, port, step)
-	})
+	return r.search(ctx, uris, spec.Domain, port)
 }
 
 // SearchURIs returns the URIs a domain spec of the given scope searches, in
 // order: the --connect URIs with aliases expanded when given, else
 // libvirt's defaults. An alias libvirt.conf does not define is an error.
 func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
-	return r.searchList(scope)
+	return r.searchList(scope, "")
 }
 
-// watch runs f, which talks to libvirt, and returns its answer, or a timeout
-// failure naming the step f was waiting on when ctx ended. f keeps step up to
-// date; ctx's end closes f's connections (see open), so f returns soon after.
-func watch[T any](ctx context.Context, f func(step *atomic.Value) (T, error)) (T, error) {
+// share returns ctx bounded by the part of its time left that the first of
+// n daemons still to ask gets: an even split. A daemon that never answers
+// then costs its own share only, and the ones after it still get a fair
+// try; one that answers at once leaves its time to the next. The last
+// daemon gets all that is left.
+func share(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || n <= 1 {
+		return context.WithCancel(ctx)
+	}
+	d := time.Until(deadline) / time.Duration(n)
+	return context.WithTimeoutCause(ctx, d,
+		fmt.Errorf("no answer within %v, its share of the time left (the rest is kept for the next URIs)", d.Round(time.Millisecond)))
+}
+
+// watch runs f, which talks to the daemon of uri, and returns its answer,
+// or a timeout failure naming the step f was waiting on when ctx ended. f
+// keeps step up to date; ctx's end closes f's connections (see open), so f
+// returns soon after.
+func watch[T any](ctx context.Context, uri string, f func(step *atomic.Value) (T, error)) (T, error) {
 	var step atomic.Value // what f is waiting on, for the timeout message
 	step.Store("starting")
 	type result struct {
@@ -98,26 +118,57 @@ func watch[T any](ctx context.Context, f func(step *atomic.Value) (T, error)) (T
 	}
 	var zero T
 	return zero, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out %s", step.Load()).
-		WithHint("the daemon did not answer in time; check it with: virsh -c URI list, or raise --timeout")
+		WithHint("the daemon did not answer in time; check it with: %s, or raise --timeout", virsh(uri, "list"))
 }
 
 // outcome is what one URI said about the domain, for the final message.
 type outcome struct {
 	uri    string
 	err    error
-	reach  bool // the daemon answered
-	denied bool // the socket refused us for permissions
+	reach  bool   // the daemon answered
+	denied bool   // the socket refused us for permissions
+	sock   string // the socket that did not work, when one exists
 }
 
-func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32, step *atomic.Value) (Target, error) {
+// unreachableHint says what to do when no daemon of outcomes could be
+// used: join the group that may use the socket, start the daemon when no
+// socket exists, or see to the socket that exists but where no libvirt
+// daemon answers (refused, closed, another protocol, no such driver).
+func unreachableHint(outcomes []outcome) string {
+	for _, o := range outcomes {
+		if o.denied {
+			return "join the libvirt group, or name a socket you may use with --connect URI?socket=PATH"
+		}
+	}
+	for _, o := range outcomes {
+		if o.sock != "" && !errors.Is(o.err, errNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
+			return fmt.Sprintf("no libvirt daemon answers for %s on %s: start it (virtqemud or libvirtd), or name another daemon with --connect URI", o.uri, o.sock)
+		}
+	}
+	return "no libvirt daemon socket exists: start virtqemud or libvirtd, or name another daemon with --connect URI"
+}
+
+// search looks name up on each URI in turn, each bounded by its share of
+// ctx (see share), and returns the first URI's answer that has the domain.
+// A URI whose daemon does not answer in its share is passed over like one
+// without a socket, so that a hung system daemon does not hide a session
+// domain; -v says so.
+func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32) (Target, error) {
 	var outcomes []outcome
-	for _, uri := range uris {
-		t, o := r.searchOne(ctx, uri, name, port, step)
+	for i, uri := range uris {
+		uctx, cancel := share(ctx, len(uris)-i)
+		t, o := r.searchOne(uctx, uri, name, port)
+		cancel()
 		if o.err == nil {
+			for _, skipped := range outcomes {
+				if failure.ClassOf(skipped.err) == failure.Timeout {
+					r.logf("found %q on %s after %s did not answer", name, uri, skipped.uri)
+				}
+			}
 			return t, nil
 		}
 		var fe *failure.Error
-		if errors.As(o.err, &fe) {
+		if errors.As(o.err, &fe) && fe.Class != failure.Timeout {
 			// Found, but unusable: that is the answer. t still names the
 			// domain when it lacks a usable vsock, for the IP fallback.
 			return t, fe
@@ -130,12 +181,29 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 // errNoDomain marks a URI whose daemon answered that it has no such domain.
 var errNoDomain = errors.New("no such domain")
 
-func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
+// searchOne looks name up on uri within ctx.
+func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32) (Target, outcome) {
+	type answer struct {
+		t Target
+		o outcome
+	}
+	a, err := watch(ctx, uri, func(step *atomic.Value) (answer, error) {
+		t, o := r.searchOn(ctx, uri, name, port, step)
+		return answer{t, o}, o.err
+	})
+	if err != nil && failure.ClassOf(err) == failure.Timeout {
+		a.o = outcome{uri: uri, err: err}
+	}
+	return a.t, a.o
+}
+
+func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
 	o := outcome{uri: uri}
 	r.logf("searching %s", uri)
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		o.err, o.denied = err, denied(err)
+		o.sock, _ = r.Socket(uri)
 		return Target{}, o
 	}
 	defer closeConn()
@@ -149,23 +217,29 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 		}
 		return Target{}, o
 	}
-	d := &Domain{URI: uri, Name: dom.Name, UUID: formatUUID(dom.UUID), ID: dom.ID}
+	d := &Domain{URI: uri, Name: dom.Name, UUID: dom.UUID.String(), ID: dom.ID}
 	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
-	if dom.ID == -1 { // libvirt gives inactive domains no ID
-		o.err = failure.New(failure.NotRunning, "domain %q on %s is not running", d.Name, uri).
-			WithHint("start it: virsh -c %s start %s", uri, d.Name)
-		return Target{}, o
-	}
-	if r.State {
-		st, _, err := l.DomainGetState(dom, 0)
-		if err != nil {
+	// An inactive domain has no ID: shut off, with no need to ask. An ID
+	// only means active; paused, crashed and pmsuspended domains have one.
+	// The state and the XML go out together: one round trip, and the XML
+	// of a domain that turns out not to run is only ignored.
+	st := libvirtrpc.State{State: stateShutoff}
+	var xmlReply *libvirtrpc.Reply[string]
+	if dom.ID != -1 {
+		step.Store(fmt.Sprintf("getting the state and XML of %q on %s", d.Name, uri))
+		stateReply := l.GetState(dom)
+		xmlReply = l.GetXMLDesc(dom, 0)
+		if st, err = stateReply.Wait(); err != nil {
 			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
 			return Target{}, o
 		}
-		d.State = stateName(st)
 	}
-	step.Store(fmt.Sprintf("reading the XML of %q on %s", d.Name, uri))
-	xml, err := l.DomainGetXMLDesc(dom, 0)
+	d.State = stateName(st.State)
+	if e := checkRunning(d, st.State, st.Reason); e != nil {
+		o.err = e
+		return Target{}, o
+	}
+	xml, err := xmlReply.Wait()
 	if err != nil {
 		o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get XML of %q on %s", d.Name, uri)
 		return Target{}, o
@@ -193,7 +267,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32,
 // connect opens uri: the socket libvirt's client rule picks, then the
 // connection. A bad URI is a usage failure; an absent socket wraps
 // errNoSocket. The returned func closes the connection.
-func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
+func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
 	e, err := endpointFor(uri, r.Env)
 	if err != nil {
 		return nil, nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
@@ -211,63 +285,81 @@ func denied(err error) bool {
 	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
-// open connects to the daemon behind e and opens its URI. The returned func
-// closes the connection. For the transports we dial ourselves, ctx's end
-// closes the socket, which makes go-libvirt's pending call return.
-func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirt.Libvirt, func(), error) {
-	if e.network == "" {
-		l, err := libvirt.ConnectToURI(e.url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect: %w", err)
-		}
-		return l, func() { _ = l.Disconnect() }, nil
-	}
-	addr := e.addrs[0]
-	if e.network == "unix" {
-		var err error
-		if addr, err = e.socket(); err != nil {
-			return nil, nil, err
-		}
+// open connects to the daemon behind e, a local unix socket (the only kind
+// the lookup ever dials), and opens its URI read-only, as libvirt's own
+// helper does. The returned func closes the connection. ctx's end closes
+// the socket, which makes every pending call return at once. With -v, each
+// call's reply and its time are logged.
+func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
+	addr, err := e.socket()
+	if err != nil {
+		return nil, nil, err
 	}
 	r.logf("connecting to %s at %s", e.name, addr)
-	step.Store(fmt.Sprintf("waiting for libvirt at %s", addr))
+	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, e.network, addr)
+	conn, err := d.DialContext(ctx, "unix", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", addr, failure.OpCause(err))
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
-	if err := l.ConnectToURI(libvirt.ConnectURI(e.name)); err != nil {
+	l := libvirtrpc.New(conn)
+	l.Trace = r.Logf
+	if err := l.Open(e.name, libvirtrpc.ReadOnly); err != nil {
 		stop()
 		conn.Close()
 		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, hungUp(err))
 	}
+	if r.Closing != nil {
+		return l, func() {
+			// Bounded by ctx's deadline but not its cancellation: the
+			// caller's attempt ends with its connect, often before the
+			// daemon answers.
+			stop()
+			limit := time.AfterFunc(time.Until(deadline(ctx)), func() { conn.Close() })
+			r.Closing.Go(func() {
+				_ = l.Close()
+				limit.Stop()
+			})
+		}, nil
+	}
 	return l, func() {
+		_ = l.Close() // bounded by ctx: stop comes after
 		stop()
-		_ = l.Disconnect()
 	}, nil
+}
+
+// deadline is ctx's deadline, or a minute from now for a context without
+// one (a daemon that answers everything but CONNECT_CLOSE must not hold
+// the process forever).
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Minute)
 }
 
 // lookupDomain tries s as a name, then a UUID, then an ID: the order of
 // libvirt's helper, so a domain named "7" wins over the domain with ID 7.
-func lookupDomain(l *libvirt.Libvirt, s string) (libvirt.Domain, error) {
-	d, err := l.DomainLookupByName(s)
-	if !libvirt.IsNotFound(err) {
+func lookupDomain(l *libvirtrpc.Conn, s string) (libvirtrpc.Domain, error) {
+	d, err := l.LookupByName(s).Wait()
+	if !isNoDomain(err) {
 		return d, wrapLookup(err)
 	}
 	if u, ok := ParseUUID(s); ok {
-		if d, err = l.DomainLookupByUUID(u); !libvirt.IsNotFound(err) {
+		if d, err = l.LookupByUUID(u).Wait(); !isNoDomain(err) {
 			return d, wrapLookup(err)
 		}
 	}
 	if id, ok := parseID(s); ok {
-		if d, err = l.DomainLookupByID(id); !libvirt.IsNotFound(err) {
+		if d, err = l.LookupByID(id).Wait(); !isNoDomain(err) {
 			return d, wrapLookup(err)
 		}
 	}
 	return d, errNoDomain
 }
+
+func isNoDomain(err error) bool { return libvirtrpc.HasCode(err, libvirtrpc.CodeNoDomain) }
 
 func wrapLookup(err error) error {
 	if err != nil {
@@ -276,21 +368,21 @@ func wrapLookup(err error) error {
 	return nil
 }
 
-// errHungUp says what go-libvirt's ErrInterrupted means once the deadline
-// has not passed (a passed one is reported as a timeout instead): the daemon
-// went away, or never spoke libvirt's protocol, in the middle of a call.
+// errHungUp says what a lost connection means once the deadline has not
+// passed (a passed one is reported as a timeout instead): the daemon went
+// away, or never spoke libvirt's protocol, in the middle of a call.
 var errHungUp = errors.New("the daemon closed the connection without answering (did it die or restart? is this socket libvirt's?)")
 
 func hungUp(err error) error {
-	if errors.Is(err, libvirt.ErrInterrupted) {
+	if errors.Is(err, libvirtrpc.ErrConnLost) {
 		return errHungUp
 	}
 	return err
 }
 
 // ParseUUID parses a UUID in any case, with or without dashes.
-func ParseUUID(s string) (libvirt.UUID, bool) {
-	var u libvirt.UUID
+func ParseUUID(s string) (libvirtrpc.UUID, bool) {
+	var u libvirtrpc.UUID
 	h := strings.ReplaceAll(s, "-", "")
 	if len(h) != 2*len(u) {
 		return u, false
@@ -305,10 +397,6 @@ func ParseUUID(s string) (libvirt.UUID, bool) {
 	return u, true
 }
 
-func formatUUID(u libvirt.UUID) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
-
 // parseID accepts only plain decimal digits, as libvirt's helper does.
 func parseID(s string) (int32, bool) {
 	if s == "" || strings.Trim(s, "0123456789") != "" {
@@ -318,24 +406,15 @@ func parseID(s string) (int32, bool) {
 	return int32(id), err == nil
 }
 
-var stateNames = []string{"no state", "running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended"}
-
-func stateName(s int32) string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state " + strconv.Itoa(int(s))
-}
-
 // notFound builds the answer when no URI had the domain: which URIs were
 // searched and what each said, so a missing daemon or a permission problem
 // is not mistaken for a missing domain.
 func notFound(name string, outcomes []outcome) error {
 	var parts []string
-	reached, denied := false, false
+	reached, timedOut := false, false
 	for _, o := range outcomes {
 		reached = reached || o.reach
-		denied = denied || o.denied
+		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 		if errors.Is(o.err, errNoDomain) {
 			parts = append(parts, o.uri+": not found")
 		} else {
@@ -343,15 +422,20 @@ func notFound(name string, outcomes []outcome) error {
 		}
 	}
 	searched := strings.Join(parts, "; ")
+	if timedOut && len(outcomes) == 1 {
+		return outcomes[0].err // says it all
+	}
+	if timedOut {
+		// A daemon that did not answer may hold the domain: not found
+		// would be a guess.
+		return failure.New(failure.Timeout, "no answer about %q (searched %s)", name, searched)
+	}
 	if reached {
+		first := outcomes[slices.IndexFunc(outcomes, func(o outcome) bool { return o.reach })]
 		return failure.New(failure.NotFound, "no domain named %q, nor with that UUID or ID (searched %s)", name, searched).
-			WithHint("list domains with: virsh list --all")
+			WithHint("list domains with: %s", virsh(first.uri, "list", "--all"))
 	}
-	e := failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched)
-	if denied {
-		return e.WithHint("join the libvirt group, or name a socket you may use with --connect URI?socket=PATH")
-	}
-	return e.WithHint("is libvirtd or virtqemud running? name another daemon with --connect URI")
+	return failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched).WithHint("%s", unreachableHint(outcomes))
 }
 
 func (r *Resolver) logf(format string, args ...any) {

@@ -35,7 +35,7 @@ type Domain struct {
 	Name  string
 	UUID  string
 	ID    int32
-	State string // only when asked for (Resolver.State)
+	State string // virsh's word for it: running, paused, shut off, ...
 
 	// xml is the live XML the CID was read from, kept so that the IP
 	// fallback reads the MACs without asking libvirt again.

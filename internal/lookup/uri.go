@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtconf"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // The URIs libvirt's own helper searches for qemu/ forms.
@@ -36,11 +38,137 @@ func DefaultURIs(scope host.Scope, euid int) []string {
 	return []string{SystemURI, SessionURI}
 }
 
-// searchList returns the URIs a domain spec of the given scope searches:
-// r.URIs with aliases expanded, or else the defaults. libvirt.conf is read
-// only when an entry can be an alias (a URI never can: it has a ':'), so
-// the plain qemu/ path reads no file.
-func (r *Resolver) searchList(scope host.Scope) ([]string, error) {
+// searchList returns the URIs a domain spec of the given scope searches
+// here (see expand). A URI on another host is refused: a CID means
+// something only on the host that runs the guest, and the lookup dials no
+// transport but a local unix socket. Only the ProxyCommand form reaches
+// through, over ssh (Hop).
+// domain, when not "", is the domain looked up, for the hint.
+func (r *Resolver) searchList(scope host.Scope, domain string) ([]string, error) {
+	uris, err := r.expand(scope)
+	if err != nil {
+		return nil, err
+	}
+	for _, uri := range uris {
+		h, remote, err := HopOf(uri)
+		if err != nil {
+			return nil, err
+		}
+		if remote {
+			return nil, failure.New(failure.Usage, "%s is a URI on host %s, which only the ProxyCommand form reaches (over ssh)", uri, h.Host).
+				WithHint("run this on %s with --connect %s%s", h.Host, shquote.Quote(h.URI), h.formHint(domain))
+		}
+	}
+	return uris, nil
+}
+
+// Hop is how the ProxyCommand form reaches a domain on another host: ssh to
+// Host (as User, on Port, each "" for ssh's own choice) and run the helper
+// there with --connect URI, the same daemon as seen from that host.
+type Hop struct {
+	Host, User, Port string
+	URI              string
+}
+
+// HopOf says whether uri names a daemon on another host: any transport but
+// unix, any host part (localhost too, which may be another machine's name
+// for itself in a shared configuration). For such a URI it returns the Hop:
+// ssh's user and port come from an ssh transport's URI (+ssh, +libssh,
+// +libssh2); a tcp or tls URI's port is libvirtd's, not sshd's, so ssh
+// picks its own. ?socket= (the daemon's socket there) carries over for the
+// ssh transports; ?name= becomes the URI opened there. A remote URI that
+// cannot be carried over (+ext, a non-numeric port) is a usage failure.
+func HopOf(uri string) (Hop, bool, error) {
+	u, err := parseURI(uri)
+	if err != nil {
+		return Hop{}, false, failure.Wrap(failure.Usage, err, "bad --connect URI")
+	}
+	driver, transport, _ := strings.Cut(u.Scheme, "+")
+	if (transport == "" || transport == "unix") && u.Host == "" {
+		return Hop{}, false, nil
+	}
+	h := Hop{Host: u.Hostname()}
+	if h.Host == "" {
+		h.Host = "localhost" // as libvirt dials a remote transport without a host
+	}
+	there := url.URL{Scheme: driver, Path: u.Path}
+	switch transport {
+	case "ssh", "libssh", "libssh2":
+		h.User, h.Port = u.User.Username(), u.Port()
+		if sock := u.Query().Get("socket"); sock != "" {
+			there.Scheme += "+unix"
+			there.RawQuery = url.Values{"socket": {sock}}.Encode()
+		}
+	case "", "tcp", "tls":
+	default:
+		return Hop{}, true, failure.New(failure.Usage, "URI %s: transport %q cannot be carried over ssh", uri, transport).
+			WithHint("name the host with +ssh: %s://%s%s", driver+"+ssh", u.Host, u.Path)
+	}
+	h.URI = there.String()
+	if n := u.Query().Get("name"); n != "" {
+		h.URI = n
+	}
+	if strings.HasPrefix(h.Host, "-") || strings.ContainsFunc(h.Host, unicode.IsSpace) {
+		return Hop{}, true, failure.New(failure.Usage, "URI %s: %q is not a host ssh can reach", uri, h.Host)
+	}
+	return h, true, nil
+}
+
+// Form returns the HV/FORM spelling that reaches domain on h without
+// --connect, or "" when there is none: HV/FORM names the hypervisor by a
+// host name only (its user and port come from ssh's configuration), and
+// its FORM searches the default URIs there.
+func (h Hop) Form(domain string) string {
+	scope := map[string]string{SystemURI: "system", SessionURI: "session"}[h.URI]
+	if scope == "" || h.User != "" || h.Port != "" {
+		return ""
+	}
+	return h.Host + "/qemu:" + scope + "/" + domain
+}
+
+// formHint is ", or reach it with HV/FORM: ssh HV/qemu:SCOPE/DOMAIN" when
+// there is such a spelling and a domain to spell.
+func (h Hop) formHint(domain string) string {
+	if f := h.Form(domain); f != "" && domain != "" {
+		return ", or reach it from here with HV/FORM: ssh " + shquote.Quote(f)
+	}
+	return ""
+}
+
+// Hop returns how the ProxyCommand form reaches a domain spec of the given
+// scope when its search list names a daemon on another host, or nil when
+// every URI is local. A list mixing hosts is refused: the same name would
+// mean one VM or another depending on which daemon answers first, and a
+// CID only means something on its own host. domain is for the hint.
+func (r *Resolver) Hop(scope host.Scope, domain string) (*Hop, error) {
+	uris, err := r.expand(scope)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		hop       *Hop
+		remoteURI string
+	)
+	for _, uri := range uris {
+		h, remote, err := HopOf(uri)
+		if err != nil {
+			return nil, err
+		}
+		if remote && hop == nil {
+			hop, remoteURI = &h, uri
+		}
+	}
+	if hop == nil || len(uris) == 1 {
+		return hop, nil
+	}
+	return nil, failure.New(failure.Usage, "the URI list %s mixes a daemon on host %s with others: a name must mean one VM", strings.Join(uris, " "), hop.Host).
+		WithHint("search one host: --connect %s alone%s", shquote.Quote(remoteURI), hop.formHint(domain))
+}
+
+// expand returns r.URIs with aliases expanded, or else the defaults.
+// libvirt.conf is read only when an entry can be an alias (a URI never
+// can: it has a ':'), so the plain qemu/ path reads no file.
+func (r *Resolver) expand(scope host.Scope) ([]string, error) {
 	if len(r.URIs) == 0 {
 		return DefaultURIs(scope, r.Euid), nil
 	}
@@ -77,56 +205,47 @@ type Env struct {
 	Home   string
 }
 
-// endpoint is how to reach the daemon behind a URI.
+// endpoint is how to reach the daemon behind a local URI: a unix socket.
 type endpoint struct {
-	network string   // "unix" or "tcp"; "" = let go-libvirt dial it
-	addrs   []string // candidates in libvirt's order; the first that exists wins
-	name    string   // the URI to open once connected (no transport, no host)
-	url     *url.URL
+	addrs []string // candidates in libvirt's order; the first that exists wins
+	name  string   // the URI to open once connected (no transport)
 }
 
-// endpointFor applies libvirt's client rule (remote_sockets.c) to a URI.
-func endpointFor(uri string, env Env) (endpoint, error) {
+// parseURI parses a libvirt URI: driver[+transport]://[host]/path[?query].
+func parseURI(uri string) (*url.URL, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("parse URI %q: %w", uri, err)
+		return nil, fmt.Errorf("parse URI %q: %w", uri, err)
+	}
+	if driver, _, _ := strings.Cut(u.Scheme, "+"); driver == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("parse URI %q: not a libvirt URI (want driver[+transport]://[host]/path)", uri)
+	}
+	return u, nil
+}
+
+// endpointFor applies libvirt's client rule (remote_sockets.c) to a local
+// URI. A URI on another host (HopOf) has no endpoint here: the lookup
+// dials nothing but local unix sockets.
+func endpointFor(uri string, env Env) (endpoint, error) {
+	u, err := parseURI(uri)
+	if err != nil {
+		return endpoint{}, err
 	}
 	driver, transport, _ := strings.Cut(u.Scheme, "+")
-	if driver == "" || u.Opaque != "" {
-		return endpoint{}, fmt.Errorf("parse URI %q: not a libvirt URI (want driver[+transport]://[host]/path)", uri)
+	if (transport != "" && transport != "unix") || u.Host != "" {
+		return endpoint{}, fmt.Errorf("parse URI %q: not a URI on this host (want driver[+unix]:///path)", uri)
 	}
-	if transport == "" && u.Host != "" {
-		transport = "tls"
-	}
-	e := endpoint{name: remoteName(u), url: u}
-	switch transport {
-	case "", "unix":
-		if u.Host != "" {
-			return endpoint{}, fmt.Errorf("parse URI %q: a unix transport takes no host", uri)
-		}
-		e.network = "unix"
-		if s := u.Query().Get("socket"); s != "" {
-			e.addrs = []string{s}
-		} else {
-			e.addrs = localSockets(driver, u.Path, env)
-		}
-	case "tcp":
-		port := u.Port()
-		if port == "" {
-			port = "16509"
-		}
-		e.network, e.addrs = "tcp", []string{u.Hostname() + ":" + port}
-	case "tls", "ssh":
-		// go-libvirt dials these itself; they are bounded by the lookup's
-		// deadline rather than by closing a connection we hold.
-	default:
-		return endpoint{}, fmt.Errorf("parse URI %q: transport %q is not supported (use unix, tcp, tls or ssh)", uri, transport)
+	e := endpoint{name: remoteName(u)}
+	if s := u.Query().Get("socket"); s != "" {
+		e.addrs = []string{s}
+	} else {
+		e.addrs = localSockets(driver, u.Path, env)
 	}
 	return e, nil
 }
 
 // remoteName is the URI the daemon is asked to open: the client-side URI
-// without transport and host, or its name= parameter.
+// without transport, or its name= parameter.
 func remoteName(u *url.URL) string {
 	if n := u.Query().Get("name"); n != "" {
 		return n
@@ -165,11 +284,10 @@ func existing(paths []string) string {
 }
 
 // Socket returns the daemon socket uri is reached on, by libvirt's client
-// rule, or an error wrapping the reason there is none (see Resolve). It is
-// empty for the transports go-libvirt dials itself.
+// rule, or an error wrapping the reason there is none (see Resolve).
 func (r *Resolver) Socket(uri string) (string, error) {
 	e, err := endpointFor(uri, r.Env)
-	if err != nil || e.network != "unix" {
+	if err != nil {
 		return "", err
 	}
 	return e.socket()

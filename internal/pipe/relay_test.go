@@ -4,6 +4,8 @@ package pipe
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -333,7 +335,7 @@ func openPTY(t *testing.T) (master, slave, keep *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pty: %v", err)
+		t.Fatalf("no pty: %v", err)
 	}
 	sc, _ := master.SyscallConn()
 	var num int
@@ -345,13 +347,13 @@ func openPTY(t *testing.T) (master, slave, keep *os.File) {
 	})
 	if perr != nil {
 		master.Close()
-		t.Skipf("pty setup: %v", perr)
+		t.Fatalf("pty setup: %v", perr)
 	}
 	name := fmt.Sprintf("/dev/pts/%d", num)
 	sfd, err := unix.Open(name, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		master.Close()
-		t.Skipf("open %s: %v", name, err)
+		t.Fatalf("open %s: %v", name, err)
 	}
 	tio, err := unix.IoctlGetTermios(sfd, unix.TCGETS)
 	if err != nil {
@@ -653,4 +655,58 @@ func pipeFDs(t testing.TB) int {
 		}
 	}
 	return n
+}
+
+// TestRelayContextStop stops relays through their context, idle and in the
+// middle of a transfer, and checks that RelayContext returns the cause only
+// after every descriptor it made non-blocking is blocking again: a signal
+// handler that exits after the return leaves shared sockets as it found them.
+func TestRelayContextStop(t *testing.T) {
+	errTerm := errors.New("SIGTERM")
+	states := []struct {
+		name  string
+		setup func(t *testing.T, r *rig)
+	}{
+		{"idle", func(t *testing.T, r *rig) {}},
+		{"streaming down", func(t *testing.T, r *rig) {
+			go send(r.peer, 21, 64<<20) // ends when the peer is closed
+			if _, err := io.ReadFull(r.outR, make([]byte, 256<<10)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"in at EOF, conn->out running", func(t *testing.T, r *rig) {
+			r.inW.Close()
+			if got := recv(r.peer); got.err != nil {
+				t.Fatal(got.err)
+			}
+		}},
+	}
+	for _, k := range rigKinds {
+		for _, st := range states {
+			t.Run(k.name+"/"+st.name, func(t *testing.T) {
+				r := newRig(t, k)
+				files := []*os.File{r.in, r.out, r.conn}
+				var flags []int
+				for _, f := range files {
+					flags = append(flags, fileFlags(t, f))
+				}
+				ctx, cancel := context.WithCancelCause(context.Background())
+				defer cancel(nil)
+				errc := make(chan error, 1)
+				go func() { errc <- RelayContext(ctx, r.in, r.out, r.conn) }()
+				st.setup(t, r)
+				cancel(errTerm)
+				err := waitErr(t, errc, 5*time.Second)
+				if !errors.Is(err, errTerm) || !errors.Is(err, ErrStopped) {
+					t.Fatalf("RelayContext = %v, want ErrStopped and the cause", err)
+				}
+				for i, f := range files {
+					if got := fileFlags(t, f); got != flags[i] {
+						t.Errorf("%s flags %#x after the stop, want %#x", [...]string{"in", "out", "conn"}[i], got, flags[i])
+					}
+				}
+				r.peer.Close()
+			})
+		}
+	}
 }

@@ -43,10 +43,14 @@ type Policy struct {
 // or its VM starts: the domain is not defined or not running yet, nothing
 // accepts on the guest port yet (refused, reset, a multiplexer closing
 // without a word), the guest's vsock does not answer yet, or the target's
-// socket path or CID does not exist yet. Anything else (a bad host name,
+// socket path or CID does not exist yet. A failure marked Lasting (a
+// paused, crashed or pmsuspended domain) is not retried. Anything else (a bad host name,
 // libvirt unreachable, no vsock device, a hung daemon, a socket that speaks
 // something else) needs a person, and waiting would only hide it.
 func Retryable(err error) bool {
+	if fe := (*failure.Error)(nil); errors.As(err, &fe) && fe.Lasting {
+		return false
+	}
 	switch failure.ClassOf(err) {
 	case failure.NotFound, failure.NotRunning, failure.NotListening, failure.NotReady:
 		return true

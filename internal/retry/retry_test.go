@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"syscall"
@@ -19,6 +20,8 @@ func TestRetryable(t *testing.T) {
 	}{
 		{failure.New(failure.NotFound, "no domain"), true},
 		{failure.New(failure.NotRunning, "not running"), true},
+		{&failure.Error{Class: failure.NotRunning, Msg: "paused by the user", Lasting: true}, false},
+		{fmt.Errorf("wrapped: %w", &failure.Error{Class: failure.NotRunning, Msg: "crashed", Lasting: true}), false},
 		{failure.New(failure.NotListening, "refused or reset or mux EOF"), true},
 		{failure.New(failure.NotReady, "vsock timed out"), true},
 		{failure.Wrap(failure.NoTarget, syscall.ENOENT, "no socket at /x"), true},

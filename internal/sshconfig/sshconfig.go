@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // Config is the effective configuration `ssh -G` prints: each keyword,
@@ -251,11 +253,8 @@ func SplitCommand(s string) ([]string, error) {
 // QuoteArg quotes s for a ProxyCommand: for the shell that runs it, and with
 // '%' doubled so ssh's token expansion leaves it alone.
 func QuoteArg(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@+,") == "" {
-		return s
-	}
-	q := "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	return strings.ReplaceAll(q, "%", "%%")
+	// '%' is never left unquoted, so doubling it inside the quotes is all.
+	return strings.ReplaceAll(shquote.Quote(s), "%", "%%")
 }
 
 // Includes returns the line numbers of the Include lines in the config file
@@ -277,14 +276,12 @@ func includes(r io.Reader, dir, target string) ([]int, error) {
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
-		kw, rest, _ := strings.Cut(line, " ")
-		if k, v, ok := strings.Cut(kw, "="); ok {
-			kw, rest = k, v+" "+rest
-		}
-		if !strings.EqualFold(kw, "include") {
+		// The keyword ends at the first space, tab or '=', as for ssh.
+		i := strings.IndexAny(line, " \t=")
+		if i < 0 || !strings.EqualFold(line[:i], "include") {
 			continue
 		}
-		for _, pat := range strings.Fields(strings.TrimLeft(rest, " \t=")) {
+		for _, pat := range strings.Fields(strings.TrimLeft(line[i:], " \t=")) {
 			pat = strings.Trim(pat, `"`)
 			if !filepath.IsAbs(pat) {
 				pat = filepath.Join(dir, pat)

@@ -160,6 +160,11 @@ func TestIncludes(t *testing.T) {
 		{"Host *\n  SendEnv LANG\n  Include /elsewhere/*.conf \"ssh_config.d/30-*\"\n", []int{3}},
 		{"Host *\n  SendEnv LANG\n", nil},
 		{"Include /etc/ssh/other.d/*.conf\n", nil},
+		// ssh ends the keyword at a tab, a space or '='.
+		{"Include\t" + dir + "/ssh_config.d/*.conf\n", []int{1}},
+		{"Include \t ssh_config.d/*.conf\n", []int{1}},
+		{"Include\t=\tssh_config.d/*.conf\n", []int{1}},
+		{"Include\n", nil},
 	}
 	for _, tt := range tests {
 		p := filepath.Join(dir, "ssh_config")

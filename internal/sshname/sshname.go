@@ -14,10 +14,11 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 )
 
-// refusedChars are the characters OpenSSH >= 9.6 (and Debian's 9.2 with the
-// backport) refuses in a command-line host name, plus ',' (refused since
-// 10.0) and '@' (ssh splits user@host at the last '@', so the name would
-// lose its head).
+// refusedChars are the characters OpenSSH >= 9.6 (and Debian 12's 9.2 with
+// the backport) refuses in a command-line host name, ',' among them (Debian
+// 12's ssh says "hostname contains invalid characters" for qemu/a,b), plus
+// '@' (ssh splits user@host at the last '@', so the name would lose its
+// head).
 const refusedChars = "'`\"$\\;&<>|(){},@"
 
 // Refused says why ssh would not take s as a host name on its command line,

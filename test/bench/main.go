@@ -18,7 +18,7 @@
 // test/vm rig guest may use (`test/vm/run.sh bench`): the program refuses
 // it unless the kernel command line carries the rig's marker. The lookup
 // against libvirtd (10 and 10,000 domains) is BenchmarkLookup in
-// test/integration; `make bench` runs it and both forms of this program.
+// test/integration; `make bench-more` runs it and both forms of this program.
 //
 //	go run -tags integration ./test/bench [-size 1073741824] [-runs 50] [-reps 3] [-helper PATH] [-vsock PORT]
 package main

@@ -185,10 +185,12 @@ func TestListURIs(t *testing.T) {
 		t.Errorf("with an absent daemon first: %d domains, want %d", len(got), len(systemDomains))
 	}
 	r := runHelper(t, "list", "-c", e.missing, "-c", e.missing2)
-	expectExit(t, r, 3, "no daemon socket", "is libvirtd or virtqemud running")
+	expectExit(t, r, 3, "no daemon socket", "no libvirt daemon socket exists: start virtqemud or libvirtd")
 
 	r = runHelper(t, "list", "-c", sys, "-c", e.closing)
-	if r.Code != 3 || !strings.Contains(r.Stdout, "web-01") || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, e.closing) {
+	closingSock := e.closing[strings.Index(e.closing, "?socket=")+len("?socket="):]
+	if r.Code != 3 || !strings.Contains(r.Stdout, "web-01") || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, e.closing) ||
+		!strings.Contains(r.Stderr, "no libvirt daemon answers for "+e.closing+" on "+closingSock) {
 		t.Errorf("a broken daemon after a good one: want exit 3, the good one's table and one line naming the broken one: %s", r)
 	}
 	r = runHelper(t, "list", "--timeout", "1", "-c", e.hung)
@@ -333,7 +335,7 @@ func TestDoctor(t *testing.T) {
 	}{
 		{"running, vsock under the guard", []string{"-F", good, "qemu/vm"}, 11,
 			[]string{"ssh runs the helper", `"vm" on ` + sys, "running", "CID 42", "ProxyUseFdpass): yes"}, []string{"no VM holds vsock CID 42"}},
-		{"domain missing", []string{"-F", good, "qemu/nosuch"}, 4, []string{"libvirt daemon answers"}, []string{`no domain named "nosuch"`, "virsh list --all"}},
+		{"domain missing", []string{"-F", good, "qemu/nosuch"}, 4, []string{"libvirt daemon answers"}, []string{`no domain named "nosuch"`, "list domains with: virsh -c '" + sys + "' list --all"}},
 		{"shut off", []string{"-F", good, "qemu/stopped"}, 5, []string{"domain exists"}, []string{"not running", "start stopped"}},
 		// The IP fallback's addresses are listed, never dialed; these test
 		// domains have no interfaces, and the lease directory is empty.

@@ -20,14 +20,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"golang.org/x/sys/unix"
 )
 
-// libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on.
+// libvirt RPC procedure numbers (remote_protocol.x) the interposer acts on,
+// and those only tests call.
 const (
+	procConnectOpen        = 1
 	procConnectClose       = 2
+	procDomainCreateXML    = 10
+	procDomainDestroy      = 12
+	procDomainGetXMLDesc   = 14
 	procDomainLookupByName = 23
+	procAuthList           = 66
+	procDomainGetState     = 212
 )
 
 // Interposer listens on a unix socket in dir and forwards each connection
@@ -37,7 +43,20 @@ const (
 func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) string {
 	t.Helper()
 	var once sync.Once
-	return FakeDaemon(t, dir, "interposer-sock", func(c net.Conn) {
+	return Relay(t, dir, "interposer-sock", upstream, func(msg []byte) {
+		if binary.BigEndian.Uint32(msg[8:12]) == proc {
+			once.Do(hook)
+		}
+	})
+}
+
+// Relay listens on the unix socket name in dir and forwards each connection
+// to the daemon socket upstream, packet by packet, showing each client
+// packet to each (without its length word: program, version, procedure,
+// ..., then the arguments) before forwarding it.
+func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte)) string {
+	t.Helper()
+	return FakeDaemon(t, dir, name, func(c net.Conn) {
 		u, err := net.Dial("unix", upstream)
 		if err != nil {
 			c.Close()
@@ -49,23 +68,22 @@ func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) st
 			c.Close()
 		}()
 		// Each packet: a 4-byte big-endian length (itself included), then
-		// program, version, procedure, ... (libvirt's RPC header).
+		// libvirt's 24-byte RPC header and the payload.
 		for {
-			var hdr [16]byte
-			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			var w [4]byte
+			if _, err := io.ReadFull(c, w[:]); err != nil {
 				return
 			}
-			n := binary.BigEndian.Uint32(hdr[0:4])
-			if n < 16 || n > 32<<20 {
+			n := binary.BigEndian.Uint32(w[:])
+			if n < 28 || n > 32<<20 {
 				return
 			}
-			if binary.BigEndian.Uint32(hdr[12:16]) == proc {
-				once.Do(hook)
-			}
-			if _, err := u.Write(hdr[:]); err != nil {
+			msg := make([]byte, n-4)
+			if _, err := io.ReadFull(c, msg); err != nil {
 				return
 			}
-			if _, err := io.CopyN(u, c, int64(n)-16); err != nil {
+			each(msg)
+			if _, err := u.Write(append(w[:], msg...)); err != nil {
 				return
 			}
 		}
@@ -77,9 +95,7 @@ func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) st
 func asNobody(t *testing.T) (guard, helper string) {
 	t.Helper()
 	needHelper(t)
-	if os.Geteuid() != 0 {
-		t.Skip("running the helper as another user (nobody) needs root")
-	}
+	requireRoot(t, "to run the helper as another user (nobody)")
 	dir := shortTempDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -112,7 +128,7 @@ func TestFaultsLibvirt(t *testing.T) {
 	}{
 		{name: "socket absent",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", dir+"/no-sock") },
-			code:  3, msg: []string{"cannot reach libvirt (", ": no daemon socket (", "/no-sock)", "(is libvirtd or virtqemud running?"}},
+			code:  3, msg: []string{"cannot reach libvirt (", ": no daemon socket (", "/no-sock)", "(no libvirt daemon socket exists: start virtqemud or libvirtd"}},
 		{name: "permission denied (mode 000, run as nobody)", nobody: true,
 			setup: func(t *testing.T, dir string) string {
 				// A live listener: only the mode stops the connect.
@@ -125,7 +141,7 @@ func TestFaultsLibvirt(t *testing.T) {
 			code: 3, msg: []string{"cannot reach libvirt (", "/hung-sock: connect: permission denied)", "(join the libvirt group, or name a socket you may use"}},
 		{name: "accepts and never answers", timeout: "1",
 			setup: func(t *testing.T, dir string) string { return URIFor("/h.xml", HungDaemon(t, dir)) },
-			code:  9, msg: []string{"timed out waiting for libvirt at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
+			code:  9, msg: []string{"timed out waiting for the libvirt daemon at ", "/hung-sock: --timeout 1s expired (the daemon did not answer in time"}},
 		{name: "reads the first call, then closes",
 			setup: func(t *testing.T, dir string) string {
 				return URIFor("/h.xml", FakeDaemon(t, dir, "eof-sock", func(c net.Conn) {
@@ -199,16 +215,12 @@ func TestFaultsDomainDestroyed(t *testing.T) {
 	requireBins(t, "libvirtd")
 	d := StartLibvirtd(t, HostXML())
 	DefaultWith(t, d, []Domain{{Name: "doomed", CID: 4711}})
-	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.RWSock)))
-	if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Disconnect()
+	l := OpenDefault(t, d.RWSock)
 	destroyed := make(chan error, 1)
 	sock := Interposer(t, shortTempDir(t), d.Sock, procConnectClose, func() {
-		dom, err := l.DomainLookupByName("doomed")
+		dom, err := l.LookupByName("doomed").Wait()
 		if err == nil {
-			err = l.DomainDestroy(dom)
+			err = DestroyDomain(l, dom)
 		}
 		destroyed <- err
 	})
@@ -340,7 +352,8 @@ func (r *relayRun) roundTrip(t *testing.T, n int) {
 
 // TestFaultsRelaySignals: signals to the helper in the middle of a relay.
 //
-//	SIGTERM  ends it at once: one line "relay stopped by SIGTERM", exit 13.
+//	SIGTERM  ends it at once; not under ssh (here: under the test) quietly,
+//	         exit 0 (see TestRelaySIGTERMUnderSSH for under ssh).
 //	SIGHUP   ends it at once and quietly (the default action): ssh sends it
 //	         to its ProxyCommand every time ssh exits.
 //	SIGPIPE  is ignored: the relay goes on and ends normally.
@@ -369,8 +382,10 @@ func TestFaultsRelaySignals(t *testing.T) {
 		code int // -N: killed by signal N
 		msg  string
 	}{
+		// Not under ssh: the client (this test, paramiko) ends its
+		// ProxyCommand with SIGTERM; TestRelaySIGTERMUnderSSH is the other side.
 		{"SIGTERM", func(t *testing.T, r *relayRun) { r.cmd.Process.Signal(syscall.SIGTERM) },
-			13, "libvirt-ssh-proxy: unix/" + echo + ": relay stopped by SIGTERM\n"},
+			0, ""},
 		{"SIGHUP", func(t *testing.T, r *relayRun) { r.cmd.Process.Signal(syscall.SIGHUP) },
 			-int(syscall.SIGHUP), ""},
 		{"SIGPIPE", func(t *testing.T, r *relayRun) {
@@ -646,4 +661,68 @@ type counter struct{ n *atomic.Int64 }
 func (c counter) Write(p []byte) (int, error) {
 	c.n.Add(int64(len(p)))
 	return len(p), nil
+}
+
+// TestFaultsRelaySIGTERMSharedSocket: inetd style, stdin and stdout one
+// blocking socket whose open file description the caller shares. The relay
+// makes it non-blocking while it runs; SIGTERM must still end with the
+// original flags back (an exit straight from the signal handler left it
+// non-blocking for the caller).
+func TestFaultsRelaySIGTERMSharedSocket(t *testing.T) {
+	needHelper(t)
+	dir := shortTempDir(t)
+	echo := FakeDaemon(t, dir, "echo.sock", echoTarget)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "theirs")
+	defer ours.Close()
+	// The child's fds 0 and 1 share theirs' open file description; shared
+	// is the caller's own copy of it, whose flags the test watches.
+	shared, err := syscall.Dup(fds[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(shared)
+	flags := func() int {
+		fl, err := unix.FcntlInt(uintptr(shared), unix.F_GETFL, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
+	}
+	before := flags()
+	if before&unix.O_NONBLOCK != 0 {
+		t.Fatalf("socketpair flags %#x: want a blocking socket", before)
+	}
+	log := filepath.Join(dir, "helper.log")
+	cmd := guarded(context.Background(), helperBin, "--relay", "unix/"+echo, "22")
+	cmd.Stdin, cmd.Stdout = theirs, theirs
+	p := startProc(t, cmd, log)
+	theirs.Close()
+
+	// A round trip through the echo: the relay is running, so the socket
+	// is non-blocking now.
+	msg := []byte("ping")
+	if _, err := ours.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(ours, make([]byte, len(msg))); err != nil {
+		t.Fatal(err)
+	}
+	if flags()&unix.O_NONBLOCK == 0 {
+		t.Fatalf("flags %#x while relaying: the relay did not make the socket non-blocking, the test proves nothing", flags())
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	b, _ := os.ReadFile(log)
+	// Not under ssh: the client's own end of a session, quiet (see
+	// TestFaultsRelaySignals); both ends go through the same restore.
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 || len(b) != 0 {
+		t.Errorf("got exit %d, stderr %q; want 0 and nothing", code, b)
+	}
+	if got := flags(); got != before {
+		t.Errorf("shared socket flags %#x after SIGTERM, want %#x as before the relay", got, before)
+	}
 }

@@ -85,36 +85,60 @@ func TestHandoffDirect(t *testing.T) {
 		expectExit(t, r, 13)
 	})
 
-	for _, flag := range []string{"--fdpass", ""} {
-		name := "fd passing over a socketpair " + flag
-		t.Run(strings.TrimSpace(name), func(t *testing.T) {
-			args := []string{"unix/" + echo, "22"}
-			if flag != "" {
-				args = append([]string{flag}, args...)
-			}
-			fd, r := runFdpass(t, args...)
-			expectExit(t, r, 0)
-			// ssh waits for the helper to exit before its banner, so the
-			// helper must exit right after the hand-off, not linger until
-			// the connection ends. The bound is generous on purpose: this
-			// catches lingering, the benchmarks measure speed.
-			if r.Elapsed > 5*time.Second {
-				t.Errorf("helper took %v to hand over the fd and exit", r.Elapsed)
-			}
-			if fd < 0 {
-				return
-			}
-			// The fd is the connection to the target: talk through it.
-			c := passedConn(t, fd)
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			c.Write([]byte("through the passed fd"))
-			c.(*net.UnixConn).CloseWrite()
-			got, err := io.ReadAll(c)
-			if string(got) != "echo:through the passed fd" {
-				t.Errorf("through the passed fd: got %q, %v", got, err)
-			}
-		})
-	}
+	t.Run("fd passing over a socketpair", func(t *testing.T) {
+		fd, r := runFdpass(t, "unix/"+echo, "22")
+		expectExit(t, r, 0)
+		// ssh waits for the helper to exit before its banner, so the
+		// helper must exit right after the hand-off, not linger until
+		// the connection ends. The bound is generous on purpose: this
+		// catches lingering, the benchmarks measure speed.
+		if r.Elapsed > 5*time.Second {
+			t.Errorf("helper took %v to hand over the fd and exit", r.Elapsed)
+		}
+		if fd < 0 {
+			return
+		}
+		// The fd is the connection to the target: talk through it.
+		c := passedConn(t, fd)
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte("through the passed fd"))
+		c.(*net.UnixConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		if string(got) != "echo:through the passed fd" {
+			t.Errorf("through the passed fd: got %q, %v", got, err)
+		}
+	})
+
+	// ssh's shape (stdin and stdout one socket) from a peer that is not ssh
+	// (here this test; libssh clients, socat EXEC:): no fd, a relay over
+	// that one socket.
+	t.Run("a socketpair not from ssh is relayed", func(t *testing.T) {
+		sv, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, theirs := os.NewFile(uintptr(sv[0]), "client-end"), os.NewFile(uintptr(sv[1]), "helper-end")
+		defer ours.Close()
+		cmd := guarded(context.Background(), helperBin, "-v", "unix/"+echo, "22")
+		cmd.Stdin, cmd.Stdout = theirs, theirs
+		stderr := new(strings.Builder)
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		theirs.Close()
+		timer := time.AfterFunc(helperLimit, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+		ours.Write([]byte("hello"))
+		unix.Shutdown(sv[0], unix.SHUT_WR)
+		got, _ := io.ReadAll(ours)
+		if err := cmd.Wait(); err != nil || string(got) != "echo:hello" {
+			t.Errorf("got %q, helper %v; stderr %q", got, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "not ssh's: relaying") {
+			t.Errorf("-v does not say why it relays: %q", stderr.String())
+		}
+	})
 }
 
 // runCmdStdin runs the guarded helper with stdin from r and stdout a pipe.
@@ -142,10 +166,12 @@ func passedConn(t testing.TB, fd int) net.Conn {
 	return c
 }
 
-// runFdpass runs the guarded helper with fd 0 and fd 1 both one end of a
-// unix socketpair, as ssh does under ProxyUseFdpass, and receives what it
-// sends: exactly one data byte carrying one fd (SCM_RIGHTS), nothing else.
-// It returns the fd (-1 if none) and how the helper ended.
+// runFdpass runs the guarded helper with --fdpass and fd 0 and fd 1 both one
+// end of a unix socketpair, as ssh does under ProxyUseFdpass, and receives
+// what it sends: exactly one data byte carrying one fd (SCM_RIGHTS), nothing
+// else. It returns the fd (-1 if none) and how the helper ended. (--fdpass:
+// on its own the helper passes fds to ssh only, and this test is not ssh;
+// the ssh tests cover that choice.)
 func runFdpass(t testing.TB, args ...string) (int, Result) {
 	t.Helper()
 	needHelper(t)
@@ -156,7 +182,7 @@ func runFdpass(t testing.TB, args ...string) (int, Result) {
 	ours := os.NewFile(uintptr(sv[0]), "ssh-end")
 	theirs := os.NewFile(uintptr(sv[1]), "helper-end")
 	defer ours.Close()
-	cmd := guarded(context.Background(), helperBin, args...)
+	cmd := guarded(context.Background(), helperBin, append([]string{"--fdpass"}, args...)...)
 	cmd.Stdin, cmd.Stdout = theirs, theirs
 	res := runCmd(t, helperLimit, cmd)
 	res.Args = append([]string{"libvirt-ssh-proxy"}, args...)

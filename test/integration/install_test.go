@@ -25,7 +25,7 @@ func TestMakeInstall(t *testing.T) {
 		}
 	}
 	runMake("install")
-	bin := filepath.Join(dest, "opt/lsp/libexec/libvirt-ssh-proxy")
+	bin := filepath.Join(dest, "opt/lsp/bin/libvirt-ssh-proxy")
 	dropin := filepath.Join(dest, "etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf")
 	if st, err := os.Stat(bin); err != nil || st.Mode().Perm() != 0o755 {
 		t.Fatalf("installed helper: %v %v", st, err)
@@ -34,7 +34,7 @@ func TestMakeInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(text), "@LIBEXECDIR@") || !strings.Contains(string(text), "ProxyCommand /opt/lsp/libexec/libvirt-ssh-proxy '%n' %p") {
+	if strings.Contains(string(text), "@BINDIR@") || !strings.Contains(string(text), "ProxyCommand /opt/lsp/bin/libvirt-ssh-proxy '%n' %p") {
 		t.Fatalf("drop-in does not name the installed helper:\n%s", text)
 	}
 	r := runCmd(t, 10*time.Second, exec.Command(bin, "--version"))
@@ -48,7 +48,7 @@ func TestMakeInstall(t *testing.T) {
 		"example.com": false, "qemu": false, "web01": false, "QEMU/x": false,
 	} {
 		r := runCmd(t, 10*time.Second, exec.Command("ssh", "-G", "-F", dropin, host))
-		got := strings.Contains(r.Stdout, "proxycommand /opt/lsp/libexec/libvirt-ssh-proxy")
+		got := strings.Contains(r.Stdout, "proxycommand /opt/lsp/bin/libvirt-ssh-proxy")
 		if got != want {
 			t.Errorf("ssh -G %s: drop-in applies = %v, want %v\n%s", host, got, want, grepProxy(r.Stdout))
 		}

@@ -17,8 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // The MACs of the IP fallback's domains; each has its own lease (or none).
@@ -403,35 +402,34 @@ func BenchmarkIPFallback(b *testing.B) {
 	dom := Domain{Name: "bench-fallback", CID: 4400, NICs: []NIC{{"52:54:00:1f:10:01", "default"}}}
 	DefaultWith(b, d, []Domain{dom})
 
-	open := func(b *testing.B) *libvirt.Libvirt {
-		l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.Sock)))
-		if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
+	open := func(b *testing.B) *libvirtrpc.Conn {
+		l, err := DialLibvirt(d.Sock, "test:///default", libvirtrpc.ReadOnly)
+		if err != nil {
 			b.Fatalf("connect: %v", err)
 		}
 		return l
 	}
-	sources := func(l *libvirt.Libvirt, dm libvirt.Domain) {
-		for src := uint32(0); src < 3; src++ {
-			// The agent source fails on a read-only socket; that is part
-			// of the cost too.
-			l.DomainInterfaceAddresses(dm, src, 0)
-		}
+	sources := func(l *libvirtrpc.Conn, dm libvirtrpc.Domain) {
+		lease := l.InterfaceAddresses(dm, libvirtrpc.AddrSrcLease)
+		arp := l.InterfaceAddresses(dm, libvirtrpc.AddrSrcARP)
+		lease.Wait()
+		arp.Wait()
 	}
 	b.Run("reconnect", func(b *testing.B) {
 		benchFunc(b, func() {
 			l := open(b)
-			dm, err := l.DomainLookupByName(dom.Name)
+			dm, err := l.LookupByName(dom.Name).Wait()
 			if err != nil {
 				b.Fatal(err)
 			}
 			sources(l, dm)
-			l.Disconnect()
+			l.Close()
 		})
 	})
 	b.Run("sources", func(b *testing.B) {
 		l := open(b)
-		defer l.Disconnect()
-		dm, err := l.DomainLookupByName(dom.Name)
+		defer l.Close()
+		dm, err := l.LookupByName(dom.Name).Wait()
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,8 +5,6 @@ package integration
 import (
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"golang.org/x/sys/unix"
 	"net"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 )
 
 // Domain is one domain of a test-driver host file.
@@ -25,7 +25,10 @@ type Domain struct {
 	CID     int    // static vsock CID; 0 with AutoCID false = no vsock device
 	AutoCID bool   // <cid auto='yes'/>: no address ever appears under the test driver
 	Stopped bool   // <test:runstate>5</test:runstate>: shut off
-	NICs    []NIC  // <interface type='network'> devices
+	// RunState, when not 0, is the domain's <test:runstate>: a libvirt
+	// domain state (3 paused, 4 in shutdown, 6 crashed, 7 pmsuspended).
+	RunState int
+	NICs     []NIC // <interface type='network'> devices
 }
 
 // NIC is a domain's network interface: its MAC and the libvirt network it
@@ -71,8 +74,11 @@ func DomainXML(d Domain) string {
 		fmt.Fprintf(&b, "      <interface type='network'><mac address='%s'/><source network='%s'/></interface>\n", n.MAC, xmlEscape(n.Network))
 	}
 	b.WriteString("    </devices>\n")
-	if d.Stopped {
+	switch {
+	case d.Stopped:
 		b.WriteString("    <test:runstate>5</test:runstate>\n")
+	case d.RunState != 0:
+		fmt.Fprintf(&b, "    <test:runstate>%d</test:runstate>\n", d.RunState)
 	}
 	b.WriteString("  </domain>\n")
 	return b.String()
@@ -86,7 +92,9 @@ type Libvirtd struct {
 	// daemon made one (as root), else libvirt-sock. The helper only reads.
 	Sock   string
 	RWSock string
-	proc   *proc
+	// TCPPort is the port it listens on at 127.0.0.1 (StartLibvirtdTCP).
+	TCPPort int
+	proc    *proc
 }
 
 // URI is the connection URI for the helper: test driver over Sock.
@@ -116,6 +124,24 @@ func (d *Libvirtd) Virsh(t testing.TB, args ...string) string {
 // leaked daemon exit by itself after 60 idle seconds.
 func StartLibvirtd(t testing.TB, hostXML string) *Libvirtd {
 	t.Helper()
+	return startLibvirtd(t, hostXML, false)
+}
+
+// StartLibvirtdTCP is StartLibvirtd with the daemon also listening on TCP
+// loopback (127.0.0.1, a free port, no authentication): URIs with a host,
+// such as test+tcp://127.0.0.1:PORT/..., that never leave the machine.
+func StartLibvirtdTCP(t testing.TB, hostXML string) *Libvirtd {
+	t.Helper()
+	return startLibvirtd(t, hostXML, true)
+}
+
+// TCPURI is the daemon's test-driver URI over TCP (StartLibvirtdTCP).
+func (d *Libvirtd) TCPURI() string {
+	return fmt.Sprintf("test+tcp://127.0.0.1:%d%s", d.TCPPort, d.HostXML)
+}
+
+func startLibvirtd(t testing.TB, hostXML string, tcp bool) *Libvirtd {
+	t.Helper()
 	requireBins(t, "libvirtd")
 	dir := shortTempDir(t)
 	run := filepath.Join(dir, "run")
@@ -138,18 +164,34 @@ auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:stderr"
 `, run)
+	port := 0
+	if tcp {
+		// A port free a moment ago; libvirtd fails to start (and the
+		// test with it) in the unlikely case another process took it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		conf = strings.Replace(conf, "listen_tcp = 0\n", fmt.Sprintf("listen_tcp = 1\ntcp_port = \"%d\"\nlisten_addr = \"127.0.0.1\"\nauth_tcp = \"none\"\n", port), 1)
+	}
 	confPath := filepath.Join(dir, "libvirtd.conf")
 	hostPath := filepath.Join(dir, "host.xml")
 	writeFile(t, confPath, conf, 0o644)
 	writeFile(t, hostPath, hostXML, 0o644)
 
-	cmd := exec.Command(mustBin(t, "libvirtd"), "-f", confPath, "-p", filepath.Join(dir, "libvirtd.pid"), "-t", "60")
+	args := []string{"-f", confPath, "-p", filepath.Join(dir, "libvirtd.pid"), "-t", "60"}
+	if tcp {
+		args = append(args, "--listen")
+	}
+	cmd := exec.Command(mustBin(t, "libvirtd"), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"LIBVIRT_DRIVER_DIR="+nodrivers,
 		"HOME="+dir, "XDG_RUNTIME_DIR="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir)
 	p := startProc(t, cmd, filepath.Join(dir, "libvirtd.log"))
-	d := &Libvirtd{Dir: dir, HostXML: hostPath, RWSock: filepath.Join(run, "libvirt-sock"), proc: p}
+	d := &Libvirtd{Dir: dir, HostXML: hostPath, RWSock: filepath.Join(run, "libvirt-sock"), TCPPort: port, proc: p}
 	waitUnix(t, p, d.RWSock, 10*time.Second)
 	d.Sock = d.RWSock
 	if os.Geteuid() == 0 {
@@ -276,20 +318,67 @@ func URIFor(hostXML, sock string) string {
 // until the test ends. test:///default also holds its own domain "test".
 func DefaultWith(t testing.TB, d *Libvirtd, doms []Domain) string {
 	t.Helper()
-	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.RWSock)))
-	if err := l.ConnectToURI(libvirt.ConnectURI("test:///default")); err != nil {
-		t.Fatalf("connecting to test:///default on %s: %v", d.RWSock, err)
-	}
-	t.Cleanup(func() { l.Disconnect() })
+	l := OpenDefault(t, d.RWSock)
 	for _, dom := range doms {
 		if dom.Stopped {
 			t.Fatalf("DefaultWith: %s: transient domains always run", dom.Name)
 		}
-		if _, err := l.DomainCreateXML(DomainXML(dom), 0); err != nil {
+		if err := CreateDomain(l, DomainXML(dom)); err != nil {
 			t.Fatalf("creating %s: %v", dom.Name, err)
 		}
 	}
 	return "test+unix:///default?socket=" + d.Sock
+}
+
+// OpenDefault opens test:///default read-write on the daemon socket sock,
+// until the test ends.
+func OpenDefault(t testing.TB, sock string) *libvirtrpc.Conn {
+	t.Helper()
+	return OpenURI(t, sock, "test:///default", 0)
+}
+
+// OpenURI opens uri with flags on the daemon socket sock, until the test
+// ends.
+func OpenURI(t testing.TB, sock, uri string, flags libvirtrpc.OpenFlags) *libvirtrpc.Conn {
+	t.Helper()
+	l, err := DialLibvirt(sock, uri, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// DialLibvirt connects to the daemon socket sock and opens uri with flags.
+func DialLibvirt(sock, uri string, flags libvirtrpc.OpenFlags) (*libvirtrpc.Conn, error) {
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		return nil, err
+	}
+	l := libvirtrpc.New(nc)
+	if err := l.Open(uri, flags); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("opening %s on %s: %w", uri, sock, err)
+	}
+	return l, nil
+}
+
+// CreateDomain starts a transient domain from its XML (DOMAIN_CREATE_XML).
+func CreateDomain(l *libvirtrpc.Conn, xml string) error {
+	var e libvirtrpc.Encoder
+	e.Str(xml)
+	e.Uint32(0)
+	_, err := l.Call(procDomainCreateXML, e.Bytes()).Wait()
+	return err
+}
+
+// DestroyDomain stops a domain; a transient one is gone then
+// (DOMAIN_DESTROY).
+func DestroyDomain(l *libvirtrpc.Conn, dom libvirtrpc.Domain) error {
+	var e libvirtrpc.Encoder
+	e.Domain(dom)
+	_, err := l.Call(procDomainDestroy, e.Bytes()).Wait()
+	return err
 }
 
 // BusySocket is a live listener that never accepts, with its backlog full: a

@@ -374,7 +374,6 @@ func TestTimeoutHungDaemon(t *testing.T) {
 		{"proxy --timeout=500ms", []string{"--timeout=500ms", "-c", e.hung, "qemu/vm", "22"}, 500 * time.Millisecond},
 		{"proxy --timeout 0.7", []string{"--timeout", "0.7", "-c", e.hung, "qemu/vm", "22"}, 700 * time.Millisecond},
 		{"resolve --timeout 1", []string{"resolve", "qemu/vm", "--timeout", "1", "-c", e.hung}, time.Second},
-		{"hung before a good URI", []string{"--timeout", "1", "-c", e.hung, "-c", e.sys.URI(), "qemu/vm", "22"}, time.Second},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -390,6 +389,31 @@ func TestTimeoutHungDaemon(t *testing.T) {
 			t.Logf("exit %d after %v", r.Code, r.Elapsed.Round(time.Millisecond))
 		})
 	}
+}
+
+// TestTimeoutPerDaemon: each URI gets its share of --timeout, so a hung
+// daemon first in the list neither eats the whole budget nor gets a later,
+// good daemon blamed: the domain is found on the good one, and when no
+// daemon has it the failure names the hung one by its socket.
+func TestTimeoutPerDaemon(t *testing.T) {
+	e := newLookupEnv(t)
+	sys, sess := e.sys.URI(), e.sess.URI()
+	hungSock := e.hung[strings.Index(e.hung, "?socket=")+len("?socket="):]
+	cases := []exitCase{
+		{"found after a hung daemon", []string{"--timeout", "2", "-c", e.hung, "-c", sys, "qemu/vm", "22"}, 11, []string{"CID 42"}},
+		{"found on the third", []string{"--timeout", "2", "-c", e.hung, "-c", e.hung, "-c", sess, "qemu/sessvm", "22"}, 11, []string{"CID 500"}},
+		{"resolve after a hung daemon", []string{"resolve", "--timeout", "2", "-c", e.hung, "-c", sys, "qemu/web-01"}, 0, nil},
+		{"not found: the hung one is named", []string{"--timeout", "2", "-c", e.hung, "-c", sys, "qemu/nosuch", "22"}, 9,
+			[]string{"timed out waiting for the libvirt daemon at " + hungSock, sys + ": not found"}},
+	}
+	runExitCases(t, cases)
+	t.Run("list prints what the others gave", func(t *testing.T) {
+		t.Parallel()
+		r := runHelper(t, "list", "--timeout", "2", "-c", e.hung, "-c", sys)
+		if r.Code != 9 || !strings.Contains(r.Stdout, "web-01") || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, hungSock) {
+			t.Errorf("want exit 9, the good daemon's table and one line naming the hung socket: %s", r)
+		}
+	})
 }
 
 // TestVersionHelp: --version and --help exit 0.

@@ -14,8 +14,9 @@
 // leaves the machine, so the helper's expected outcome for a running domain
 // with a CID is exit 11 ("no VM with CID N") and no packet is ever sent.
 //
-// With CI=true a missing binary (libvirtd, sshd, ssh, ...) fails the test;
-// otherwise the test is skipped with the install command.
+// A test that cannot run fails, naming what is missing and the command that
+// installs it (test/deps.sh, which make check runs first, installs them all);
+// tests that need root fail when not run as root.
 package integration
 
 import (
@@ -61,13 +62,26 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building test/nofsock: %v\n%s", err, out)
 		return 1
 	}
+	// The helper under test is the one we ship: built by the Makefile's
+	// own rule, with its flags (CGO_ENABLED=0, -trimpath, ...).
 	helperBin = filepath.Join(binDir, "libvirt-ssh-proxy")
-	if out, err := goBuild(helperBin, "./cmd/libvirt-ssh-proxy"); err != nil {
-		helperErr = fmt.Errorf("building cmd/libvirt-ssh-proxy: %v\n%s", err, out)
+	if err := makeHelper(helperBin); err != nil {
+		helperErr = err
 		helperBin = ""
 		fmt.Fprintln(os.Stderr, helperErr)
 	}
 	return m.Run()
+}
+
+// makeHelper builds the helper into out with the Makefile's rule, which
+// vars (NAME=VALUE) may change.
+func makeHelper(out string, vars ...string) error {
+	cmd := exec.Command("make", append([]string{"--no-print-directory", "-s", "BIN=" + out, out}, vars...)...)
+	cmd.Dir = repoRoot
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building cmd/libvirt-ssh-proxy with make: %v\n%s", err, b)
+	}
+	return nil
 }
 
 func goBuild(out, pkg string) ([]byte, error) {
@@ -117,8 +131,8 @@ func lookBin(name string) (string, error) {
 	return "", fmt.Errorf("%s not found on PATH or in %s", name, strings.Join(sbin, ", "))
 }
 
-// requireBins makes sure each binary exists. Under CI=true a missing one is a
-// failure (CI must install it); elsewhere the test is skipped with the fix.
+// requireBins fails the test when a binary is missing, with the command that
+// installs it.
 func requireBins(t testing.TB, names ...string) {
 	t.Helper()
 	var missing, pkgs []string
@@ -135,12 +149,17 @@ func requireBins(t testing.TB, names ...string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("missing %s; install with: apt-get install -y --no-install-recommends %s",
+	t.Fatalf("missing %s; install with: apt-get install -y --no-install-recommends %s (or run test/deps.sh integration as root)",
 		strings.Join(missing, ", "), strings.Join(pkgs, " "))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+}
+
+// requireRoot fails the test when it does not run as root; make check runs
+// as root.
+func requireRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("needs root (%s): run it as root, as make check does", why)
 	}
-	t.Skip(msg)
 }
 
 // mustBin is lookBin for a binary requireBins already checked.

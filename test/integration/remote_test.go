@@ -22,6 +22,8 @@ import (
 type remoteRig struct {
 	guest, hv *SSHD
 	cfg       string
+	hvPort    int    // hv1's sshd on 127.0.0.42
+	wrapper   string // the --remote-command: the helper under the guard
 }
 
 func startRemoteRig(t *testing.T) *remoteRig {
@@ -33,6 +35,7 @@ func startRemoteRig(t *testing.T) *remoteRig {
 	port := r.hv.ListenTCP(t, ip)
 	dir := shortTempDir(t)
 	wrapper := filepath.Join(dir, "remote-helper")
+	r.hvPort, r.wrapper = port, wrapper
 	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s -- %s \"$@\"\n", shellWord(nofsockBin), shellWord(helperBin)), 0o755)
 	r.cfg = filepath.Join(dir, "ssh_config")
 	writeFile(t, r.cfg, fmt.Sprintf(`# Written by TestRemote: hv1 is a hypervisor on loopback TCP.
@@ -74,7 +77,7 @@ func marked(marker string) []string {
 // remote shell or helper is left (polled for up to 10 s: they end on EOF).
 func TestRemote(t *testing.T) {
 	r := startRemoteRig(t)
-	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent()}
+	hosts := []string{"hv1/" + r.guest.HostSlash(), "hv1%" + r.guest.HostPercent(), "hv1%" + r.guest.HostDeep()}
 	for _, m := range sshModes {
 		for _, h := range hosts {
 			// Not parallel: the subtests share known_hosts.
@@ -82,7 +85,8 @@ func TestRemote(t *testing.T) {
 				args := append([]string{"-F", r.cfg}, m.opts...)
 				args = append(args, r.guest.User+"@"+h, "echo", "hello", "via", "hv1")
 				res := runCmd(t, sshLimit, guarded(context.Background(), "ssh", args...))
-				if res.Code != 0 || res.Stdout != "hello via hv1\n" {
+				// A clean session ends quietly: no line from any helper.
+				if res.Code != 0 || res.Stdout != "hello via hv1\n" || res.Stderr != "" {
 					t.Fatalf("ssh: %s", res)
 				}
 				// Every process of the chain names the guest's socket.

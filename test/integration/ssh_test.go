@@ -42,7 +42,7 @@ func TestSSHConfigG(t *testing.T) {
 	ours := []string{
 		"qemu/x", "qemu/MyVM", "qemu:system/x", "qemu:session/x",
 		"qemu%x", "qemu%system%x", "qemu%session%x",
-		"vsock/3", "vsock%3", "unix/x", "unix//tmp/x.sock", "unix%x", "unix%/tmp/x.sock",
+		"vsock/3", "vsock%3", "unix/x", "unix//tmp/x.sock", "unix%x", "unix%/tmp/x.sock", "unix%%tmp%x.sock",
 		"vsock-mux/x", "vsock-mux//run/fc/v.sock", "vsock-mux%/run/fc/v.sock",
 		"hv1/qemu/x", "hv1/qemu:system/x", "hv1/qemu:session/x", "hv1%qemu%x", "hv1%qemu%system%x",
 		"hv1.example.com/qemu/x", "hv1/unix//tmp/x.sock", "hv1%unix%/tmp/x.sock", "hv1/vsock/3", "hv1%vsock-mux%x",
@@ -94,7 +94,7 @@ func TestSSHUnix(t *testing.T) {
 	requireBins(t, "sshd", "ssh", "ssh-keygen")
 	needHelper(t)
 	s := StartSSHD(t)
-	hosts := []string{s.HostSlash(), s.HostRel(), s.HostPercent()}
+	hosts := []string{s.HostSlash(), s.HostRel(), s.HostPercent(), s.HostDeep()}
 	for _, m := range sshModes {
 		for _, h := range hosts {
 			t.Run(m.name+"/"+h, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestSSHUnix(t *testing.T) {
 		t.Run(m.name+"/sftp "+s.HostPercent(), func(t *testing.T) {
 			// sftp takes a whole argument with a '/' before any ':' as a
 			// plain host name, so the absolute unix% form works here (it
-			// does not for scp and rsync, see HostNoSlash).
+			// does not for scp and rsync, see HostDeep).
 			t.Parallel()
 			cmd := s.Cmd(context.Background(), "sftp", append(append([]string{}, m.opts...), "-b", "-", s.User+"@"+s.HostPercent())...)
 			cmd.Stdin = strings.NewReader("ls " + s.Sock + "\n")
@@ -291,8 +291,8 @@ func TestSSHTransfers(t *testing.T) {
 	}
 
 	// scp, sftp and rsync take "host:path" only when no '/' comes before the
-	// first ':', so the socket path goes without a slash (see HostNoSlash).
-	nohost := s.User + "@" + s.HostNoSlash(t)
+	// first ':', so the socket path is spelled with '%' (see HostDeep).
+	nohost := s.User + "@" + s.HostDeep()
 	tools := []struct {
 		name string
 		up   func(dst string) *exec.Cmd

@@ -25,7 +25,7 @@ type SSHD struct {
 	Sock string // absolute path of the listening unix socket
 	// ClientConfig is an ssh_config for `ssh -F`: our key, a private
 	// known_hosts, BatchMode, and an Include of the product drop-in with
-	// @LIBEXECDIR@ pointing at the built helper.
+	// @BINDIR@ pointing at the built helper.
 	ClientConfig string
 	User         string
 	// DropIn is the instantiated copy of config/30-libvirt-ssh-proxy.conf.
@@ -36,37 +36,20 @@ type SSHD struct {
 	mu                  sync.Mutex
 }
 
-// dropInTemplate is the shape config/30-libvirt-ssh-proxy.conf must have;
-// used only while the product file does not exist yet (a failure under CI).
-const dropInTemplate = `Host qemu/* qemu:system/* qemu:session/* qemu%*
-	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
-	ProxyUseFdpass yes
-	CheckHostIP no
-
-Host vsock/* vsock%* unix/* unix%* vsock-mux/* vsock-mux%*
-	ProxyCommand @LIBEXECDIR@/libvirt-ssh-proxy '%n' %p
-	ProxyUseFdpass yes
-	CheckHostIP no
-`
-
-// DropIn writes the product's ssh_config drop-in with @LIBEXECDIR@ replaced
+// DropIn writes the product's ssh_config drop-in with @BINDIR@ replaced
 // by the directory of the built helper, into dir, and returns its path.
 func DropIn(t testing.TB, dir string) string {
 	t.Helper()
 	src := filepath.Join(repoRoot, "config", "30-libvirt-ssh-proxy.conf")
 	b, err := os.ReadFile(src)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the product drop-in is missing: %v", err)
-		}
-		t.Logf("WARNING: %v; using the contract's shape instead", err)
-		b = []byte(dropInTemplate)
+		t.Fatalf("reading the product drop-in: %v", err)
 	}
-	if !strings.Contains(string(b), "@LIBEXECDIR@") {
-		t.Fatalf("%s has no @LIBEXECDIR@ to replace:\n%s", src, b)
+	if !strings.Contains(string(b), "@BINDIR@") {
+		t.Fatalf("%s has no @BINDIR@ to replace:\n%s", src, b)
 	}
 	out := filepath.Join(dir, "30-libvirt-ssh-proxy.conf")
-	writeFile(t, out, strings.ReplaceAll(string(b), "@LIBEXECDIR@", binDir), 0o644)
+	writeFile(t, out, strings.ReplaceAll(string(b), "@BINDIR@", binDir), 0o644)
 	return out
 }
 
@@ -223,24 +206,13 @@ func (s *SSHD) HostSlash() string   { return "unix/" + s.Sock }                 
 func (s *SSHD) HostRel() string     { return "unix/" + strings.TrimPrefix(s.Sock, "/") } // unix/tmp/lspN/sshd.sock
 func (s *SSHD) HostPercent() string { return "unix%" + s.Sock }                          // unix%/tmp/lspN/sshd.sock
 
-// HostNoSlash returns unix%NAME where /NAME is a symlink to the socket, made
-// for the test and removed after it.
-//
-// Why: scp, sftp and rsync decide "host:path" vs local path by looking for a
-// '/' before the first ':' — `root@unix%/tmp/x/sock:/f` is a LOCAL file to
-// them, and brackets do not help. The host part must contain no '/' at all.
-// unix%PATH is relative to /, so unix%NAME reaches /NAME; a symlink there to
-// the real socket keeps the socket itself in the temp dir (connect(2) follows
-// symlinks). Needs write access to / (the suite runs as root).
-func (s *SSHD) HostNoSlash(t testing.TB) string {
-	t.Helper()
-	name := "lsp-" + filepath.Base(s.Dir) + ".sock"
-	link := filepath.Join("/", name)
-	if err := os.Symlink(s.Sock, link); err != nil {
-		t.Fatalf("scp/rsync need a socket path without '/': symlink %s: %v", link, err)
-	}
-	t.Cleanup(func() { os.Remove(link) })
-	return "unix%" + name
+// HostDeep returns unix%%P%A%T%H, the spelling of the socket's absolute
+// path with '%' for every '/': scp, sftp and rsync decide "host:path" vs
+// local path by looking for a '/' before the first ':' —
+// `root@unix%/tmp/x/sock:/f` is a LOCAL file to them, and brackets do not
+// help — so their host part must hold no '/' at all.
+func (s *SSHD) HostDeep() string {
+	return "unix%%" + strings.ReplaceAll(strings.TrimPrefix(s.Sock, "/"), "/", "%")
 }
 
 // sshLimit bounds one ssh/scp/sftp/rsync run.

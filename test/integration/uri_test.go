@@ -71,9 +71,7 @@ func TestConnectEnv(t *testing.T) {
 // (the distribution's file, all comments, parses), whatever XDG_CONFIG_HOME
 // says.
 func TestURIAliasRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	requireRoot(t, "root reads /etc/libvirt/libvirt.conf")
 	r := runHelperEnv(t, []string{"XDG_CONFIG_HOME=" + shortTempDir(t)}, nil, "resolve", "-c", "lsp-no-such-alias", "qemu/vm")
 	expectExit(t, r, 2, `"lsp-no-such-alias" is neither a libvirt URI nor an alias in uri_aliases of /etc/libvirt/libvirt.conf`)
 }
@@ -84,12 +82,10 @@ func TestURIAliasRoot(t *testing.T) {
 // private libvirtd whose read-only socket nobody may use.
 func TestURIAliasUser(t *testing.T) {
 	e := newLookupEnv(t)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the helper as another user")
-	}
+	requireRoot(t, "to run the helper as another user")
 	nobody, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skip("no user nobody")
+		t.Fatalf("looking up the user nobody, who runs the helper here: %v", err)
 	}
 	uid, _ := strconv.Atoi(nobody.Uid)
 	gid, _ := strconv.Atoi(nobody.Gid)

@@ -2,7 +2,7 @@
 
 // Command nofsock runs a program with AF_VSOCK sockets made impossible.
 //
-//	nofsock [-r ROOT] [-q] [-e ERRNO] [--] PROG [ARG...]
+//	nofsock [-r ROOT] [-q] [-e ERRNO | -k] [--] PROG [ARG...]
 //	nofsock [-r ROOT] [-q] [-e ERRNO] --selftest
 //
 // It is the Go port of /work/shared/tools/nofsock.c and the guard every host
@@ -24,7 +24,9 @@
 // and everything else is allowed. -e ECONNRESET or -e ECONNREFUSED makes the
 // AF_VSOCK calls fail with that errno instead of ENODEV: to the helper it
 // looks like a guest with nothing on its vsock port (the IP fallback's
-// trigger), and still nothing is sent. Then it execs PROG (PATH lookup). With -r
+// trigger), and still nothing is sent. -k makes them kill the process
+// (SIGSYS) instead: proof that no AF_VSOCK socket was even created. Then it
+// execs PROG (PATH lookup). With -r
 // ROOT it first chroots to ROOT and changes to "/", so PROG is resolved inside
 // ROOT. It fails closed: if the filter cannot be installed it exits 126
 // without exec'ing anything.
@@ -97,9 +99,22 @@ func filter() []unix.SockFilter {
 		/* 10 */ retErrno(unix.ENOSYS),
 		/* 11 */ stmt(ldAbs, offArg0),
 		/* 12 */ jump(jeq, unix.AF_VSOCK, 0, 1),
-		/* 13 */ retErrno(vsockErrno),
+		/* 13 */ vsockAction(),
 		/* 14 */ stmt(ret, unix.SECCOMP_RET_ALLOW),
 	}
+}
+
+// kill, set by -k, makes creating an AF_VSOCK socket kill the process
+// (SIGSYS) instead of failing: a test then proves that none was ever
+// created, not merely that none was connected.
+var kill bool
+
+// vsockAction is what socket(AF_VSOCK) and socketpair(AF_VSOCK) meet.
+func vsockAction() unix.SockFilter {
+	if kill {
+		return stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_KILL_PROCESS)
+	}
+	return retErrno(vsockErrno)
 }
 
 // install sets no_new_privs and installs the filter on every thread of the
@@ -192,7 +207,7 @@ func errOK(err error) string {
 }
 
 func usage() int {
-	fmt.Fprintln(os.Stderr, "usage: nofsock [-r ROOT] [-q] [-e ERRNO] [--] PROG [ARG...]\n       nofsock [-r ROOT] [-q] [-e ERRNO] --selftest")
+	fmt.Fprintln(os.Stderr, "usage: nofsock [-r ROOT] [-q] [-e ERRNO | -k] [--] PROG [ARG...]\n       nofsock [-r ROOT] [-q] [-e ERRNO] --selftest")
 	return exitFailClosed
 }
 
@@ -226,6 +241,8 @@ loop:
 			root = args[i]
 		case a == "-q":
 			quiet = true
+		case a == "-k":
+			kill = true
 		case a == "-e" && i+1 < len(args):
 			i++
 			e, ok := errnos[args[i]]
@@ -241,7 +258,7 @@ loop:
 			break loop
 		}
 	}
-	if !test && i >= len(args) {
+	if (!test && i >= len(args)) || (test && kill) {
 		return usage()
 	}
 	if root != "" {

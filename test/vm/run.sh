@@ -105,11 +105,9 @@ step() {
 # ---------------------------------------------------------------- steps
 
 install_deps() {
-  # CI only (fresh Debian 12, root): everything the rig runs, host and guest side
-  export DEBIAN_FRONTEND=noninteractive
-  tmo apt-get update
-  tmo apt-get install -y --no-install-recommends qemu-system-x86 busybox-static socat \
-    openssh-server openssh-client libvirt-daemon libvirt-clients rsync xz-utils
+  # everything the rig runs, host and guest side, and the apt lists the kernel
+  # fetch needs: installed as root with apt, else the command to run
+  tmo "$ROOT/test/deps.sh" vm
 }
 
 KERNEL_PKG= KERNEL_VER= KDIR=
@@ -151,9 +149,7 @@ fetch_kernel() {
   z=$(ls boot/vmlinuz-*)
   off=$(LC_ALL=C grep -abo $'\xfd7zXZ' "$z" | sed -n 1p | cut -d: -f1)
   tail -c +$((off + 1)) "$z" | xz -dc 2>/dev/null > boot/vmlinux || true  # xz: trailing garbage
-  if command -v readelf >/dev/null; then
-    readelf -n boot/vmlinux | grep -q 0x00000012 || { echo "vmlinux has no PVH note"; exit 1; }
-  fi
+  readelf -n boot/vmlinux | grep -q 0x00000012 || { echo "vmlinux has no PVH note"; exit 1; }
   echo "$KERNEL_PKG $KERNEL_VER" > version
   touch "ok-$KLAYOUT"
   cd /; rm -rf "$KDIR"; mv "$tmp" "$KDIR"; trap - EXIT
@@ -241,7 +237,7 @@ build() {
   fi
   local dropin=${VM_DROPIN:-$ROOT/config/30-libvirt-ssh-proxy.conf}
   [ -f "$dropin" ] || { echo "no drop-in template $dropin (set VM_DROPIN)"; exit 1; }
-  # the guest substitutes @LIBEXECDIR@ (it runs the helper from its own tmpfs)
+  # the guest substitutes @BINDIR@ (it runs the helper from its own tmpfs)
   cp "$dropin" "$W/guest/30-libvirt-ssh-proxy.conf.in"
   echo "drop-in: $dropin"; cat "$dropin"
   cp "$HERE"/guest/*.sh "$HERE"/guest/*.xml "$W/guest/"
@@ -419,13 +415,14 @@ report() {
     [ "$st" = PASS ] || bad=$((bad + 1))
     printf '%-7s %7ss  %-34s %s\n' "$st" "$t" "$name" "$det"
   done < "$W/results/.plan"
+  echo "vm-$TIER: $((n - bad)) passed, $bad failed"
   if [ $bad -ne 0 ]; then FAILED=${FAILED:-"$bad of $n checks"}; fi
   if [ "$gexit" != 0 ] && [ -z "$FAILED" ]; then FAILED="guest script exit status $gexit"; fi
 }
 
 # ---------------------------------------------------------------- main
 
-if [ "${CI:-}" = true ] && [ -z "${VM_NO_INSTALL:-}" ]; then step deps install_deps; fi
+step deps install_deps
 resolve_kernel
 step kernel fetch_kernel
 if [ "$TIER" = tier3 ]; then resolve_rootfs; step rootfs fetch_rootfs; fi

@@ -13,9 +13,9 @@ BIN=$O/bin
 mkdir -p "$O" "$GL" "$BIN"
 cp "$W"/bin/* "$BIN/"
 HELPER=$BIN/libvirt-ssh-proxy RIG=$BIN/vsockrig
-# the project's drop-in, its @LIBEXECDIR@ pointing at the helper just built
+# the project's drop-in, its @BINDIR@ pointing at the helper just built
 DROPIN=$O/30-libvirt-ssh-proxy.conf
-sed "s#@LIBEXECDIR@#$BIN#g" "$W/guest/30-libvirt-ssh-proxy.conf.in" > "$DROPIN"
+sed "s#@BINDIR@#$BIN#g" "$W/guest/30-libvirt-ssh-proxy.conf.in" > "$DROPIN"
 BG=()
 
 say() { echo "GUEST $(cut -d' ' -f1 /proc/uptime): $*"; }
