@@ -17,6 +17,8 @@
 #   vm           the nested-VM rig: QEMU, a static busybox, xz and readelf for
 #                the kernel it fetches with apt-get download (which needs the
 #                apt lists: they are updated when the kernel package is unknown)
+#   vm-stock     the rig's tier 3 on top of vm: mmdebstrap builds its stock Debian
+#                rootfs, mke2fs (e2fsprogs) makes it a disk image
 #   bench        /usr/bin/time for the RSS benchmark
 # Go itself is not a Debian package here (Debian 12's is too old): see README.md.
 set -eu
@@ -31,9 +33,10 @@ pkgs() {
 	package) echo rpm cpio systemd openssh-client man-db groff-base ;;
 	vm) echo qemu-system-x86 busybox-static socat openssh-server openssh-client libvirt-daemon \
 		libvirt-clients rsync xz-utils binutils ;;
+	vm-stock) echo mmdebstrap e2fsprogs ;;
 	bench) echo time ;;
 	*)
-		echo "test/deps.sh: unknown set '$1' (want build, unit, integration, package, vm or bench)" >&2
+		echo "test/deps.sh: unknown set '$1' (want build, unit, integration, package, vm, vm-stock or bench)" >&2
 		exit 2
 		;;
 	esac

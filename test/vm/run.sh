@@ -107,7 +107,7 @@ step() {
 install_deps() {
   # everything the rig runs, host and guest side, and the apt lists the kernel
   # fetch needs: installed as root with apt, else the command to run
-  tmo "$ROOT/test/deps.sh" vm
+  if [ "$TIER" = tier3 ]; then tmo "$ROOT/test/deps.sh" vm vm-stock; else tmo "$ROOT/test/deps.sh" vm; fi
 }
 
 KERNEL_PKG= KERNEL_VER= KDIR=
