@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -83,6 +84,9 @@ func TestListFailure(t *testing.T) {
 		{[]outcome{absent, {uri: "b", err: errors.New("EOF"), sock: "/run/b sock"}}, 2, "no libvirt daemon answers for b on /run/b sock"},
 		{[]outcome{broken}, 2, "b: EOF"},
 		{[]outcome{absent, deniedO}, 2, "join the libvirt group"},
+		// the session daemon exited when idle (no socket) or died (refused)
+		{[]outcome{{uri: SessionURI, err: errNoSocket}}, 1, "session daemon is not running (libvirt's clients start it on demand; it exits when idle): virsh -c qemu:///session list starts it"},
+		{[]outcome{{uri: SessionURI, err: syscall.ECONNREFUSED, sock: "/run/user/1000/libvirt/libvirt-sock"}}, 1, "virsh -c qemu:///session list starts it again"},
 	}
 	for _, tt := range tests {
 		err := listFailure(tt.failed, tt.searched)

@@ -131,14 +131,24 @@ type outcome struct {
 }
 
 // unreachableHint says what to do when no daemon of outcomes could be
-// used: join the group that may use the socket, start the daemon when no
-// socket exists, or see to the socket that exists but where no libvirt
-// daemon answers (refused, closed, another protocol, no such driver).
+// used: join the group that may use the socket, bring a session daemon
+// back the way libvirt does, start the daemon when no socket exists, or see
+// to the socket that exists but where no libvirt daemon answers (refused,
+// closed, another protocol, no such driver).
 func unreachableHint(outcomes []outcome) string {
 	for _, o := range outcomes {
 		if o.denied {
 			return "join the libvirt group, or name a socket you may use with --connect URI?socket=PATH"
 		}
+	}
+	if len(outcomes) == 1 && outcomes[0].uri == SessionURI && failure.ClassOf(outcomes[0].err) != failure.Timeout {
+		// Nobody starts a session daemon by hand: libvirt's client library
+		// spawns it on demand (libvirtd or virtqemud --timeout=120), it exits
+		// once idle with none of the user's guests running, and one that
+		// died leaves its socket behind while its guests run on. Any libvirt
+		// client brings it back, and it finds those guests again.
+		return "your session daemon is not running (libvirt's clients start it on demand; it exits when idle): " +
+			virsh(SessionURI, "list") + " starts it again and finds your running guests"
 	}
 	for _, o := range outcomes {
 		if o.sock != "" && !errors.Is(o.err, errNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
