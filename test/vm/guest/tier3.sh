@@ -128,7 +128,8 @@ bg start-sess as_alice "virsh -c qemu:///session define l2/sess.xml && virsh -c 
 for p in "${BG[@]}"; do wait "$p"; done
 BG=()
 # the L2 consoles, copied where the host prints them on failure
-bg consoles bash -c "while :; do for f in $B/*.console $AH/l2/*.console; do [ ! -f \"\$f\" ] || tr -d '\\r' < \"\$f\" > $GL/l2-\$(basename \"\$f\" .console).log; done; sleep 15; done"
+# (and what runs, and libvirt's log of each system domain: its QEMU command line)
+bg consoles bash -c "while :; do for f in $B/*.console $AH/l2/*.console; do [ ! -f \"\$f\" ] || tr -d '\\r' < \"\$f\" > $GL/l2-\$(basename \"\$f\" .console).log; done; ps -eo pid,user,pcpu,time,args --sort=-pcpu | cut -c1-400 | head -n 12 > $GL/ps.log; cp /var/log/libvirt/qemu/*.log $GL/ 2>/dev/null; sleep 15; done"
 
 
 c_stack() {
