@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -395,6 +396,36 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("want one summary line on stderr: %q", r.Stderr)
 				}
 			}
+		})
+	}
+}
+
+// TestSessionDaemonGone: qemu:session/ when no session daemon runs -- its
+// socket absent (it exited when idle) or left behind by one that died, as
+// the nested-VM tier 3 saw -- names libvirt's own way back, not a daemon to
+// start by hand.
+func TestSessionDaemonGone(t *testing.T) {
+	needHelper(t)
+	dir := shortTempDir(t)
+	stale := filepath.Join(dir, "stale")
+	if err := os.MkdirAll(filepath.Join(stale, "libvirt"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(stale, "libvirt", "libvirt-sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	for _, c := range []struct{ name, runtimeDir, why string }{
+		{"exited", filepath.Join(dir, "empty"), "no daemon socket"},
+		{"died", stale, "connection refused"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := guarded(context.Background(), helperBin, "resolve", "qemu:session/vm")
+			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+c.runtimeDir)
+			r := runCmd(t, helperLimit, cmd)
+			expectExit(t, r, 3, "qemu:///session", c.why, "your session daemon is not running", "virsh -c qemu:///session list starts it again")
 		})
 	}
 }
