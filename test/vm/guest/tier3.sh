@@ -1,9 +1,9 @@
 #!/bin/bash
 # Tier 3, inside L1: a stock Debian 13 hypervisor booted with systemd (the rootfs
 # test/vm/run.sh builds from test/vm/rootfs/). libvirt's QEMU driver starts the L2
-# guests (TCG, vhost-vsock, <cid auto='yes'/>); the product is installed as
-# `make install` installs it and driven by plain ssh through the drop-in, as root
-# and as the unprivileged user alice, next to libvirt's own C helper.
+# guests (TCG, vhost-vsock, <cid auto='yes'/>); the product is installed from its
+# .deb and driven by plain ssh through its drop-in, as root and as the
+# unprivileged user alice, next to libvirt's own C helper.
 # usage (by lsp-rig.service in L1): tier3.sh WORKDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -40,7 +40,7 @@ for h in /root "$AH"; do
   mkdir -p "$h/.ssh"
   cp "$W/ssh/id_ed25519" "$W/ssh/authorized_keys" "$h/.ssh/"
   { echo "* $(cat "$W/ssh/hostkey.pub")"; echo "* $(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"; } > "$h/.ssh/known_hosts"
-  # the client options of every tier, minus IdentityFile (the user's own)
+  # the client options of every tier, with the user's own key files and no User
   ssh_common | sed -e "s#$W/ssh/id_ed25519#$h/.ssh/id_ed25519#" -e "s#$W/ssh/known_hosts#$h/.ssh/known_hosts#" \
     -e '/^  User root$/d' > "$h/.ssh/config"
   chmod 700 "$h/.ssh"; chmod 600 "$h/.ssh/id_ed25519"
