@@ -38,7 +38,13 @@ type Dialer struct {
 // KernelVSock dials cid:port with the kernel's AF_VSOCK. The kernel gives up
 // on its own after its connect timeout (2 s by default) with ETIMEDOUT.
 func KernelVSock(ctx context.Context, cid, port uint32) (net.Conn, error) {
-	return vsock.DialContext(ctx, cid, port, nil)
+	c, err := vsock.DialContext(ctx, cid, port, nil)
+	if err != nil {
+		// A nil *vsock.Conn returned as net.Conn would be a non-nil
+		// interface: callers comparing the conn with nil must see nil.
+		return nil, err
+	}
+	return c, nil
 }
 
 // Dial connects to t within ctx and returns the connected socket as a file,
