@@ -358,11 +358,15 @@ func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)
 		return err
 	}
 	conn.Close()
-	if t.Network == lookup.Unix {
+	switch t.Network {
+	case lookup.Unix:
 		add(Check{Status: OK, Text: fmt.Sprintf("%s: %s", what, t.Path)})
-		return nil
+	case lookup.Mux:
+		// A multiplexer's guest has no CID of its own on this host.
+		add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock port %d through %s", what, t.Port, t.Path)})
+	default:
+		add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock CID %d port %d", what, t.CID, t.Port)})
 	}
-	add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock CID %d port %d", what, t.CID, t.Port)})
 	return nil
 }
 

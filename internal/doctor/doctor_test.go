@@ -18,9 +18,10 @@ import (
 )
 
 // fixture is what every case shares: a fake helper executable, system
-// configs with and without the Include, a listening and a dead unix socket.
+// configs with and without the Include, a listening and a dead unix socket,
+// and a hybrid vsock multiplexer that answers every CONNECT with OK.
 type fixture struct {
-	helper, sysOK, sysNoDropIn, sysNoInclude, live, dead string
+	helper, sysOK, sysNoDropIn, sysNoInclude, live, dead, mux string
 }
 
 func newFixture(t *testing.T) fixture {
@@ -32,6 +33,7 @@ func newFixture(t *testing.T) fixture {
 		sysNoInclude: filepath.Join(dir, "stock_ssh_config"),
 		live:         filepath.Join(dir, "live.sock"),
 		dead:         filepath.Join(dir, "dead.sock"),
+		mux:          filepath.Join(dir, "mux.sock"),
 	}
 	for _, d := range []string{filepath.Dir(f.helper), filepath.Join(dir, "ok", "ssh_config.d"), filepath.Join(dir, "nodropin")} {
 		os.MkdirAll(d, 0o755)
@@ -57,6 +59,23 @@ func newFixture(t *testing.T) fixture {
 			if err != nil {
 				return
 			}
+			c.Close()
+		}
+	}()
+	ml, err := net.Listen("unix", f.mux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ml.Close() })
+	go func() {
+		for {
+			c, err := ml.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 32)
+			c.Read(buf) // the CONNECT line, in one write
+			c.Write([]byte("OK 1\n"))
 			c.Close()
 		}
 	}()
@@ -113,9 +132,12 @@ func TestDoctor(t *testing.T) {
 		want   string        // the statuses, in order
 		class  failure.Class // of the first failure; 0 = none
 		text   []string      // in the report
+		absent []string      // not in the report
 	}{
 		{name: "all good over unix", host: "unix/" + f.live, cfg: cfg("proxycommand", ours, "proxyusefdpass", "yes"), sys: f.sysOK,
 			want: "OK OK SKIP SKIP SKIP SKIP OK OK", text: []string{"ssh runs the helper", "(line 2)", "names no libvirt domain", f.live}},
+		{name: "all good over vsock-mux", host: "vsock-mux/" + f.mux, cfg: cfg("proxycommand", ours, "proxyusefdpass", "yes"), sys: f.sysOK,
+			want: "OK OK SKIP SKIP SKIP SKIP OK OK", text: []string{"guest port accepts a connection: vsock port 22 through " + f.mux}, absent: []string{"CID 0"}},
 		{name: "shadowed by Host * ProxyCommand", host: "unix/" + f.live, cfg: cfg("proxycommand", "nc %h %p", "proxyusefdpass", "yes"), sys: f.sysOK,
 			want: "FAIL OK SKIP SKIP SKIP SKIP OK SKIP", class: failure.SSHConfig, text: []string{`ProxyCommand "nc %h %p"`, "/root/.ssh/config line 1 (Host *)", "Include /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf"}},
 		{name: "shadowed by ProxyJump", host: "vsock/3", cfg: cfg("proxyjump", "bastion"), sys: f.sysOK, vsock: nil,
@@ -180,6 +202,11 @@ func TestDoctor(t *testing.T) {
 			for _, s := range tt.text {
 				if !strings.Contains(report.String(), s) {
 					t.Errorf("report lacks %q:\n%s", s, report.String())
+				}
+			}
+			for _, s := range tt.absent {
+				if strings.Contains(report.String(), s) {
+					t.Errorf("report has %q:\n%s", s, report.String())
 				}
 			}
 		})
