@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestFormsOf(t *testing.T) {
@@ -109,7 +109,7 @@ func runCaptured(t *testing.T, argv ...string) (string, int) {
 	}
 	defer stdin.Close()
 	stdout, stderr := open("stdout"), open("stderr")
-	env := lookup.Env{Getenv: func(string) string { return "" }, Home: dir}
+	env := libvirturi.Env{Getenv: func(string) string { return "" }, Home: dir}
 	code := run(argv, system{stdin: stdin, stdout: stdout, stderr: stderr, env: env})
 	out, err := os.ReadFile(stdout.Name())
 	if err != nil {

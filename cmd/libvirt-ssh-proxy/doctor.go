@@ -9,8 +9,8 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // diagnose is the doctor command: it checks every step from `ssh HOST` to the guest's sshd, one line
@@ -31,7 +31,7 @@ func diagnose(c *invocation) int {
 	d.Self, _ = os.Executable() // without it, the helper is known by name only
 	if !c.noIPFallback {
 		// The lease directory is the ProxyCommand's when it names one.
-		d.Addresses = func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target {
+		d.Addresses = func(ctx context.Context, t target.Target, leaseDir string) target.Target {
 			r := c.resolver()
 			r.LeaseDir = cmp.Or(leaseDir, c.leaseDir)
 			return r.Addresses(ctx, t)

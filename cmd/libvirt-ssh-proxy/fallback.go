@@ -8,7 +8,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // ipFallback says whether the IP fallback takes over after err, the failure
@@ -20,7 +20,7 @@ import (
 // host holds the CID libvirt named: the XML is stale or the domain runs
 // elsewhere, and its addresses are no better a guess. A vsock timeout
 // (exit 10) is a guest still booting, and has spent the kernel's 2 s.
-func (c *invocation) ipFallback(t lookup.Target, err error) bool {
+func (c *invocation) ipFallback(t target.Target, err error) bool {
 	if c.noIPFallback || t.Domain == nil {
 		return false
 	}
@@ -33,7 +33,7 @@ func (c *invocation) ipFallback(t lookup.Target, err error) bool {
 
 // addresses returns the TCP target of t's domain: its IP addresses, in the
 // order the fallback tries them.
-func (c *invocation) addresses(ctx context.Context, t lookup.Target) lookup.Target {
+func (c *invocation) addresses(ctx context.Context, t target.Target) target.Target {
 	r := c.resolver()
 	r.LeaseDir = c.leaseDir
 	return r.Addresses(ctx, t)
@@ -41,7 +41,7 @@ func (c *invocation) addresses(ctx context.Context, t lookup.Target) lookup.Targ
 
 // dialIP is the IP fallback: after vsockErr, connect to one of the domain's
 // IP addresses on the same port.
-func (c *invocation) dialIP(ctx context.Context, t lookup.Target, vsockErr error) (*os.File, error) {
+func (c *invocation) dialIP(ctx context.Context, t target.Target, vsockErr error) (*os.File, error) {
 	why := vsockErr.Error()
 	if fe := (*failure.Error)(nil); errors.As(vsockErr, &fe) {
 		why = fe.Msg // the hint is for when everything failed

@@ -17,8 +17,10 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,7 +44,7 @@ var commands = map[string]func(*invocation) int{
 type system struct {
 	stdin, stdout, stderr *os.File
 	euid                  int
-	env                   lookup.Env
+	env                   libvirturi.Env
 	dialer                dial.Dialer
 }
 
@@ -66,7 +68,7 @@ func main() {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		euid:   os.Geteuid(),
-		env:    lookup.Env{Getenv: os.Getenv, Home: home},
+		env:    libvirturi.Env{Getenv: os.Getenv, Home: home},
 	}))
 }
 
@@ -154,7 +156,7 @@ func printable(s string) string {
 
 // resolver returns the libvirt resolver the options describe.
 func (c *invocation) resolver() *lookup.Resolver {
-	return &lookup.Resolver{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}
+	return &lookup.Resolver{Search: libvirturi.Search{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}}
 }
 
 // context bounds a command's lookup and connect by --timeout.
@@ -164,15 +166,15 @@ func (c *invocation) context() (context.Context, context.CancelFunc) {
 }
 
 // target parses HOST and PORT (22 when absent) and resolves them.
-func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Target, error) {
+func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (target.Target, error) {
 	spec, err := host.Parse(c.host)
 	if err != nil {
-		return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
+		return target.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
 	}
 	port := uint32(22)
 	if len(c.args) > 1 {
 		if port, err = host.ParsePort(c.args[1]); err != nil {
-			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
+			return target.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
 	}
 	t, err := r.Resolve(ctx, spec, port)

@@ -11,14 +11,14 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"golang.org/x/sys/unix"
 )
 
 // hop is one ssh to a hypervisor that runs the helper there: for HV/FORM,
-// or for a --connect URI on another host (lookup.Hop).
+// or for a --connect URI on another host (libvirturi.Hop).
 type hop struct {
 	hv   string   // the ssh destination
 	ssh  []string // ssh's options for it: -l USER, -p PORT
@@ -34,7 +34,7 @@ func hvHop(spec host.Spec) hop {
 // another host: ssh there as the URI says, the helper there on the same
 // daemon (--connect, which wins over whatever that host's environment
 // says) and the same domain.
-func uriHop(h *lookup.Hop, spec host.Spec) hop {
+func uriHop(h *libvirturi.Hop, spec host.Spec) hop {
 	var ssh []string
 	if h.User != "" {
 		ssh = append(ssh, "-oUser="+h.User)

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestRemoteArgv(t *testing.T) {
@@ -39,7 +39,7 @@ func TestRemoteArgvURI(t *testing.T) {
 			[]string{"ssh", "-oRequestTTY=no", "--", "hv", "/h", "--relay", "--connect", "'test+unix:///tmp/h.xml?socket=%2Fs'", "qemu/a", "22"}},
 	}
 	for _, c := range cases {
-		h, remote, err := lookup.HopOf(c.uri)
+		h, remote, err := libvirturi.HopOf(c.uri)
 		if err != nil || !remote {
 			t.Fatalf("HopOf(%q) = %v, %v", c.uri, remote, err)
 		}

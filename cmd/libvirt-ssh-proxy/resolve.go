@@ -4,14 +4,14 @@ import (
 	"context"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // resolve prints what HOST resolves to and connects to nothing. With --wait
 // it waits until HOST resolves (the domain exists and runs).
 func resolve(c *invocation) int {
 	r := c.resolver()
-	var t lookup.Target
+	var t target.Target
 	err := c.attempt(func(ctx context.Context) error {
 		var err error
 		t, err = c.target(ctx, r)

@@ -17,6 +17,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Status is a check's outcome.
@@ -87,7 +88,7 @@ type Doctor struct {
 	// lease files in leaseDir ("" = the default), as the helper would
 	// (lookup.Resolver.Addresses); nil when the fallback is off. doctor
 	// lists them and dials none.
-	Addresses func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target
+	Addresses func(ctx context.Context, t target.Target, leaseDir string) target.Target
 	// Self is this program's path: a ProxyCommand running it is the
 	// helper's even under another name.
 	Self string
@@ -277,7 +278,7 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 // step the lookup passed, and the failing step with its fix. On failure
 // the target still names the domain when the lookup found it (for the IP
 // fallback).
-func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lookup.Target, error) {
+func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (target.Target, error) {
 	steps := []string{"libvirt daemon answers", "domain exists", "domain is running", "domain has a vsock device with a CID"}
 	skipRest := func(from int, why string) {
 		for _, s := range steps[from:] {
@@ -289,14 +290,14 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 		err = failure.Wrap(failure.Usage, err, "bad host name")
 		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
 		skipRest(0, "no host to look up")
-		return lookup.Target{}, err
+		return target.Target{}, err
 	}
 	port, err := host.ParsePort(h.Port)
 	if err != nil {
 		err = failure.Wrap(failure.Usage, err, "bad port")
 		add(Check{Status: Fail, Text: "guest port", Err: err})
 		skipRest(0, "no port to connect to")
-		return lookup.Target{}, err
+		return target.Target{}, err
 	}
 	if spec.Kind != host.Domain {
 		skipRest(0, h.Host+" names no libvirt domain")
@@ -334,7 +335,7 @@ func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lo
 }
 
 // answered says which daemon answered, for the OK line.
-func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) string {
+func (d *Doctor) answered(r lookup.Resolver, t target.Target, scope host.Scope) string {
 	uri := ""
 	if t.Domain != nil {
 		uri = t.Domain.URI
@@ -350,7 +351,7 @@ func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) 
 }
 
 // checkPort connects to the guest port and closes the connection at once.
-func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)) error {
+func (d *Doctor) checkPort(ctx context.Context, t target.Target, add func(Check)) error {
 	what := "guest port accepts a connection"
 	conn, err := d.Dialer.Dial(ctx, t)
 	if err != nil {
@@ -359,9 +360,9 @@ func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)
 	}
 	conn.Close()
 	switch t.Network {
-	case lookup.Unix:
+	case target.Unix:
 		add(Check{Status: OK, Text: fmt.Sprintf("%s: %s", what, t.Path)})
-	case lookup.Mux:
+	case target.Mux:
 		// A multiplexer's guest has no CID of its own on this host.
 		add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock port %d through %s", what, t.Port, t.Path)})
 	default:
@@ -374,7 +375,7 @@ func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)
 // falls back to when vsock failed the way that makes it fall back (see the
 // command's ipFallback): no vsock device, no CID, nothing listening. ssh may
 // work then, but vsock does not, so the exit code stays vsock's.
-func (d *Doctor) checkFallback(ctx context.Context, h Helper, t lookup.Target, err error, add func(Check)) {
+func (d *Doctor) checkFallback(ctx context.Context, h Helper, t target.Target, err error, add func(Check)) {
 	switch c := failure.ClassOf(err); {
 	case err == nil || t.Domain == nil || d.Addresses == nil || h.NoIPFallback:
 		return

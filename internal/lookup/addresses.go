@@ -2,22 +2,16 @@ package lookup
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
-
-// Address is one IP address the IP fallback may try, and where it was found.
-type Address struct {
-	IP     netip.Addr // link-local IPv6 only with a zone
-	Source string     // e.g. "libvirt lease", "lease file /var/lib/libvirt/dnsmasq/virbr0.status"
-}
-
-func (a Address) String() string { return a.IP.String() + " (" + a.Source + ")" }
 
 // The sources of DOMAIN_INTERFACE_ADDRESSES, in the order they are used:
 // the network's DHCP leases, the host's ARP table. Not the guest agent:
@@ -51,14 +45,14 @@ var apiSources = []struct {
 // vsock path. ctx bounds the libvirt calls; the lease files are read even
 // after it expired, so that the caller sees ctx's end when it dials.
 // The returned Addrs is never nil, so that "looked and found nothing" shows.
-func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
-	out := Target{Network: TCP, Port: t.Port, Domain: t.Domain, Addrs: []Address{}}
+func (r *Resolver) Addresses(ctx context.Context, t target.Target) target.Target {
+	out := target.Target{Network: target.TCP, Port: t.Port, Domain: t.Domain, Addrs: []target.Address{}}
 	d := t.Domain
 	if d == nil {
 		return out
 	}
 	seen := map[netip.Addr]bool{}
-	add := func(a Address, fromGuest bool) {
+	add := func(a target.Address, fromGuest bool) {
 		if why := unusable(a.IP, fromGuest); why != "" {
 			r.logf("skipping %s: %s", a, why)
 			return
@@ -68,7 +62,7 @@ func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
 			out.Addrs = append(out.Addrs, a)
 		}
 	}
-	api, ok := bounded(ctx, func() []Address { return r.interfaceAddresses(ctx, d) })
+	api, ok := bounded(ctx, func() []target.Address { return r.interfaceAddresses(ctx, d) })
 	if !ok {
 		r.logf("libvirt did not list the addresses of %q in time", d.Name)
 	}
@@ -80,9 +74,9 @@ func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
 		dir = leases.DefaultDir
 	}
 	var macs []string
-	if d.xml != "" {
+	if d.XML != "" {
 		var err error
-		if macs, err = MACsFromXML(d.xml); err != nil {
+		if macs, err = domainxml.MACsFromXML(d.XML); err != nil {
 			r.logf("reading the MACs of %q: %v", d.Name, err)
 		}
 	}
@@ -92,7 +86,7 @@ func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
 		r.logf("lease files: %v", p)
 	}
 	for _, l := range found {
-		add(Address{IP: l.IP, Source: "lease file " + l.File}, false)
+		add(target.Address{IP: l.IP, Source: "lease file " + l.File}, false)
 	}
 	return out
 }
@@ -100,8 +94,8 @@ func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
 // interfaceAddresses asks libvirt for d's addresses from each source. It
 // finds the domain again by name: Resolve's connection is gone, and a test
 // driver's made-up UUIDs change from one connection to the next.
-func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address {
-	e, err := endpointFor(d.URI, r.Env)
+func (r *Resolver) interfaceAddresses(ctx context.Context, d *target.Domain) []target.Address {
+	e, err := libvirturi.EndpointFor(d.URI, r.Env)
 	if err != nil {
 		r.logf("libvirt addresses: %v", err)
 		return nil
@@ -122,7 +116,7 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 	for i, src := range apiSources {
 		replies[i] = l.InterfaceAddresses(dom, src.id)
 	}
-	var out []Address
+	var out []target.Address
 	for i, src := range apiSources {
 		ifaces, err := replies[i].Wait()
 		if err != nil {
@@ -137,7 +131,7 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 					r.logf("%s: interface %s: %q is not an IP address", src.name, iface.Name, a.Addr)
 					continue
 				}
-				out = append(out, Address{IP: ip.Unmap(), Source: src.name})
+				out = append(out, target.Address{IP: ip.Unmap(), Source: src.name})
 			}
 		}
 		r.logf("%s: %d addresses", src.name, len(out)-n)
@@ -175,21 +169,4 @@ func bounded[T any](ctx context.Context, f func() T) (T, bool) {
 		var zero T
 		return zero, false
 	}
-}
-
-// MACsFromXML returns the MAC addresses of a domain's network interfaces,
-// /domain/devices/interface/mac/@address, as libvirt writes them.
-func MACsFromXML(xml string) ([]string, error) {
-	var macs []string
-	err := scanXML(xml, func(path []string, _ []int, attrs []xmlAttr) {
-		if pathIs(path, "domain", "devices", "interface", "mac") {
-			if a, ok := attr(attrs, "address"); ok {
-				macs = append(macs, a)
-			}
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("parse domain XML: %w", err)
-	}
-	return macs, nil
 }
