@@ -4,36 +4,30 @@ import (
 	"context"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
-// resolve prints what HOST resolves to and connects to nothing. With --wait
-// it waits until HOST resolves (the domain exists and runs).
+// resolve prints what HOST resolves to, and what the IP fallback would
+// try, and connects to nothing. With --wait it waits until HOST resolves
+// (the domain exists and runs).
 func resolve(c *invocation) int {
-	r := c.resolver()
+	r := c.road()
+	spec, err := c.spec()
+	if err != nil {
+		return c.fail(err)
+	}
+	port, err := c.port()
+	if err != nil {
+		return c.fail(err)
+	}
 	var t target.Target
-	err := c.attempt(func(ctx context.Context) error {
+	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
 		var err error
-		t, err = c.target(ctx, r)
-		if err != nil && !c.ipFallback(t, err) {
-			return err
-		}
-		if c.noIPFallback || t.Domain == nil {
-			return nil
-		}
-		// What the IP fallback would try: the target itself when vsock
-		// is unusable, candidates behind vsock otherwise.
-		tcp := c.addresses(ctx, t)
-		switch {
-		case err == nil:
-			t.Addrs = tcp.Addrs
-		case len(tcp.Addrs) == 0:
-			return fallbackFailed(err, c.errNoAddress())
-		default:
-			t = tcp
-		}
-		return nil
+		t, _, err = r.Go(ctx, spec, port, route.Resolve, route.Observer{})
+		return err
 	})
+	c.noteDomain(spec, t)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -184,8 +186,10 @@ func TestDoctor(t *testing.T) {
 				},
 				SystemConfig: tt.sys,
 				ParseHelper:  helperArgs,
-				Resolver:     &lookup.Resolver{Search: libvirturi.Search{Euid: 1000}},
-				Dialer:       dial.Dialer{VSock: vsockErr(tt.vsock)},
+				Road: route.Road{
+					Resolver: lookup.Resolver{Search: libvirturi.Search{Euid: 1000}},
+					Dialer:   dial.Dialer{VSock: vsockErr(tt.vsock)},
+				},
 			}
 			checks := d.Run(context.Background())
 			var got []string
@@ -229,7 +233,9 @@ func (c *fdConn) File() (*os.File, error) {
 }
 
 // The IP fallback line: listed (never dialed) only after the vsock failures
-// the helper falls back after, and only when the fallback is on.
+// the helper falls back after (the road's rule, with the ProxyCommand's and
+// doctor's --no-ip-fallback), and only when the fallback is on. The road
+// tells doctor the candidates (route.Observer) exactly when FallsBack.
 func TestCheckFallback(t *testing.T) {
 	dom := target.Target{Network: target.VSock, CID: 42, Port: 22, Domain: &target.Domain{Name: "web01"}}
 	some := func(_ context.Context, t target.Target, dir string) target.Target {
@@ -260,9 +266,12 @@ func TestCheckFallback(t *testing.T) {
 		{"vsock worked", dom, nil, Helper{}, some, ""},
 	}
 	for _, tt := range tests {
-		d := Doctor{Addresses: tt.addrs}
+		d := Doctor{Road: route.Road{NoIPFallback: tt.addrs == nil}}
 		var got []Check
-		d.checkFallback(context.Background(), tt.h, tt.t, tt.err, func(c Check) { got = append(got, c) })
+		spec := host.Spec{Kind: host.Domain, Domain: "web01"}
+		if r := d.road(tt.h, spec); tt.err != nil && r.FallsBack(tt.t, tt.err) {
+			got = append(got, fallbackCheck(tt.addrs(context.Background(), tt.t, r.LeaseDir), tt.err))
+		}
 		switch {
 		case tt.want == "" && len(got) != 0:
 			t.Errorf("%s: got %q, want no line", tt.name, got[0])

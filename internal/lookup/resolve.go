@@ -33,9 +33,6 @@ type Resolver struct {
 	// Search picks the URIs a domain spec searches and their sockets; its
 	// Logf is told each step (-v).
 	libvirturi.Search
-	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
-	// leases.DefaultDir.
-	LeaseDir string
 	// Closing, when set, lets a lookup return before the daemon has
 	// answered its CONNECT_CLOSE: the answer is awaited in the background,
 	// counted here, so that the ProxyCommand path connects to the guest

@@ -1,4 +1,4 @@
-package main
+package route
 
 import (
 	"errors"
@@ -30,9 +30,9 @@ func TestIPFallbackApplies(t *testing.T) {
 		{"vsock/CID: no domain to ask", direct, failure.NotListening, false, false},
 	}
 	for _, tt := range tests {
-		c := &invocation{options: options{noIPFallback: tt.off}}
-		if got := c.ipFallback(tt.t, failure.New(tt.class, "x")); got != tt.want {
-			t.Errorf("%s: ipFallback = %v, want %v", tt.name, got, tt.want)
+		r := &Road{NoIPFallback: tt.off}
+		if got := r.FallsBack(tt.t, failure.New(tt.class, "x")); got != tt.want {
+			t.Errorf("%s: FallsBack = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

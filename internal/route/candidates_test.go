@@ -1,4 +1,4 @@
-package lookup
+package route
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
@@ -58,11 +59,11 @@ func TestAddressesLeaseFiles(t *testing.T) {
 	writeLeases("virbr8.status", `[{"ip-address":"127.0.0.2","mac-address":"52:54:00:aa:bb:01"}]`)
 	writeLeases("virbr9.status", `garbage`)
 	var log []string
-	r := &Resolver{
-		Search: libvirturi.Search{
+	r := &Road{
+		Resolver: lookup.Resolver{Search: libvirturi.Search{
 			Env:  libvirturi.Env{Getenv: func(string) string { return "" }},
 			Logf: func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) },
-		},
+		}},
 		LeaseDir: dir,
 	}
 	d := &target.Domain{
@@ -70,7 +71,7 @@ func TestAddressesLeaseFiles(t *testing.T) {
 		Name: "web",
 		XML:  `<domain><devices><interface type='network'><mac address='52:54:00:AA:BB:01'/></interface></devices></domain>`,
 	}
-	got := r.Addresses(context.Background(), target.Target{Port: 2222, Domain: d})
+	got := r.Candidates(context.Background(), target.Target{Port: 2222, Domain: d})
 	if got.Network != target.TCP || got.Port != 2222 || got.Domain != d {
 		t.Errorf("target = %+v, want TCP port 2222 for the domain", got)
 	}
@@ -90,8 +91,8 @@ func TestAddressesLeaseFiles(t *testing.T) {
 }
 
 func TestAddressesNoDomain(t *testing.T) {
-	got := (&Resolver{}).Addresses(context.Background(), target.Target{Network: target.VSock, CID: 3, Port: 22})
+	got := (&Road{}).Candidates(context.Background(), target.Target{Network: target.VSock, CID: 3, Port: 22})
 	if got.Network != target.TCP || len(got.Addrs) != 0 {
-		t.Errorf("Addresses without a domain = %+v, want an empty TCP target", got)
+		t.Errorf("Candidates without a domain = %+v, want an empty TCP target", got)
 	}
 }
