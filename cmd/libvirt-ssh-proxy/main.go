@@ -123,23 +123,30 @@ func (c *invocation) clientGone() bool {
 
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
-	if c.host != "" {
-		h := printable(c.host)
-		if c.domain != "" {
-			h += fmt.Sprintf(" (domain %q)", c.domain)
-		}
-		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, h, err)
-	} else {
-		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
+	h := printable(c.host)
+	if c.host != "" && c.domain != "" {
+		h += fmt.Sprintf(" (domain %q)", c.domain)
 	}
+	c.say(h, err.Error())
 	return int(failure.ClassOf(err))
 }
 
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, printable(c.host), fmt.Sprintf(format, args...))
+		c.say(printable(c.host), fmt.Sprintf(format, args...))
 	}
+}
+
+// say writes one line on stderr about who (HOST as printed), or about the
+// whole command when who is empty: list and ssh-config without arguments
+// have no HOST, and an empty field would read as a HOST that is "".
+func (c *invocation) say(who, msg string) {
+	if who == "" {
+		fmt.Fprintf(c.stderr, "%s: %s\n", prog, msg)
+		return
+	}
+	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
 }
 
 // printable returns HOST as typed, or quoted when it holds control
