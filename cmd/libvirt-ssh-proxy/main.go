@@ -123,12 +123,18 @@ func (c *invocation) clientGone() bool {
 
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
+	c.say(c.who(), err.Error())
+	return int(failure.ClassOf(err))
+}
+
+// who is HOST as a failure names it: with the domain's name when HOST
+// spells the domain otherwise; empty without a HOST.
+func (c *invocation) who() string {
 	h := printable(c.host)
 	if c.host != "" && c.domain != "" {
 		h += fmt.Sprintf(" (domain %q)", c.domain)
 	}
-	c.say(h, err.Error())
-	return int(failure.ClassOf(err))
+	return h
 }
 
 // logf explains a step on stderr when -v is given.
@@ -182,6 +188,13 @@ func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Tar
 			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
 	}
+	return c.resolveSpec(ctx, r, spec, port)
+}
+
+// resolveSpec resolves spec, HOST parsed, and notes the domain's name when
+// HOST spells it otherwise (a UUID, as ssh-config's aliases do), so that
+// failures name it.
+func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (lookup.Target, error) {
 	t, err := r.Resolve(ctx, spec, port)
 	if t.Domain != nil && t.Domain.Name != spec.Domain {
 		c.domain = t.Domain.Name
