@@ -8,7 +8,8 @@ import (
 )
 
 // resolve prints what HOST resolves to and connects to nothing. With --wait
-// it waits until HOST resolves (the domain exists and runs).
+// it waits until HOST resolves (the domain exists and runs). With --json a
+// failure prints an object too, and its line on stderr as always.
 func resolve(c *invocation) int {
 	r := c.resolver()
 	var t lookup.Target
@@ -35,6 +36,9 @@ func resolve(c *invocation) int {
 		return nil
 	})
 	if err != nil {
+		if c.json {
+			printFailure(c.out, c.host, err)
+		}
 		return c.fail(err)
 	}
 	if err := printTarget(c.out, c.host, t, c.json); err != nil {

@@ -382,6 +382,8 @@ func TestDoctor(t *testing.T) {
 	nofd := file("nofd.conf", base+"Host *\n    ProxyUseFdpass no\nInclude "+dropIn+"\n")
 	stock := file("stock.conf", base+"Host *\n    SendEnv LANG LC_*\n")
 	sysOK := file("ssh_config", "Include "+filepath.Join(dir, "ssh_config.d")+"/*.conf\n")
+	// ssh ends the keyword at a tab as well as a space.
+	sysTab := file("tab_ssh_config", "Host *\n    SendEnv LANG\nInclude\t"+filepath.Join(dir, "ssh_config.d")+"/*.conf\n")
 	if err := os.Mkdir(filepath.Join(dir, "ssh_config.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -425,6 +427,8 @@ func TestDoctor(t *testing.T) {
 			[]string{"no ProxyCommand applies", "add `Include " + dir + "/ssh_config.d/*.conf` as the first line of " + sysStock}},
 		{"system config with the Include", []string{"-F", stock, "--system-config", sysOK, "-c", sys, "qemu/vm"}, 14,
 			[]string{sysOK + " includes " + dir + "/ssh_config.d/*.conf (line 1)"}, []string{"no ProxyCommand applies"}},
+		{"system config with Include<TAB>", []string{"-F", stock, "--system-config", sysTab, "-c", sys, "qemu/vm"}, 14,
+			[]string{sysTab + " includes " + dir + "/ssh_config.d/*.conf (line 3)"}, []string{"no ProxyCommand applies"}},
 		{"no fd passing", []string{"-F", nofd, "unix/" + live}, 12, []string{"guest port accepts a connection: " + live}, []string{`ProxyUseFdpass is "no"`}},
 		{"unix target accepts", []string{"-F", good, "unix/" + live}, 0, []string{"guest port accepts a connection: " + live, "ProxyUseFdpass): yes"}, nil},
 		{"unix target, nothing listening", []string{"-F", good, "unix/" + dead}, 8, nil, []string{"nothing listening on " + dead}},
