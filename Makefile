@@ -1,7 +1,7 @@
 # libvirt-ssh-proxy — build, install, test.
 #   make && sudo make install     build, then install the helper and the ssh drop-in
 #   make check                    every test (as root): lint, unit, fuzz-short, host integration,
-#                                 vsock tier 1, packages; installs the Debian packages it needs first
+#                                 packages, the nested-VM tiers 1-3; installs the Debian packages it needs first
 #   make check-quick              lint, unit tests and fuzz-short only: no root, no packages
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -27,7 +27,7 @@ DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
 .PHONY: install-check install-data deb rpm package-test check-go
-.PHONY: all build install uninstall check check-quick lint unit integration vm e2e e2e-real fuzz fuzz-short load bench bench-more clean
+.PHONY: all build install uninstall check check-quick lint unit integration vm e2e e2e-vhost e2e-real fuzz fuzz-short load bench bench-more clean
 
 all: build
 build: $(BIN)
@@ -79,10 +79,10 @@ install-data: install-check
 # tests need (test/deps.sh, the one list), and fails rather than skips what
 # cannot run. check-quick is the smaller run that needs neither. Each part can
 # also be run alone. test/check.sh prints each part's time and test count.
-CHECK_PARTS := lint unit fuzz-short integration vm package-test
+CHECK_PARTS := lint unit fuzz-short integration package-test vm e2e-vhost e2e-real
 check: check-go
 	@[ "$$(id -u)" = 0 ] || { echo "make check: run it as root (sudo make check): it installs the packages the tests need, the package test installs the .debs, and some tests run the helper as another user; make check-quick needs no root"; exit 1; }
-	@test/deps.sh build unit integration package vm
+	@test/deps.sh build unit integration package vm vm-stock
 	@MAKE='$(MAKE)' test/check.sh $(CHECK_PARTS)
 
 check-quick: check-go
@@ -111,13 +111,15 @@ integration:
 vm: $(BIN)
 	VM_HELPER=$(BIN) test/vm/run.sh tier1
 
-# e2e: the nested-VM tiers CI runs after check: tier 2 (a real vhost-vsock
-# guest, libvirt's test driver) and tier 3 (e2e-real alone: a stock Debian 13
-# hypervisor, libvirt's QEMU driver, the product from its .debs, libvirt's own
-# C helper beside it; builds and caches its rootfs on first use).
-e2e: $(BIN)
+# The nested-VM tiers beyond tier 1, each a part of check and runnable alone:
+# e2e-vhost is tier 2 (a real vhost-vsock guest, libvirt's test driver),
+# e2e-real tier 3 (a stock Debian 13 hypervisor, libvirt's QEMU driver, the
+# product from its .debs, libvirt's own C helper beside it; builds and caches
+# its rootfs on first use). e2e runs both.
+e2e: e2e-vhost e2e-real
+
+e2e-vhost: $(BIN)
 	VM_HELPER=$(BIN) test/vm/run.sh tier2
-	test/vm/run.sh tier3
 
 e2e-real:
 	test/vm/run.sh tier3
@@ -157,7 +159,9 @@ load:
 # (test/bench/table): start-up to the vsock step at 10 and 10,000 domains,
 # libvirt calls and peak RSS against libvirt's own C helper, through the
 # reference rig in BENCHREF (the bench-reference kit, set up with its
-# setup.sh; root) -- without it those rows say it is absent; the exit on a
+# setup.sh; root; BENCHREF_BUILD where setup.sh built the rig's tools, its
+# LSP_BUILD, when not BENCHREF/.build, as for a read-only rig) -- without it
+# those rows say it is absent; the exit on a
 # bad host name against a minimal static Go binary; the relay against an
 # io.Copy pair (BenchmarkRelay) and, behind real ssh and sshd, against fd
 # passing (BenchmarkSSH). BENCHRUNS timed runs per start-up figure,
@@ -169,10 +173,11 @@ load:
 # vsock loopback inside the nested-VM rig (test/vm/run.sh bench, ~4 min
 # under TCG).
 BENCHREF   ?=
+BENCHREF_BUILD ?=
 BENCHRUNS  ?= 50
 BENCHCOUNT ?= 6
 bench: $(BIN)
-	$(GO) run -tags integration ./test/bench/table -helper $(BIN) -ref '$(BENCHREF)' -runs $(BENCHRUNS) -count $(BENCHCOUNT)
+	$(GO) run -tags integration ./test/bench/table -helper $(BIN) -ref '$(BENCHREF)' -ref-build '$(BENCHREF_BUILD)' -runs $(BENCHRUNS) -count $(BENCHCOUNT)
 
 bench-more: $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...

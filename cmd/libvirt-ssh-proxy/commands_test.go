@@ -73,13 +73,15 @@ func TestParseHelper(t *testing.T) {
 
 func TestHostBlocks(t *testing.T) {
 	const exe = "/opt/my tools/libvirt-ssh-proxy"
-	d := func(uri, name, uuid string) *lookup.Entry {
-		return &lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: 1}, CID: 42}
+	d := func(uri, name, uuid string) wanted {
+		return wanted{dom: &lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: 1}, CID: 42}}
 	}
 	const test = "test+unix:///h.xml?socket=/run/x%20y"
-	doms := []*lookup.Entry{
+	const leftOut = `qemu/off left out: domain "off" on qemu:///system is not running: shut off`
+	doms := []wanted{
 		d(libvirturi.SystemURI, "web01", "u1"),
 		d(libvirturi.SessionURI, "Dev Box", "u2"),
+		{leftOut: leftOut},                     // a HOST that failed, in its place
 		d(test, "web01", "u3"),                 // alias taken
 		d(test, "***", "u4"),                   // nothing left of the name
 		d(libvirturi.SystemURI, "web01", "u1"), // asked twice
@@ -104,6 +106,7 @@ func TestHostBlocks(t *testing.T) {
 		"Host web01\n    ProxyCommand '/opt/my tools/libvirt-ssh-proxy' qemu:system/u1 %p\n    ProxyUseFdpass yes\n    CheckHostIP no\n    HostKeyAlias u1\n",
 		"Host Dev-Box\n    ProxyCommand '/opt/my tools/libvirt-ssh-proxy' qemu:session/u2 %p\n",
 		"# alias Dev-Box: ssh_config or ssh would not take the name as it is\n",
+		"HostKeyAlias u2\n\n# " + leftOut + "\n\n# domain \"web01\" on " + test,
 		`# domain "web01" on ` + test + `, uuid u3, vsock CID 42: skipped, alias web01 is taken by "web01" on qemu:///system; reach it as qemu/u3`,
 		`# domain "***" on ` + test + `, uuid u4, vsock CID 42: skipped, its name has nothing an alias can keep; reach it as qemu/u4`,
 		"Host hijacked\n    ProxyCommand '/opt/my tools/libvirt-ssh-proxy' --connect 'test+unix:///h.xml?socket=/run/x%%20y' qemu/hijacked %p\n",

@@ -80,19 +80,19 @@ func TestCandidates(t *testing.T) {
 // libvirt: the URI here would fail (exit 3) if it were tried.
 func TestCompleteHostsOtherWords(t *testing.T) {
 	for _, word := range []string{"web01", "alice@vsock/3", "qx", "unix/"} {
-		out, code := runCaptured(t, "complete-hosts", "-c", "test+unix:///x?socket=/nonexistent/sock", word)
+		out, _, code := runCaptured(t, "complete-hosts", "-c", "test+unix:///x?socket=/nonexistent/sock", word)
 		if code != 0 || out != "" {
 			t.Errorf("complete-hosts %q: exit %d, output %q; want exit 0, no output", word, code, out)
 		}
 	}
-	if _, code := runCaptured(t, "complete-hosts", "-c", "test+unix:///x?socket=/nonexistent/sock", "qemu/"); code != 3 {
+	if _, _, code := runCaptured(t, "complete-hosts", "-c", "test+unix:///x?socket=/nonexistent/sock", "qemu/"); code != 3 {
 		t.Errorf("complete-hosts qemu/ with no daemon: exit %d, want 3", code)
 	}
 }
 
 // runCaptured runs the command with stdout and stderr in files and returns
-// stdout and the exit code.
-func runCaptured(t *testing.T, argv ...string) (string, int) {
+// them and the exit code.
+func runCaptured(t *testing.T, argv ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	dir := t.TempDir()
 	open := func(name string) *os.File {
@@ -108,15 +108,19 @@ func runCaptured(t *testing.T, argv ...string) (string, int) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	stdout, stderr := open("stdout"), open("stderr")
+	outF, errF := open("stdout"), open("stderr")
 	env := libvirturi.Env{Getenv: func(string) string { return "" }, Home: dir}
-	code := run(argv, system{stdin: stdin, stdout: stdout, stderr: stderr, env: env})
-	out, err := os.ReadFile(stdout.Name())
+	code = run(argv, system{stdin: stdin, stdout: outF, stderr: errF, env: env})
+	out, err := os.ReadFile(outF.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errText, _ := os.ReadFile(stderr.Name()); code != 0 && !strings.HasPrefix(string(errText), prog+": ") {
+	errText, err := os.ReadFile(errF.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 && !strings.HasPrefix(string(errText), prog+": ") {
 		t.Errorf("%q: exit %d with stderr %q", argv, code, errText)
 	}
-	return string(out), code
+	return string(out), string(errText), code
 }

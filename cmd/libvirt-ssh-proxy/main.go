@@ -101,23 +101,36 @@ func run(argv []string, sys system) int {
 
 // fail reports err as the one line a failure gets and returns its exit code.
 func (c *invocation) fail(err error) int {
-	if c.host != "" {
-		h := printable(c.host)
-		if c.domain != "" {
-			h += fmt.Sprintf(" (domain %q)", c.domain)
-		}
-		fmt.Fprintf(c.stderr, "%s: %s: %v\n", prog, h, err)
-	} else {
-		fmt.Fprintf(c.stderr, "%s: %v\n", prog, err)
-	}
+	c.say(c.who(), err.Error())
 	return int(failure.ClassOf(err))
+}
+
+// who is HOST as a failure names it: with the domain's name when HOST
+// spells the domain otherwise; empty without a HOST.
+func (c *invocation) who() string {
+	h := printable(c.host)
+	if c.host != "" && c.domain != "" {
+		h += fmt.Sprintf(" (domain %q)", c.domain)
+	}
+	return h
 }
 
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, printable(c.host), fmt.Sprintf(format, args...))
+		c.say(printable(c.host), fmt.Sprintf(format, args...))
 	}
+}
+
+// say writes one line on stderr about who (HOST as printed), or about the
+// whole command when who is empty: list and ssh-config without arguments
+// have no HOST, and an empty field would read as a HOST that is "".
+func (c *invocation) say(who, msg string) {
+	if who == "" {
+		fmt.Fprintf(c.stderr, "%s: %s\n", prog, msg)
+		return
+	}
+	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
 }
 
 // printable returns HOST as typed, or quoted when it holds control
@@ -154,6 +167,14 @@ func (c *invocation) port() (uint32, error) {
 		return route.Port(c.args[1])
 	}
 	return route.Port("")
+}
+
+// resolveSpec resolves spec, HOST parsed, for the commands that resolve
+// without connecting (ssh-config), and notes the domain's name.
+func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (target.Target, error) {
+	t, err := r.Resolve(ctx, spec, port)
+	c.noteDomain(spec, t)
+	return t, err
 }
 
 // noteDomain remembers the domain's name when HOST spells it otherwise (a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
@@ -30,6 +31,25 @@ type resolved struct {
 type address struct {
 	Address string `json:"address"`
 	Source  string `json:"source"`
+}
+
+// failed is what `resolve --json` prints when HOST does not resolve, so a
+// script reading stdout gets an object either way: the failure line's
+// message, its class's name and its exit code.
+type failed struct {
+	Host  string `json:"host"`
+	Error string `json:"error"`
+	Class string `json:"class"`
+	Exit  int    `json:"exit"`
+}
+
+// printFailure prints err as `resolve --json` does. A write error is not
+// reported: the failure's own line on stderr follows either way.
+func printFailure(w io.Writer, name string, err error) {
+	c := failure.ClassOf(err)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(failed{Host: name, Error: err.Error(), Class: c.String(), Exit: int(c)})
 }
 
 func printTarget(w io.Writer, name string, t target.Target, asJSON bool) error {

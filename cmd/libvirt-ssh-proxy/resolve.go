@@ -10,17 +10,34 @@ import (
 
 // resolve prints what HOST resolves to, and what the IP fallback would
 // try, and connects to nothing. With --wait it waits until HOST resolves
-// (the domain exists and runs).
+// (the domain exists and runs). With --json a failure prints an object
+// too, and its line on stderr as always.
 func resolve(c *invocation) int {
-	r := c.road()
+	t, err := c.resolveHost()
+	if err != nil {
+		if c.json {
+			printFailure(c.out, c.host, err)
+		}
+		return c.fail(err)
+	}
+	if err := printTarget(c.out, c.host, t, c.json); err != nil {
+		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+	}
+	return 0
+}
+
+// resolveHost takes the road for HOST as far as the target and the
+// fallback's candidates (route.Resolve).
+func (c *invocation) resolveHost() (target.Target, error) {
 	spec, err := c.spec()
 	if err != nil {
-		return c.fail(err)
+		return target.Target{}, err
 	}
 	port, err := c.port()
 	if err != nil {
-		return c.fail(err)
+		return target.Target{}, err
 	}
+	r := c.road()
 	var t target.Target
 	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
 		var err error
@@ -28,11 +45,5 @@ func resolve(c *invocation) int {
 		return err
 	})
 	c.noteDomain(spec, t)
-	if err != nil {
-		return c.fail(err)
-	}
-	if err := printTarget(c.out, c.host, t, c.json); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
-	}
-	return 0
+	return t, err
 }
