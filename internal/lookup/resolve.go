@@ -164,7 +164,7 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		if o.err == nil {
 			for _, skipped := range outcomes {
 				if failure.ClassOf(skipped.err) == failure.Timeout {
-					r.logf("found %q on %s after %s did not answer", name, uri, skipped.uri)
+					r.logf("found %q on %s after %s did not answer on %s", name, uri, skipped.uri, skipped.sock)
 				}
 			}
 			return t, nil
@@ -195,6 +195,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32)
 	})
 	if err != nil && failure.ClassOf(err) == failure.Timeout {
 		a.o = outcome{uri: uri, err: err}
+		a.o.sock, _ = r.Socket(uri) // the one that did not answer, for -v
 	}
 	return a.t, a.o
 }

@@ -43,18 +43,19 @@ const (
 func Interposer(t testing.TB, dir, upstream string, proc uint32, hook func()) string {
 	t.Helper()
 	var once sync.Once
-	return Relay(t, dir, "interposer-sock", upstream, func(msg []byte) {
+	return Relay(t, dir, "interposer-sock", upstream, func(msg []byte) []byte {
 		if binary.BigEndian.Uint32(msg[8:12]) == proc {
 			once.Do(hook)
 		}
+		return msg
 	})
 }
 
 // Relay listens on the unix socket name in dir and forwards each connection
 // to the daemon socket upstream, packet by packet, showing each client
 // packet to each (without its length word: program, version, procedure,
-// ..., then the arguments) before forwarding it.
-func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte)) string {
+// ..., then the arguments) and forwarding what each returns in its place.
+func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte) []byte) string {
 	t.Helper()
 	return FakeDaemon(t, dir, name, func(c net.Conn) {
 		u, err := net.Dial("unix", upstream)
@@ -82,7 +83,8 @@ func Relay(t testing.TB, dir, name, upstream string, each func(msg []byte)) stri
 			if _, err := io.ReadFull(c, msg); err != nil {
 				return
 			}
-			each(msg)
+			msg = each(msg)
+			binary.BigEndian.PutUint32(w[:], uint32(len(msg)+4))
 			if _, err := u.Write(append(w[:], msg...)); err != nil {
 				return
 			}
