@@ -24,7 +24,7 @@ endif
 STATICCHECK ?= $(GO) tool staticcheck
 BIN         ?= bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
-SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
+SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') cmd/libvirt-ssh-proxy/usage.txt go.mod go.sum
 
 .PHONY: install-check install-data deb rpm package-test check-go
 .PHONY: all build install uninstall check check-quick lint unit integration vm e2e e2e-vhost e2e-real fuzz fuzz-short load bench bench-more clean
