@@ -36,6 +36,7 @@ var commands = map[string]func(*invocation) int{
 	"ssh-config": sshConfig,
 
 	"complete-hosts": completeHosts,
+	"plain-name":     plainName,
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -170,17 +171,22 @@ func (c *invocation) context() (context.Context, context.CancelFunc) {
 		fmt.Errorf("--timeout %v expired", c.timeout))
 }
 
-// target parses HOST and PORT (22 when absent) and resolves them.
+// target parses HOST and PORT (22 when absent) and resolves them; with
+// --plain HOST is a plain name (see plainTarget).
 func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Target, error) {
-	spec, err := host.Parse(c.host)
-	if err != nil {
-		return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
-	}
 	port := uint32(22)
 	if len(c.args) > 1 {
+		var err error
 		if port, err = host.ParsePort(c.args[1]); err != nil {
 			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
 		}
+	}
+	if c.plain {
+		return c.plainTarget(ctx, r, port)
+	}
+	spec, err := host.Parse(c.host)
+	if err != nil {
+		return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
 	}
 	t, err := r.Resolve(ctx, spec, port)
 	if t.Domain != nil && t.Domain.Name != spec.Domain {
