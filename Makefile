@@ -139,9 +139,9 @@ e2e-real:
 # check) runs 20000 inputs each. test/fuzz.sh says why the time limit is its
 # own SIGINT rather than -fuzztime.
 FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
-	internal/lookup:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
-	internal/lookup:FuzzParseID internal/lookup:FuzzEndpointFor \
-	internal/lookup:FuzzMACsFromXML \
+	internal/domainxml:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
+	internal/lookup:FuzzParseID internal/libvirturi:FuzzEndpointFor \
+	internal/domainxml:FuzzMACsFromXML \
 	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseDuration \
 	internal/sshconfig:FuzzParse internal/sshconfig:FuzzSplitCommand \
 	internal/sshconfig:FuzzQuoteArg internal/sshconfig:FuzzParseApplied \
@@ -149,7 +149,7 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
 	internal/libvirtconf:FuzzParse \
 	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
-	internal/lookup:FuzzDomainXMLAgainstEtree \
+	internal/domainxml:FuzzDomainXMLAgainstEtree \
 	internal/leases:FuzzOwners internal/plainname:FuzzEligible
 FUZZTIME ?= 10m
 
@@ -169,7 +169,9 @@ load:
 # (test/bench/table): start-up to the vsock step at 10 and 10,000 domains,
 # libvirt calls and peak RSS against libvirt's own C helper, through the
 # reference rig in BENCHREF (the bench-reference kit, set up with its
-# setup.sh; root) -- without it those rows say it is absent; the exit on a
+# setup.sh; root; BENCHREF_BUILD where setup.sh built the rig's tools, its
+# LSP_BUILD, when not BENCHREF/.build, as for a read-only rig) -- without it
+# those rows say it is absent; the exit on a
 # bad host name against a minimal static Go binary; the relay against an
 # io.Copy pair (BenchmarkRelay) and, behind real ssh and sshd, against fd
 # passing (BenchmarkSSH). BENCHRUNS timed runs per start-up figure,
@@ -181,10 +183,11 @@ load:
 # vsock loopback inside the nested-VM rig (test/vm/run.sh bench, ~4 min
 # under TCG).
 BENCHREF   ?=
+BENCHREF_BUILD ?=
 BENCHRUNS  ?= 50
 BENCHCOUNT ?= 6
 bench: $(BIN)
-	$(GO) run -tags integration ./test/bench/table -helper $(BIN) -ref '$(BENCHREF)' -runs $(BENCHRUNS) -count $(BENCHCOUNT)
+	$(GO) run -tags integration ./test/bench/table -helper $(BIN) -ref '$(BENCHREF)' -ref-build '$(BENCHREF_BUILD)' -runs $(BENCHRUNS) -count $(BENCHCOUNT)
 
 bench-more: $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 )
 
 // The manual (docs/libvirt-ssh-proxy.1, mdoc) is the one documentation
@@ -204,6 +207,26 @@ func TestManPageExitCodes(t *testing.T) {
 		t.Fatalf("found only exit codes %q in internal/failure: has it changed shape?", code)
 	}
 	sameSets(t, "exit code", map[string][]string{"internal/failure": set(code), "--help": set(help), "the manual's EXIT STATUS": set(man)})
+}
+
+// TestManPageClassNames: each exit code's class name, which `resolve
+// --json` prints, is the one the manual's EXIT STATUS and the README's exit
+// code table give for that code.
+func TestManPageClassNames(t *testing.T) {
+	man := manSection(t, readManPage(t), "EXIT STATUS")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := failure.Internal; c <= failure.SSHConfig; c++ {
+		item := regexp.MustCompile(fmt.Sprintf(`(?s)\n\.It %d\n(.*?)\n\.(It|El)\b`, int(c))).FindStringSubmatch(man)
+		if item == nil || !strings.Contains(item[1], "\nClass\n.Li "+c.String()+" .") {
+			t.Errorf("the manual's EXIT STATUS item %d does not name class %s: %q", int(c), c, item)
+		}
+		if row := fmt.Sprintf("\n| %d | `%s` | ", int(c), c); !strings.Contains(string(readme), row) {
+			t.Errorf("README's exit code table lacks the row %q", row)
+		}
+	}
 }
 
 // TestManPageEnvironment: every environment variable the code reads by

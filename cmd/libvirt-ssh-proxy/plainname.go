@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"time"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 )
 
@@ -14,8 +12,6 @@ import (
 // line. It is silent but for -v: ssh runs it for every host, and its
 // stderr is the user's terminal.
 func plainName(c *invocation) int {
-	ctx, cancel := c.context()
-	defer cancel()
 	sshHost := ""
 	if len(c.args) > 1 {
 		sshHost = c.args[1]
@@ -23,7 +19,7 @@ func plainName(c *invocation) int {
 	err := plainname.Eligible(c.host, sshHost)
 	var m plainname.Match
 	if err == nil {
-		m, err = plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now())
+		m, err = c.plainMatch()
 	}
 	if m.Rule == 0 {
 		c.logf("no match: %v", err)
@@ -33,15 +29,23 @@ func plainName(c *invocation) int {
 	return 0
 }
 
-// plainTarget resolves HOST as a plain name (--plain, the ProxyCommand the
-// opt-in drop-in runs) by the rules the check applied.
-func (c *invocation) plainTarget(ctx context.Context, r *lookup.Resolver, port uint32) (lookup.Target, error) {
-	m, err := plainname.Resolve(ctx, r, c.leaseDir, c.host, port, time.Now())
-	if m.Rule == 0 && err == nil {
-		err = failure.New(failure.Internal, "no rule matched and no error said why")
+// plainSpec is the host spec HOST means as a plain name (--plain: the
+// ProxyCommand the opt-in drop-in runs, and resolve), by the rules the
+// check applied; the road then resolves it as any qemu form.
+func (c *invocation) plainSpec() (host.Spec, error) {
+	m, err := c.plainMatch()
+	if m.Rule == 0 {
+		return host.Spec{}, err
 	}
-	if d := m.Target.Domain; d != nil && d.Name != c.host {
+	if d := m.Target.Domain; d.Name != c.host {
 		c.domain = d.Name
 	}
-	return m.Target, err
+	return m.Spec, nil
+}
+
+// plainMatch resolves HOST as a plain name within --timeout.
+func (c *invocation) plainMatch() (plainname.Match, error) {
+	ctx, cancel := c.context()
+	defer cancel()
+	return plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now())
 }

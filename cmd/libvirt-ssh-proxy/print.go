@@ -6,7 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // resolved is what `resolve --json` prints. Fields that do not apply to the
@@ -32,12 +33,31 @@ type address struct {
 	Source  string `json:"source"`
 }
 
-func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
+// failed is what `resolve --json` prints when HOST does not resolve, so a
+// script reading stdout gets an object either way: the failure line's
+// message, its class's name and its exit code.
+type failed struct {
+	Host  string `json:"host"`
+	Error string `json:"error"`
+	Class string `json:"class"`
+	Exit  int    `json:"exit"`
+}
+
+// printFailure prints err as `resolve --json` does. A write error is not
+// reported: the failure's own line on stderr follows either way.
+func printFailure(w io.Writer, name string, err error) {
+	c := failure.ClassOf(err)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(failed{Host: name, Error: err.Error(), Class: c.String(), Exit: int(c)})
+}
+
+func printTarget(w io.Writer, name string, t target.Target, asJSON bool) error {
 	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
 	switch t.Network {
-	case lookup.VSock:
+	case target.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
-	case lookup.Mux, lookup.TCP:
+	case target.Mux, target.TCP:
 		r.Port = &t.Port
 	}
 	if t.Addrs != nil { // the fallback looked (resolve without --no-ip-fallback)
@@ -66,13 +86,13 @@ func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 		row("state", d.State)
 	}
 	switch t.Network {
-	case lookup.VSock:
+	case target.VSock:
 		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
-	case lookup.Unix:
+	case target.Unix:
 		row("unix", t.Path)
-	case lookup.Mux:
+	case target.Mux:
 		row("vsock-mux", fmt.Sprintf("%s port %d", t.Path, t.Port))
-	case lookup.TCP:
+	case target.TCP:
 		row("tcp", fmt.Sprintf("port %d (no usable vsock: the IP fallback)", t.Port))
 	}
 	for _, a := range t.Addrs {

@@ -49,3 +49,21 @@ func TestStderrLines(t *testing.T) {
 		}
 	}
 }
+
+// TestWho: a failure names HOST as typed, and the domain too when HOST
+// spells it otherwise (an ssh-config alias's UUID).
+func TestWho(t *testing.T) {
+	const uuid = "6f0d1b2a-0000-4000-8000-000000000001"
+	tests := []struct{ host, domain, want string }{
+		{"qemu/" + uuid, "web one", "qemu/" + uuid + ` (domain "web one")`},
+		{"qemu/web01", "", "qemu/web01"},
+		{"qemu/a\nb", "x", `"qemu/a\nb" (domain "x")`},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		c := &invocation{host: tt.host, domain: tt.domain}
+		if got := c.who(); got != tt.want {
+			t.Errorf("who(%q, %q) = %s, want %s", tt.host, tt.domain, got, tt.want)
+		}
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
@@ -15,7 +17,9 @@ import (
 
 // sshConfig prints Host blocks for ~/.ssh/config, one short alias per
 // domain, like `vagrant ssh-config`: every running domain with a vsock CID
-// on the searched URIs, or the domains HOST... name.
+// on the searched URIs, or the domains HOST... name. A HOST that fails does
+// not cost the others their blocks: it gets its line on stderr, a comment
+// in its place, and the exit code is that of the first HOST that failed.
 func sshConfig(c *invocation) int {
 	ctx, cancel := c.context()
 	defer cancel()
@@ -27,85 +31,110 @@ func sshConfig(c *invocation) int {
 	// Each domain's listing, by URI: the ProxyCommand must name the domain
 	// in a way that reaches it on its URI (sshname.ProxyTarget).
 	listings := map[string]*lookup.Listing{}
-	var doms []*lookup.Entry
+	var want []wanted
+	code := 0
 	if len(c.args) == 0 {
-		doms, err = reachable(ctx, r, listings)
+		if want, err = reachable(ctx, r, listings); err != nil {
+			return c.fail(err)
+		}
 	} else {
-		doms, err = c.named(ctx, r, listings)
+		want, code = c.named(ctx, r, listings)
+		if !slices.ContainsFunc(want, func(w wanted) bool { return w.dom != nil }) {
+			return code // every HOST failed: their lines say it all, as list's do
+		}
 	}
-	if err != nil {
-		return c.fail(err)
-	}
-	c.host = ""
 	target := func(e *lookup.Entry) string { return sshname.ProxyTarget(listings[e.URI], e) }
 	// r.URIs: --connect or LIBVIRT_SSH_PROXY_CONNECT; the ProxyCommand then
 	// says --connect, which wins over an environment ssh may not have.
-	blocks := hostBlocks(doms, exe, len(r.URIs) > 0, target)
+	blocks := hostBlocks(want, exe, len(r.URIs) > 0, target)
 	if err := sshconfig.Write(c.out, blocks); err != nil {
 		return c.fail(failure.Wrap(failure.Internal, err, "print"))
 	}
-	return 0
+	return code
+}
+
+// wanted is one place in ssh-config's output: a domain to write a Host
+// block for, or, for a HOST that failed, the comment that stands in its
+// place.
+type wanted struct {
+	dom     *lookup.Entry
+	leftOut string
 }
 
 // reachable returns every running domain with a vsock CID on the URIs r
 // searches.
-func reachable(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]*lookup.Entry, error) {
+func reachable(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]wanted, error) {
 	ls, err := r.List(ctx, host.Any)
 	if err != nil {
 		return nil, err
 	}
-	var doms []*lookup.Entry
+	var want []wanted
 	for i := range ls.Entries {
 		if e := &ls.Entries[i]; e.Active() && e.VSockErr == nil {
-			doms = append(doms, e)
+			want = append(want, wanted{dom: e})
 			listings[e.URI] = &ls
 		}
 	}
-	return doms, nil
+	return want, nil
 }
 
-// named resolves each HOST argument as the helper would, so a HOST that
-// the helper would refuse fails here with the same message, and lists its
-// domain's URI. c.host is left naming the HOST that failed.
-func (c *invocation) named(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]*lookup.Entry, error) {
-	var doms []*lookup.Entry
+// named looks up each HOST argument in order. A HOST that fails is
+// reported as the helper would report it (c.fail, its line on stderr) and
+// left out with a comment saying why; the code returned is the first
+// failure's exit code, 0 when none failed.
+func (c *invocation) named(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) ([]wanted, int) {
+	var want []wanted
+	code := 0
 	for _, h := range c.args {
-		c.host = h
-		spec, err := host.Parse(h)
+		c.host, c.domain = h, ""
+		e, err := c.namedDomain(ctx, r, listings)
 		if err != nil {
-			return nil, failure.Wrap(failure.Usage, err, "bad host name")
+			if n := c.fail(err); code == 0 {
+				code = n
+			}
+			// printable: a comment must stay one line of the config.
+			want = append(want, wanted{leftOut: printable(fmt.Sprintf("%s left out: %v", c.who(), err))})
+			continue
 		}
-		t, err := r.Resolve(ctx, spec, 22)
+		want = append(want, wanted{dom: e})
+	}
+	c.host, c.domain = "", ""
+	return want, code
+}
+
+// namedDomain resolves HOST as the helper would, so a HOST that the helper
+// would refuse fails here with the same message, and lists its domain's
+// URI.
+func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, listings map[string]*lookup.Listing) (*lookup.Entry, error) {
+	spec, err := host.Parse(c.host)
+	if err != nil {
+		return nil, failure.Wrap(failure.Usage, err, "bad host name")
+	}
+	t, err := c.resolveSpec(ctx, r, spec, 22)
+	if err != nil {
+		return nil, err
+	}
+	if t.Domain == nil {
+		return nil, failure.New(failure.Usage, "names no libvirt domain").
+			WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
+	}
+	ls := listings[t.Domain.URI]
+	if ls == nil {
+		one := *r
+		one.URIs = []string{t.Domain.URI}
+		l, err := one.List(ctx, host.Any)
 		if err != nil {
 			return nil, err
 		}
-		if t.Domain == nil {
-			return nil, failure.New(failure.Usage, "names no libvirt domain").
-				WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
-		}
-		ls := listings[t.Domain.URI]
-		if ls == nil {
-			one := *r
-			one.URIs = []string{t.Domain.URI}
-			l, err := one.List(ctx, host.Any)
-			if err != nil {
-				return nil, err
-			}
-			ls = &l
-			listings[t.Domain.URI] = ls
-		}
-		var e *lookup.Entry
-		for i := range ls.Entries {
-			if ls.Entries[i].UUID == t.Domain.UUID {
-				e = &ls.Entries[i]
-			}
-		}
-		if e == nil {
-			return nil, failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", t.Domain.Name, t.Domain.URI)
-		}
-		doms = append(doms, e)
+		ls = &l
+		listings[t.Domain.URI] = ls
 	}
-	return doms, nil
+	for i := range ls.Entries {
+		if ls.Entries[i].UUID == t.Domain.UUID {
+			return &ls.Entries[i], nil
+		}
+	}
+	return nil, failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", t.Domain.Name, t.Domain.URI)
 }
 
 // hostBlocks makes one Host block per domain, in order. The ProxyCommand
@@ -113,14 +142,19 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, listings map
 // (its UUID, so the alias survives renames, unless a domain is named like
 // it); HostKeyAlias is the UUID, so known_hosts survives renames and CID
 // changes. A domain whose alias is empty or taken, or that nothing reaches,
-// gets a comment instead.
-func hostBlocks(doms []*lookup.Entry, exe string, connect bool, target func(*lookup.Entry) string) []sshconfig.Block {
+// gets a comment instead, as does a HOST left out.
+func hostBlocks(want []wanted, exe string, connect bool, target func(*lookup.Entry) string) []sshconfig.Block {
 	blocks := []sshconfig.Block{{Comments: []string{
 		"Written by libvirt-ssh-proxy ssh-config: paste into ~/.ssh/config, or save and Include it.",
 	}}}
 	seen := map[string]string{} // alias -> domain it went to
 	done := map[string]bool{}   // URI and UUID already written
-	for _, d := range doms {
+	for _, w := range want {
+		d := w.dom
+		if d == nil {
+			blocks = append(blocks, sshconfig.Block{Comments: []string{w.leftOut}})
+			continue
+		}
 		if done[d.URI+" "+d.UUID] {
 			continue
 		}
@@ -160,9 +194,9 @@ func hostBlocks(doms []*lookup.Entry, exe string, connect bool, target func(*loo
 func proxyCommand(exe, uri, id string, connect bool) string {
 	args := []string{sshconfig.QuoteArg(exe)}
 	switch {
-	case !connect && uri == lookup.SystemURI:
+	case !connect && uri == libvirturi.SystemURI:
 		args = append(args, sshconfig.QuoteArg("qemu:system/"+id))
-	case !connect && uri == lookup.SessionURI:
+	case !connect && uri == libvirturi.SessionURI:
 		args = append(args, sshconfig.QuoteArg("qemu:session/"+id))
 	default:
 		args = append(args, "--connect", sshconfig.QuoteArg(uri), sshconfig.QuoteArg("qemu/"+id))

@@ -32,6 +32,33 @@ const (
 	SSHConfig    Class = 14 // ssh's configuration does not run the helper (doctor)
 )
 
+// names are the classes as scripts see them (`resolve --json`'s "class"):
+// stable words, documented with the exit codes.
+var names = map[Class]string{
+	Internal:     "internal",
+	Usage:        "usage",
+	Unreachable:  "unreachable",
+	NotFound:     "not-found",
+	NotRunning:   "not-running",
+	NoVsock:      "no-vsock",
+	NoCID:        "no-cid",
+	NotListening: "not-listening",
+	Timeout:      "timeout",
+	NotReady:     "not-ready",
+	NoTarget:     "no-target",
+	HandOff:      "hand-off",
+	Relay:        "relay",
+	SSHConfig:    "ssh-config",
+}
+
+// String is the class's name, as documented with its exit code.
+func (c Class) String() string {
+	if n, ok := names[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("class %d", int(c))
+}
+
 // Error is a failure with its class, a message saying what failed, an
 // optional hint saying what to do, and the underlying cause.
 type Error struct {

@@ -29,6 +29,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Rule says which rule matched a name.
@@ -55,8 +56,12 @@ func (r Rule) String() string {
 
 // Match is what a plain name resolved to and by which rule.
 type Match struct {
-	Rule   Rule
-	Target lookup.Target // as lookup.Resolver.Resolve returns it
+	Rule Rule
+	// Spec is the qemu host spec that reaches the domain by the same
+	// rule: the name itself on the qemu/ URIs, or the lease's domain by
+	// name on the system URIs.
+	Spec   host.Spec
+	Target target.Target // as lookup.Resolver.Resolve returns it
 }
 
 // Eligible says whether ssh may hand name to the helper at all, before any
@@ -123,9 +128,10 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 	if err := Eligible(name, ""); err != nil {
 		return Match{}, err
 	}
-	t, err := r.Resolve(ctx, host.Spec{Kind: host.Domain, Scope: host.Any, Domain: name}, port)
+	spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: name}
+	t, err := r.Resolve(ctx, spec, port)
 	if rule := ruleOf(t, name); rule != 0 {
-		return Match{Rule: rule, Target: t}, err
+		return Match{Rule: rule, Spec: spec, Target: t}, err
 	}
 	if err != nil && failure.ClassOf(err) != failure.NotFound {
 		return Match{}, err // not running, or no daemon answered: no match
@@ -148,20 +154,21 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 	}
 	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
 	// libvirt's dnsmasq serves the system daemon's networks.
-	t, err = r.Resolve(ctx, host.Spec{Kind: host.Domain, Scope: host.System, Domain: owners[0]}, port)
+	spec = host.Spec{Kind: host.Domain, Scope: host.System, Domain: owners[0]}
+	t, err = r.Resolve(ctx, spec, port)
 	if t.Domain == nil || t.Domain.Name != owners[0] {
 		if err == nil {
 			err = failure.New(failure.NotFound, "DHCP hostname %s belongs to domain %q, which the lookup does not find by that name", name, owners[0])
 		}
 		return Match{}, fmt.Errorf("guest hostname %s: %w", name, err)
 	}
-	return Match{Rule: GuestHostname, Target: t}, err
+	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
 }
 
 // ruleOf says by which rule the lookup of name found t: its name or its
 // UUID. A domain found by ID only, or none, is no match: a plain name is
 // never an ID ("ssh 7" is an address to ssh).
-func ruleOf(t lookup.Target, name string) Rule {
+func ruleOf(t target.Target, name string) Rule {
 	switch {
 	case t.Domain == nil:
 		return 0

@@ -285,8 +285,80 @@ func TestSSHConfigCommand(t *testing.T) {
 	if r.Code != 0 || strings.Count(r.Stdout, "Host ") != 2 || !strings.Contains(r.Stdout, "Host Dev-Box\n") || !strings.Contains(r.Stdout, "Host my-vm\n") {
 		t.Errorf("ssh-config qemu/Dev-Box qemu%%my vm: %s", r)
 	}
-	expectExit(t, runHelper(t, "ssh-config", "-c", sys, "qemu/vm", "qemu/stopped"), 5, "qemu/stopped", "not running")
 	expectExit(t, runHelper(t, "ssh-config", "-c", sys, "vsock/3"), 2, "names no libvirt domain")
+	testSSHConfigLeftOut(t, sys)
+}
+
+// testSSHConfigLeftOut: a HOST that fails costs the others nothing. Each
+// one that fails gets its line on stderr and a comment in its place; the
+// exit code is the first failure's, as if it had been asked alone; when
+// every HOST fails, nothing goes to stdout.
+func testSSHConfigLeftOut(t *testing.T, sys string) {
+	stopped := `domain "stopped" on ` + sys + ` is not running: shut off (start it: virsh -c '` + sys + `' start stopped)`
+	tests := []struct {
+		hosts []string
+		code  int
+		// stdout, in order: "Host X" for a block, "# ..." for a comment;
+		// nil: nothing at all on stdout.
+		out    []string
+		stderr []string // the lines, in order, each after "libvirt-ssh-proxy: "
+	}{
+		{[]string{"qemu/Dev-Box", "qemu/stopped", "qemu/nosuch", "qemu%my vm"}, 5,
+			[]string{"Host Dev-Box", "# qemu/stopped left out: " + stopped, `# qemu/nosuch left out: no domain named "nosuch"`, "Host my-vm"},
+			[]string{"qemu/stopped: " + stopped, `qemu/nosuch: no domain named "nosuch"`}},
+		{[]string{"qemu/nosuch", "qemu/vm", "qemu/stopped"}, 4,
+			[]string{`# qemu/nosuch left out: no domain named "nosuch"`, "Host vm", "# qemu/stopped left out: " + stopped},
+			[]string{`qemu/nosuch: no domain named "nosuch"`, "qemu/stopped: " + stopped}},
+		// By UUID, as an alias's ProxyCommand names it: the message names
+		// the domain.
+		{[]string{"qemu/" + stopUUID, "qemu/vm"}, 5,
+			[]string{"# qemu/" + stopUUID + " left out: " + stopped, "Host vm"},
+			[]string{"qemu/" + stopUUID + ": " + stopped}},
+		{[]string{"qemu/stopped"}, 5, nil, []string{"qemu/stopped: " + stopped}},
+		{[]string{"qemu/stopped", "qemu/nosuch"}, 5, nil, []string{"qemu/stopped: " + stopped, `qemu/nosuch: no domain named "nosuch"`}},
+	}
+	for _, tt := range tests {
+		r := runHelper(t, append([]string{"ssh-config", "-c", sys}, tt.hosts...)...)
+		if r.Code != tt.code {
+			t.Errorf("ssh-config %q: want exit %d: %s", tt.hosts, tt.code, r)
+			continue
+		}
+		var out []string
+		for _, l := range strings.Split(r.Stdout, "\n") {
+			if strings.HasPrefix(l, "Host ") || strings.Contains(l, " left out: ") {
+				out = append(out, l)
+			}
+		}
+		for i, l := range out {
+			if i >= len(tt.out) || !strings.HasPrefix(l, tt.out[i]) {
+				t.Errorf("ssh-config %q: stdout line %q, want %q in that place: %s", tt.hosts, l, tt.out, r)
+				break
+			}
+		}
+		if len(out) != len(tt.out) || (tt.out == nil) != (r.Stdout == "") {
+			t.Errorf("ssh-config %q: want %q on stdout: %s", tt.hosts, tt.out, r)
+		}
+		lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+		for i, l := range lines {
+			if i >= len(tt.stderr) || !strings.HasPrefix(l, "libvirt-ssh-proxy: "+tt.stderr[i]) {
+				t.Errorf("ssh-config %q: stderr line %q, want lines starting %q: %s", tt.hosts, l, tt.stderr, r)
+				break
+			}
+		}
+		if len(lines) != len(tt.stderr) {
+			t.Errorf("ssh-config %q: want %d stderr lines: %s", tt.hosts, len(tt.stderr), r)
+		}
+		if tt.out == nil {
+			continue
+		}
+		// What is printed is still a config ssh reads.
+		cfg := filepath.Join(t.TempDir(), "generated")
+		writeFile(t, cfg, r.Stdout, 0o644)
+		alias := strings.TrimPrefix(tt.out[slices.IndexFunc(tt.out, func(l string) bool { return strings.HasPrefix(l, "Host ") })], "Host ")
+		if g := runCmd(t, sshLimit, exec.Command(mustBin(t, "ssh"), "-G", "-F", cfg, alias)); g.Code != 0 || !strings.Contains(g.Stdout, "proxycommand "+helperBin) {
+			t.Errorf("ssh -G -F (ssh-config %q) %s: want our ProxyCommand: %s", tt.hosts, alias, g)
+		}
+	}
 }
 
 // TestDoctor drives every check to its failure for real: ssh configs that
@@ -310,6 +382,8 @@ func TestDoctor(t *testing.T) {
 	nofd := file("nofd.conf", base+"Host *\n    ProxyUseFdpass no\nInclude "+dropIn+"\n")
 	stock := file("stock.conf", base+"Host *\n    SendEnv LANG LC_*\n")
 	sysOK := file("ssh_config", "Include "+filepath.Join(dir, "ssh_config.d")+"/*.conf\n")
+	// ssh ends the keyword at a tab as well as a space.
+	sysTab := file("tab_ssh_config", "Host *\n    SendEnv LANG\nInclude\t"+filepath.Join(dir, "ssh_config.d")+"/*.conf\n")
 	if err := os.Mkdir(filepath.Join(dir, "ssh_config.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -353,6 +427,8 @@ func TestDoctor(t *testing.T) {
 			[]string{"no ProxyCommand applies", "add `Include " + dir + "/ssh_config.d/*.conf` as the first line of " + sysStock}},
 		{"system config with the Include", []string{"-F", stock, "--system-config", sysOK, "-c", sys, "qemu/vm"}, 14,
 			[]string{sysOK + " includes " + dir + "/ssh_config.d/*.conf (line 1)"}, []string{"no ProxyCommand applies"}},
+		{"system config with Include<TAB>", []string{"-F", stock, "--system-config", sysTab, "-c", sys, "qemu/vm"}, 14,
+			[]string{sysTab + " includes " + dir + "/ssh_config.d/*.conf (line 3)"}, []string{"no ProxyCommand applies"}},
 		{"no fd passing", []string{"-F", nofd, "unix/" + live}, 12, []string{"guest port accepts a connection: " + live}, []string{`ProxyUseFdpass is "no"`}},
 		{"unix target accepts", []string{"-F", good, "unix/" + live}, 0, []string{"guest port accepts a connection: " + live, "ProxyUseFdpass): yes"}, nil},
 		{"unix target, nothing listening", []string{"-F", good, "unix/" + dead}, 8, nil, []string{"nothing listening on " + dead}},

@@ -133,7 +133,7 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 		flags []uint32
 		procs []uint32 // of the last connection
 	)
-	sock := Relay(t, shortTempDir(t), "record-sock", d.RWSock, func(msg []byte) {
+	sock := Relay(t, shortTempDir(t), "record-sock", d.RWSock, func(msg []byte) []byte {
 		mu.Lock()
 		defer mu.Unlock()
 		proc := binary.BigEndian.Uint32(msg[8:12])
@@ -144,6 +144,7 @@ func TestLibvirtRPCReadOnly(t *testing.T) {
 			procs = nil
 		}
 		procs = append(procs, proc)
+		return msg
 	})
 	before, err := os.ReadFile(d.Dir + "/libvirtd.log")
 	if err != nil {

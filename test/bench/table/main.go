@@ -7,8 +7,10 @@
 //   - exec -> vsock step for qemu/NAME at N=10 and N=10,000 domains, and the
 //     libvirt round trips and peak RSS of that run, against libvirt's own C
 //     helper: from the reference rig (-ref DIR, the bench-reference kit with
-//     its run-ref.sh, set up with its setup.sh; root only). Without the rig
-//     these rows say it is absent and why, and nothing is guessed.
+//     its run-ref.sh, set up with its setup.sh; root only; -ref-build DIR
+//     where setup.sh built its tools, its LSP_BUILD, when not DIR/.build).
+//     Without the rig these rows say it is absent and why, and nothing is
+//     guessed.
 //   - exit on a bad host name (no libvirt at all) against a minimal static
 //     Go binary, exec'd interleaved run by run, and the peak RSS of that
 //     exit under GNU time.
@@ -20,7 +22,7 @@
 // Every helper run in the rig is under its AF_VSOCK guard; nothing here
 // dials vsock.
 //
-//	go run -tags integration ./test/bench/table -helper bin/libvirt-ssh-proxy [-ref DIR] [-runs 50] [-count 6]
+//	go run -tags integration ./test/bench/table -helper bin/libvirt-ssh-proxy [-ref DIR [-ref-build DIR]] [-runs 50] [-count 6]
 package main
 
 import (
@@ -44,6 +46,7 @@ import (
 func main() {
 	helper := flag.String("helper", "", "the helper binary (make bench passes bin/libvirt-ssh-proxy)")
 	ref := flag.String("ref", "", "the reference rig's directory (run-ref.sh, .build/ from its setup.sh); empty: absent")
+	refBuild := flag.String("ref-build", "", "where the rig's setup.sh built its tools (its LSP_BUILD; a read-only rig needs one); empty: DIR/.build")
 	runs := flag.Int("runs", 50, "timed runs per start-up figure")
 	count := flag.Int("count", 6, "repeats of each Go benchmark")
 	flag.Parse()
@@ -53,7 +56,7 @@ func main() {
 	}
 	bin, err := filepath.Abs(*helper)
 	if err == nil {
-		err = run(bin, *ref, *runs, *count)
+		err = run(bin, *ref, *refBuild, *runs, *count)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "table:", err)
@@ -69,13 +72,13 @@ type row struct {
 	note         string // instead of numbers, when a part could not run
 }
 
-func run(helper, ref string, runs, count int) error {
+func run(helper, ref, refBuild string, runs, count int) error {
 	host, _ := os.Hostname()
 	cpu := cpuModel()
 	fmt.Printf("libvirt-ssh-proxy bench table: %s, %s, %d CPUs (%s), kernel %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), cpu, kernel())
 	var rows []row
-	rows = append(rows, refRows(helper, ref, runs)...)
+	rows = append(rows, refRows(helper, ref, refBuild, runs)...)
 	bad, err := badHostRows(helper, runs)
 	if err != nil {
 		return err
@@ -109,9 +112,15 @@ func run(helper, ref string, runs, count int) error {
 	return nil
 }
 
+// oursInRig is the name ours runs under in the reference rig. The rig's shim
+// names each libvirt connection by its peer's executable base name, and
+// libvirt's helper is called libvirt-ssh-proxy too: under its own name
+// the calls of the two could not be told apart.
+const oursInRig = "ours-libvirt-ssh-proxy"
+
 // refRows runs the reference rig, both helpers interleaved, preload mode
 // (the daemon holds the domains, as a real virtqemud does).
-func refRows(helper, ref string, runs int) []row {
+func refRows(helper, ref, build string, runs int) []row {
 	figures := []string{"exec -> vsock step, N=10", "exec -> vsock step, N=10,000", "libvirt calls per connection", "peak RSS, N=10 lookup"}
 	absent := func(why string) []row {
 		var rs []row
@@ -130,21 +139,29 @@ func refRows(helper, ref string, runs int) []row {
 	if _, err := os.Stat(script); err != nil {
 		return absent(err.Error())
 	}
-	if _, err := os.Stat(filepath.Join(ref, ".build", "lspbench")); err != nil {
-		return absent("not set up (run its setup.sh): " + err.Error())
+	if build == "" {
+		build = filepath.Join(ref, ".build")
+	}
+	if _, err := os.Stat(filepath.Join(build, "lspbench")); err != nil {
+		return absent("not set up (run its setup.sh, with LSP_BUILD=DIR and -ref-build DIR when the rig is read-only): " + err.Error())
 	}
 	out, err := os.MkdirTemp("", "lsp-table-ref")
 	if err != nil {
 		return absent(err.Error())
 	}
 	defer os.RemoveAll(out)
+	staged := filepath.Join(out, "bin", oursInRig)
+	if err := copyExecutable(helper, staged); err != nil {
+		return absent(err.Error())
+	}
 	// The rig's README gives these patterns: our line at the vsock step
 	// under its guard, and the lines of a lookup that failed before it.
 	cmd := exec.Command(script, "--with-ref", "--label", "ours", "--mode", "preload", "--n", "10 10000",
 		"--runs", strconv.Itoa(runs), "--out", out,
 		"--expect", "no VM holds vsock CID 7: no such device",
 		"--reject", `no domain named|domain "[^"]*" on \S+ has no vsock device|cannot reach libvirt|without a CID address|is not running`,
-		"--", helper, "%h", "%p")
+		"--", staged, "%h", "%p")
+	cmd.Env = append(os.Environ(), "LSP_BUILD="+build)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return absent(fmt.Sprintf("run-ref.sh failed (%v); its output is above", err))
@@ -158,7 +175,7 @@ func refRows(helper, ref string, runs int) []row {
 		}
 		rs = append(rs, row{figure: figures[len(rs)], unit: "ms", ours: ours, yard: c, yardName: "libvirt's C helper"})
 	}
-	ourCalls, cCalls, err := roundTrips(filepath.Join(out, "shim-preload-10.log"), helper)
+	ourCalls, cCalls, err := roundTrips(filepath.Join(out, "shim-preload-10.log"))
 	if err != nil {
 		return append(rs, row{figure: figures[2], note: err.Error()})
 	}
@@ -218,10 +235,23 @@ func rigRSS(path string) (float64, error) {
 	return s.MaxRSS.Median * 1024 / 1e6, nil
 }
 
+// copyExecutable copies the file at src to dst, mode 0755, making dst's
+// directory.
+func copyExecutable(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
+}
+
 // roundTrips counts the calls of one libvirt connection of each helper in
-// the rig's shim log (one line per connection: peer=EXE(PID) ... calls=[..]).
-// Ours runs from the rig's bind mount under its own base name.
-func roundTrips(path, helper string) (ours, c float64, err error) {
+// the rig's shim log (one line per connection: peer=EXE(PID) ... calls=[..],
+// EXE the base name of the peer's executable): ours is oursInRig.
+func roundTrips(path string) (ours, c float64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
@@ -236,7 +266,7 @@ func roundTrips(path, helper string) (ours, c float64, err error) {
 			continue
 		}
 		n := float64(len(strings.Fields(strings.ReplaceAll(m[2], ",", " "))))
-		if strings.HasPrefix(m[1], "/run/lsp-bench/bin/") || m[1] == helper {
+		if m[1] == oursInRig {
 			ours = n
 		} else {
 			c = n
