@@ -135,9 +135,9 @@ e2e-real:
 # check) runs 20000 inputs each. test/fuzz.sh says why the time limit is its
 # own SIGINT rather than -fuzztime.
 FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
-	internal/lookup:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
-	internal/lookup:FuzzParseID internal/lookup:FuzzEndpointFor \
-	internal/lookup:FuzzMACsFromXML \
+	internal/domainxml:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
+	internal/lookup:FuzzParseID internal/libvirturi:FuzzEndpointFor \
+	internal/domainxml:FuzzMACsFromXML \
 	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseDuration \
 	internal/sshconfig:FuzzParse internal/sshconfig:FuzzSplitCommand \
 	internal/sshconfig:FuzzQuoteArg internal/sshconfig:FuzzParseApplied \
@@ -145,7 +145,7 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
 	internal/libvirtconf:FuzzParse \
 	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
-	internal/lookup:FuzzDomainXMLAgainstEtree
+	internal/domainxml:FuzzDomainXMLAgainstEtree
 FUZZTIME ?= 10m
 
 fuzz:

@@ -2,7 +2,7 @@
 # Run fuzz targets, each until FUZZEXECS inputs or FUZZTIME, whichever comes
 # first, FUZZJOBS targets at a time with one worker each, and print a table.
 #
-#   test/fuzz.sh internal/host:FuzzParse internal/lookup:FuzzCIDFromXML ...
+#   test/fuzz.sh internal/host:FuzzParse internal/domainxml:FuzzCIDFromXML ...
 #
 # FUZZTIME is enforced here with SIGINT, which the fuzzing engine treats as a
 # clean stop (PASS), rather than with -fuzztime=DURATION: Go 1.26's

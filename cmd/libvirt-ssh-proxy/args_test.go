@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,22 @@ func TestParseArgsCount(t *testing.T) {
 	} {
 		if _, err := parseArgs(tt.argv); err == nil || !strings.HasSuffix(err.Error(), tt.want) {
 			t.Errorf("parseArgs(%q): %v, want an error ending %q", tt.argv, err, tt.want)
+		}
+	}
+}
+
+func TestParseArgsRemote(t *testing.T) {
+	o, err := parseArgs([]string{"-F", "cfg", "--remote-command", "/x/helper", "hv1/qemu/a", "22"})
+	if err != nil || o.sshConfig != "cfg" || o.remoteCommand != "/x/helper" || !slices.Equal(o.args, []string{"hv1/qemu/a", "22"}) {
+		t.Errorf("parseArgs = %+v, %v", o, err)
+	}
+	for _, argv := range [][]string{
+		{"--remote-command", "", "hv1/qemu/a", "22"},
+		{"--remote-command", "x", "resolve", "hv1/qemu/a"},
+		{"--remote-command"},
+	} {
+		if _, err := parseArgs(argv); err == nil {
+			t.Errorf("parseArgs(%q) accepted", argv)
 		}
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 func TestParseArgsCommands(t *testing.T) {
@@ -71,19 +74,19 @@ func TestParseHelper(t *testing.T) {
 func TestHostBlocks(t *testing.T) {
 	const exe = "/opt/my tools/libvirt-ssh-proxy"
 	d := func(uri, name, uuid string) wanted {
-		return wanted{dom: &lookup.Entry{Domain: lookup.Domain{URI: uri, Name: name, UUID: uuid, ID: 1}, CID: 42}}
+		return wanted{dom: &lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: 1}, CID: 42}}
 	}
 	const test = "test+unix:///h.xml?socket=/run/x%20y"
 	const leftOut = `qemu/off left out: domain "off" on qemu:///system is not running: shut off`
 	doms := []wanted{
-		d(lookup.SystemURI, "web01", "u1"),
-		d(lookup.SessionURI, "Dev Box", "u2"),
-		{leftOut: leftOut},                 // a HOST that failed, in its place
-		d(test, "web01", "u3"),             // alias taken
-		d(test, "***", "u4"),               // nothing left of the name
-		d(lookup.SystemURI, "web01", "u1"), // asked twice
-		d(test, "hijacked", "u5"),          // a domain named u5 is there
-		d(test, "unreachable", "u6"),       // nothing reaches it
+		d(libvirturi.SystemURI, "web01", "u1"),
+		d(libvirturi.SessionURI, "Dev Box", "u2"),
+		{leftOut: leftOut},                     // a HOST that failed, in its place
+		d(test, "web01", "u3"),                 // alias taken
+		d(test, "***", "u4"),                   // nothing left of the name
+		d(libvirturi.SystemURI, "web01", "u1"), // asked twice
+		d(test, "hijacked", "u5"),              // a domain named u5 is there
+		d(test, "unreachable", "u6"),           // nothing reaches it
 	}
 	target := func(e *lookup.Entry) string {
 		switch e.UUID {
@@ -124,21 +127,21 @@ func TestHostBlocks(t *testing.T) {
 	if got, want := proxyCommand("/bin/lsp", test, "u3", true), "/bin/lsp --connect 'test+unix:///h.xml?socket=/run/x%%20y' qemu/u3 %p"; got != want {
 		t.Errorf("proxyCommand = %q, want %q", got, want)
 	}
-	if got, want := proxyCommand("/bin/lsp", lookup.SystemURI, "u1", true), "/bin/lsp --connect qemu:///system qemu/u1 %p"; got != want {
+	if got, want := proxyCommand("/bin/lsp", libvirturi.SystemURI, "u1", true), "/bin/lsp --connect qemu:///system qemu/u1 %p"; got != want {
 		t.Errorf("proxyCommand = %q, want %q", got, want)
 	}
-	if got, want := proxyCommand("/bin/lsp", lookup.SessionURI, "my 100% vm", false), "/bin/lsp 'qemu:session/my 100%% vm' %p"; got != want {
+	if got, want := proxyCommand("/bin/lsp", libvirturi.SessionURI, "my 100% vm", false), "/bin/lsp 'qemu:session/my 100%% vm' %p"; got != want {
 		t.Errorf("proxyCommand = %q, want %q", got, want)
 	}
 }
 
 func TestListOutput(t *testing.T) {
 	ls := &lookup.Listing{Entries: []lookup.Entry{
-		{Domain: lookup.Domain{URI: lookup.SystemURI, Name: "web01", UUID: "00000000-0000-4000-8000-000000000001", ID: 3, State: "running"}, CID: 42},
-		{Domain: lookup.Domain{URI: lookup.SystemURI, Name: "my vm", UUID: "00000000-0000-4000-8000-000000000002", ID: -1, State: "shut off"}, VSockErr: lookup.ErrNoVsock},
-		{Domain: lookup.Domain{URI: lookup.SessionURI, Name: "auto", UUID: "00000000-0000-4000-8000-000000000003", ID: 1, State: "paused"}, VSockErr: lookup.ErrNoCID},
+		{Domain: target.Domain{URI: libvirturi.SystemURI, Name: "web01", UUID: "00000000-0000-4000-8000-000000000001", ID: 3, State: "running"}, CID: 42},
+		{Domain: target.Domain{URI: libvirturi.SystemURI, Name: "my vm", UUID: "00000000-0000-4000-8000-000000000002", ID: -1, State: "shut off"}, VSockErr: domainxml.ErrNoVsock},
+		{Domain: target.Domain{URI: libvirturi.SessionURI, Name: "auto", UUID: "00000000-0000-4000-8000-000000000003", ID: 1, State: "paused"}, VSockErr: domainxml.ErrNoCID},
 	}}
-	uris := func(s host.Scope) []string { return lookup.DefaultURIs(s, 1000) }
+	uris := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
 	var rows []listed
 	for i := range ls.Entries {
 		rows = append(rows, listEntry(ls, &ls.Entries[i], uris))

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestFormsOf(t *testing.T) {
@@ -109,7 +109,7 @@ func runCaptured(t *testing.T, argv ...string) (stdout, stderr string, code int)
 	}
 	defer stdin.Close()
 	outF, errF := open("stdout"), open("stderr")
-	env := lookup.Env{Getenv: func(string) string { return "" }, Home: dir}
+	env := libvirturi.Env{Getenv: func(string) string { return "" }, Home: dir}
 	code = run(argv, system{stdin: stdin, stdout: outF, stderr: errF, env: env})
 	out, err := os.ReadFile(outF.Name())
 	if err != nil {

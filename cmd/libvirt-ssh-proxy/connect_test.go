@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestConnectList(t *testing.T) {
@@ -21,7 +21,7 @@ func TestConnectList(t *testing.T) {
 		{[]string{"a,b"}, "", []string{"a,b"}},                                // --connect values are not split
 	}
 	for _, tt := range tests {
-		c := &invocation{options: options{connect: tt.flags}, system: system{env: lookup.Env{Getenv: func(k string) string {
+		c := &invocation{options: options{connect: tt.flags}, system: system{env: libvirturi.Env{Getenv: func(k string) string {
 			if k == connectEnv {
 				return tt.env
 			}

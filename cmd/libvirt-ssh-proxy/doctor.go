@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 )
 
@@ -25,18 +23,9 @@ func diagnose(c *invocation) int {
 		},
 		SystemConfig: c.systemConfig,
 		ParseHelper:  parseHelper,
-		Resolver:     c.resolver(),
-		Dialer:       c.dialer,
+		Road:         *c.road(),
 	}
 	d.Self, _ = os.Executable() // without it, the helper is known by name only
-	if !c.noIPFallback {
-		// The lease directory is the ProxyCommand's when it names one.
-		d.Addresses = func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target {
-			r := c.resolver()
-			r.LeaseDir = cmp.Or(leaseDir, c.leaseDir)
-			return r.Addresses(ctx, t)
-		}
-	}
 	if len(c.args) > 1 {
 		d.Port = c.args[1]
 	}

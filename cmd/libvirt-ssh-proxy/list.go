@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"unicode"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
@@ -78,9 +79,9 @@ func listEntry(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) 
 	switch {
 	case e.VSockErr == nil:
 		l.CID = &e.CID
-	case errors.Is(e.VSockErr, lookup.ErrNoVsock):
+	case errors.Is(e.VSockErr, domainxml.ErrNoVsock):
 		l.VSock = "no vsock device"
-	case errors.Is(e.VSockErr, lookup.ErrNoCID):
+	case errors.Is(e.VSockErr, domainxml.ErrNoCID):
 		l.VSock = "no CID address"
 	default:
 		l.VSock = e.VSockErr.Error()

@@ -10,15 +10,17 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,7 +44,7 @@ var commands = map[string]func(*invocation) int{
 type system struct {
 	stdin, stdout, stderr *os.File
 	euid                  int
-	env                   lookup.Env
+	env                   libvirturi.Env
 	dialer                dial.Dialer
 }
 
@@ -66,7 +68,7 @@ func main() {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		euid:   os.Geteuid(),
-		env:    lookup.Env{Getenv: os.Getenv, Home: home},
+		env:    libvirturi.Env{Getenv: os.Getenv, Home: home},
 	}))
 }
 
@@ -95,30 +97,6 @@ func run(argv []string, sys system) int {
 		c.host = o.args[0]
 	}
 	return commands[o.command](c)
-}
-
-// passFD says whether to hand ssh the connection itself rather than relay:
-// --fdpass or --relay decide, else whether ssh asked for it: stdin and
-// stdout are one socket, and ssh is at its other end (libssh clients and
-// socat EXEC: give the same shape but read the fd's byte as the banner).
-func (c *invocation) passFD() bool {
-	if c.fdpass || c.relay || !c.fdChannel {
-		return c.fdpass
-	}
-	if !pipe.PeerIsSSH(c.stdin) {
-		c.logf("stdin and stdout are one socket, but not ssh's: relaying")
-		return false
-	}
-	return true
-}
-
-// clientGone reports whether the client (ssh) has closed its end of stdin,
-// giving it a moment to: ssh exits by closing the helper's stdout reader
-// first and its stdin writer next, so an error seen on the way out (a broken
-// pipe, an inner ssh that noticed the closed pipes) is the end of the
-// session rather than a failure when stdin hangs up too.
-func (c *invocation) clientGone() bool {
-	return pipe.HungUp(c.stdin, 100*time.Millisecond)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.
@@ -165,39 +143,47 @@ func printable(s string) string {
 	return strconv.Quote(s)
 }
 
-// resolver returns the libvirt resolver the options describe.
-func (c *invocation) resolver() *lookup.Resolver {
-	return &lookup.Resolver{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}
+// road returns the road from HOST to the socket that the options describe.
+func (c *invocation) road() *route.Road {
+	return &route.Road{
+		Resolver:     lookup.Resolver{Search: libvirturi.Search{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}},
+		Dialer:       c.dialer,
+		NoIPFallback: c.noIPFallback,
+		LeaseDir:     c.leaseDir,
+	}
 }
 
 // context bounds a command's lookup and connect by --timeout.
 func (c *invocation) context() (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(context.Background(), c.timeout,
-		fmt.Errorf("--timeout %v expired", c.timeout))
+	return route.WithTimeout(c.timeout)
 }
 
-// target parses HOST and PORT (22 when absent) and resolves them.
-func (c *invocation) target(ctx context.Context, r *lookup.Resolver) (lookup.Target, error) {
-	spec, err := host.Parse(c.host)
-	if err != nil {
-		return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad host name")
-	}
-	port := uint32(22)
+// spec parses HOST.
+func (c *invocation) spec() (host.Spec, error) { return route.Parse(c.host) }
+
+// port parses PORT, 22 when absent.
+func (c *invocation) port() (uint32, error) {
 	if len(c.args) > 1 {
-		if port, err = host.ParsePort(c.args[1]); err != nil {
-			return lookup.Target{}, failure.Wrap(failure.Usage, err, "bad port")
-		}
+		return route.Port(c.args[1])
 	}
-	return c.resolveSpec(ctx, r, spec, port)
+	return route.Port("")
 }
 
-// resolveSpec resolves spec, HOST parsed, and notes the domain's name when
-// HOST spells it otherwise (a UUID, as ssh-config's aliases do), so that
-// failures name it.
-func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (lookup.Target, error) {
+// resolveSpec resolves spec, HOST parsed, for the commands that resolve
+// without connecting (ssh-config), and notes the domain's name.
+func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (target.Target, error) {
 	t, err := r.Resolve(ctx, spec, port)
+	c.noteDomain(spec, t)
+	return t, err
+}
+
+// noteDomain remembers the domain's name when HOST spells it otherwise (a
+// UUID, as ssh-config's aliases do): failures then name it.
+func (c *invocation) noteDomain(spec host.Spec, t target.Target) {
 	if t.Domain != nil && t.Domain.Name != spec.Domain {
 		c.domain = t.Domain.Name
 	}
-	return t, err
 }
+
+// resolver is the road's libvirt side, for the commands that list.
+func (c *invocation) resolver() *lookup.Resolver { return &c.road().Resolver }

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // resolved is what `resolve --json` prints. Fields that do not apply to the
@@ -52,12 +52,12 @@ func printFailure(w io.Writer, name string, err error) {
 	enc.Encode(failed{Host: name, Error: err.Error(), Class: c.String(), Exit: int(c)})
 }
 
-func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
+func printTarget(w io.Writer, name string, t target.Target, asJSON bool) error {
 	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
 	switch t.Network {
-	case lookup.VSock:
+	case target.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
-	case lookup.Mux, lookup.TCP:
+	case target.Mux, target.TCP:
 		r.Port = &t.Port
 	}
 	if t.Addrs != nil { // the fallback looked (resolve without --no-ip-fallback)
@@ -86,13 +86,13 @@ func printTarget(w io.Writer, name string, t lookup.Target, asJSON bool) error {
 		row("state", d.State)
 	}
 	switch t.Network {
-	case lookup.VSock:
+	case target.VSock:
 		row("vsock", fmt.Sprintf("cid %d port %d", t.CID, t.Port))
-	case lookup.Unix:
+	case target.Unix:
 		row("unix", t.Path)
-	case lookup.Mux:
+	case target.Mux:
 		row("vsock-mux", fmt.Sprintf("%s port %d", t.Path, t.Port))
-	case lookup.TCP:
+	case target.TCP:
 		row("tcp", fmt.Sprintf("port %d (no usable vsock: the IP fallback)", t.Port))
 	}
 	for _, a := range t.Addrs {

@@ -4,37 +4,16 @@ import (
 	"context"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
-// resolve prints what HOST resolves to and connects to nothing. With --wait
-// it waits until HOST resolves (the domain exists and runs). With --json a
-// failure prints an object too, and its line on stderr as always.
+// resolve prints what HOST resolves to, and what the IP fallback would
+// try, and connects to nothing. With --wait it waits until HOST resolves
+// (the domain exists and runs). With --json a failure prints an object
+// too, and its line on stderr as always.
 func resolve(c *invocation) int {
-	r := c.resolver()
-	var t lookup.Target
-	err := c.attempt(func(ctx context.Context) error {
-		var err error
-		t, err = c.target(ctx, r)
-		if err != nil && !c.ipFallback(t, err) {
-			return err
-		}
-		if c.noIPFallback || t.Domain == nil {
-			return nil
-		}
-		// What the IP fallback would try: the target itself when vsock
-		// is unusable, candidates behind vsock otherwise.
-		tcp := c.addresses(ctx, t)
-		switch {
-		case err == nil:
-			t.Addrs = tcp.Addrs
-		case len(tcp.Addrs) == 0:
-			return fallbackFailed(err, c.errNoAddress())
-		default:
-			t = tcp
-		}
-		return nil
-	})
+	t, err := c.resolveHost()
 	if err != nil {
 		if c.json {
 			printFailure(c.out, c.host, err)
@@ -45,4 +24,26 @@ func resolve(c *invocation) int {
 		return c.fail(failure.Wrap(failure.Internal, err, "print"))
 	}
 	return 0
+}
+
+// resolveHost takes the road for HOST as far as the target and the
+// fallback's candidates (route.Resolve).
+func (c *invocation) resolveHost() (target.Target, error) {
+	spec, err := c.spec()
+	if err != nil {
+		return target.Target{}, err
+	}
+	port, err := c.port()
+	if err != nil {
+		return target.Target{}, err
+	}
+	r := c.road()
+	var t target.Target
+	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
+		var err error
+		t, _, err = r.Go(ctx, spec, port, route.Resolve, route.Observer{})
+		return err
+	})
+	c.noteDomain(spec, t)
+	return t, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
@@ -193,9 +194,9 @@ func hostBlocks(want []wanted, exe string, connect bool, target func(*lookup.Ent
 func proxyCommand(exe, uri, id string, connect bool) string {
 	args := []string{sshconfig.QuoteArg(exe)}
 	switch {
-	case !connect && uri == lookup.SystemURI:
+	case !connect && uri == libvirturi.SystemURI:
 		args = append(args, sshconfig.QuoteArg("qemu:system/"+id))
-	case !connect && uri == lookup.SessionURI:
+	case !connect && uri == libvirturi.SessionURI:
 		args = append(args, sshconfig.QuoteArg("qemu:session/"+id))
 	default:
 		args = append(args, "--connect", sshconfig.QuoteArg(uri), sshconfig.QuoteArg("qemu/"+id))

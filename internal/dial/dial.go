@@ -18,8 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/vsockmux"
 )
 
@@ -49,21 +49,21 @@ func KernelVSock(ctx context.Context, cid, port uint32) (net.Conn, error) {
 
 // Dial connects to t within ctx and returns the connected socket as a file,
 // ready to be passed to ssh or relayed. The caller closes it.
-func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
+func (d Dialer) Dial(ctx context.Context, t target.Target) (*os.File, error) {
 	var (
 		c   net.Conn
 		err error
 	)
 	switch t.Network {
-	case lookup.VSock:
+	case target.VSock:
 		dial := d.VSock
 		if dial == nil {
 			dial = KernelVSock
 		}
 		c, err = dial(ctx, t.CID, t.Port)
-	case lookup.Unix, lookup.Mux:
+	case target.Unix, target.Mux:
 		c, err = dialUnix(ctx, t.Path)
-	case lookup.TCP:
+	case target.TCP:
 		if c, err = d.dialTCP(ctx, t); err != nil {
 			return nil, err // already says what each address answered
 		}
@@ -74,7 +74,7 @@ func (d Dialer) Dial(ctx context.Context, t lookup.Target) (*os.File, error) {
 		return nil, classify(ctx, t, err)
 	}
 	defer c.Close()
-	if t.Network == lookup.Mux {
+	if t.Network == target.Mux {
 		if err := handshake(ctx, c, t); err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func file(c net.Conn) (*os.File, error) {
 // deadline becomes the socket's, and its cancellation interrupts the read.
 // Deadlines live in Go's poller, not on the descriptor, so the fd handed on
 // afterwards carries none.
-func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
+func handshake(ctx context.Context, c net.Conn, t target.Target) error {
 	if d, ok := ctx.Deadline(); ok {
 		c.SetDeadline(d)
 	}
@@ -163,11 +163,11 @@ func handshake(ctx context.Context, c net.Conn, t lookup.Target) error {
 	return failure.Wrap(failure.NoTarget, failure.OpCause(err), "hybrid vsock handshake with %s", t.Path)
 }
 
-func where(t lookup.Target) string {
+func where(t target.Target) string {
 	switch t.Network {
-	case lookup.Unix, lookup.Mux:
+	case target.Unix, target.Mux:
 		return t.Path
-	case lookup.TCP:
+	case target.TCP:
 		return fmt.Sprintf("TCP port %d", t.Port)
 	}
 	return fmt.Sprintf("vsock CID %d port %d", t.CID, t.Port)
@@ -175,12 +175,12 @@ func where(t lookup.Target) string {
 
 // classify maps a connect error to what it means for the user. The errno
 // meanings for vsock were measured against a real vhost-vsock guest.
-func classify(ctx context.Context, t lookup.Target, err error) error {
+func classify(ctx context.Context, t target.Target, err error) error {
 	if cause := expired(ctx, err); cause != nil {
 		return failure.Wrap(failure.Timeout, cause, "timed out connecting to %s", where(t)).
 			WithHint("the guest did not accept in time; raise --timeout if it is slow")
 	}
-	if t.Network != lookup.VSock {
+	if t.Network != target.VSock {
 		switch {
 		case errors.Is(err, syscall.ENOENT):
 			// The errno stays the cause: --wait retries a path not there yet.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // socketPair returns two connected unix stream conns, standing in for a
@@ -42,7 +42,7 @@ func TestDialVSockInjected(t *testing.T) {
 		gotCID, gotPort = cid, port
 		return ours, nil
 	}}
-	f, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 2222})
+	f, err := d.Dial(context.Background(), target.Target{Network: target.VSock, CID: 42, Port: 2222})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestDialVSockErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, tt.err }}
-		_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22})
+		_, err := d.Dial(context.Background(), target.Target{Network: target.VSock, CID: 42, Port: 22})
 		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("%v: got class %d %q, want class %d containing %q", tt.err, failure.ClassOf(err), err, tt.class, tt.text)
 		}
@@ -89,12 +89,12 @@ func TestDialVSockErrors(t *testing.T) {
 // (there is no domain) for a direct vsock/CID.
 func TestNoVMHint(t *testing.T) {
 	d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, syscall.ENODEV }}
-	dom := &lookup.Domain{URI: "test+unix:///h.xml?socket=/s", Name: "my vm"}
-	_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22, Domain: dom})
+	dom := &target.Domain{URI: "test+unix:///h.xml?socket=/s", Name: "my vm"}
+	_, err := d.Dial(context.Background(), target.Target{Network: target.VSock, CID: 42, Port: 22, Domain: dom})
 	if want := `check its CID with: virsh -c 'test+unix:///h.xml?socket=/s' dumpxml 'my vm'`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want the hint %q", err, want)
 	}
-	_, err = d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 42, Port: 22})
+	_, err = d.Dial(context.Background(), target.Target{Network: target.VSock, CID: 42, Port: 22})
 	if err == nil || strings.Contains(err.Error(), "NAME") || strings.Contains(err.Error(), "virsh") || !strings.Contains(err.Error(), "libvirt-ssh-proxy list") {
 		t.Errorf("vsock/42: got %v, want a hint without a virsh placeholder", err)
 	}
@@ -107,7 +107,7 @@ func TestDialTimeout(t *testing.T) {
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := d.Dial(ctx, lookup.Target{Network: lookup.VSock, CID: 3, Port: 22})
+	_, err := d.Dial(ctx, target.Target{Network: target.VSock, CID: 3, Port: 22})
 	if failure.ClassOf(err) != failure.Timeout || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("got %v (class %d), want a timeout", err, failure.ClassOf(err))
 	}
@@ -115,7 +115,7 @@ func TestDialTimeout(t *testing.T) {
 	// timeout, not "no such target".
 	for _, early := range []error{os.ErrDeadlineExceeded, &net.OpError{Op: "dial", Net: "unix", Err: context.DeadlineExceeded}} {
 		d := Dialer{VSock: func(context.Context, uint32, uint32) (net.Conn, error) { return nil, early }}
-		_, err := d.Dial(context.Background(), lookup.Target{Network: lookup.VSock, CID: 3, Port: 22})
+		_, err := d.Dial(context.Background(), target.Target{Network: target.VSock, CID: 3, Port: 22})
 		if failure.ClassOf(err) != failure.Timeout {
 			t.Errorf("%v before ctx ended: got %v (class %d), want a timeout", early, err, failure.ClassOf(err))
 		}
@@ -137,7 +137,7 @@ func TestDialUnix(t *testing.T) {
 			c.Close()
 		}
 	}()
-	f, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Unix, Path: sock})
+	f, err := Dialer{}.Dial(context.Background(), target.Target{Network: target.Unix, Path: sock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,12 +160,12 @@ func TestDialUnix(t *testing.T) {
 		{stale, failure.NotListening, "nothing listening on"},
 	}
 	for _, tt := range tests {
-		_, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Unix, Path: tt.path})
+		_, err := Dialer{}.Dial(context.Background(), target.Target{Network: target.Unix, Path: tt.path})
 		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("%s: got class %d %v, want class %d containing %q", tt.path, failure.ClassOf(err), err, tt.class, tt.text)
 		}
 	}
-	if _, err := (Dialer{}).Dial(context.Background(), lookup.Target{}); failure.ClassOf(err) != failure.Internal {
+	if _, err := (Dialer{}).Dial(context.Background(), target.Target{}); failure.ClassOf(err) != failure.Internal {
 		t.Errorf("empty target: %v", err)
 	}
 }
@@ -229,7 +229,7 @@ func TestDialMux(t *testing.T) {
 				ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 			}
 			defer cancel()
-			f, err := Dialer{}.Dial(ctx, lookup.Target{Network: lookup.Mux, Path: sock, Port: 2222})
+			f, err := Dialer{}.Dial(ctx, target.Target{Network: target.Mux, Path: sock, Port: 2222})
 			if req := <-got; req != "CONNECT 2222\n" {
 				t.Errorf("multiplexer got %q in its first read, want exactly %q", req, "CONNECT 2222\n")
 			}
@@ -271,7 +271,7 @@ func TestDialMuxConnect(t *testing.T) {
 		{filepath.Join(dir, "absent"), failure.NoTarget, "no socket at"},
 		{stale, failure.NotListening, "nothing listening on"},
 	} {
-		_, err := Dialer{}.Dial(context.Background(), lookup.Target{Network: lookup.Mux, Path: tt.path, Port: 22})
+		_, err := Dialer{}.Dial(context.Background(), target.Target{Network: target.Mux, Path: tt.path, Port: 22})
 		if failure.ClassOf(err) != tt.class || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("%s: got class %d %v, want class %d containing %q", tt.path, failure.ClassOf(err), err, tt.class, tt.text)
 		}

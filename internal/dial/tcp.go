@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // MaxPerAddress bounds one TCP connect attempt while other candidates wait:
@@ -23,7 +23,7 @@ const MaxPerAddress = 2 * time.Second
 // dialTCP tries t's addresses in order and returns the first connection.
 // Each attempt gets a fair share of what is left of ctx, at most
 // MaxPerAddress; the last one gets all that is left.
-func (d Dialer) dialTCP(ctx context.Context, t lookup.Target) (net.Conn, error) {
+func (d Dialer) dialTCP(ctx context.Context, t target.Target) (net.Conn, error) {
 	if len(t.Addrs) == 0 {
 		return nil, failure.New(failure.NoTarget, "no IP address to try")
 	}

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
-func addrs(ss ...string) []lookup.Address {
-	var out []lookup.Address
+func addrs(ss ...string) []target.Address {
+	var out []target.Address
 	for i, s := range ss {
-		out = append(out, lookup.Address{IP: netip.MustParseAddr(s), Source: fmt.Sprintf("source %d", i)})
+		out = append(out, target.Address{IP: netip.MustParseAddr(s), Source: fmt.Sprintf("source %d", i)})
 	}
 	return out
 }
@@ -55,7 +55,7 @@ func (f *fakeTCP) dial(ctx context.Context, network, address string) (net.Conn, 
 func TestDialTCP(t *testing.T) {
 	tests := []struct {
 		name    string
-		addrs   []lookup.Address
+		addrs   []target.Address
 		port    uint32
 		answer  map[string]string
 		timeout time.Duration
@@ -69,7 +69,7 @@ func TestDialTCP(t *testing.T) {
 		{"refused, then the next", addrs("10.0.0.1", "fd00::2"), 2222,
 			map[string]string{"[fd00::2]:2222": "ok"}, 5 * time.Second,
 			[]string{"10.0.0.1:2222", "[fd00::2]:2222"}, 0, nil},
-		{"link-local with its zone", []lookup.Address{{IP: netip.MustParseAddr("fe80::1%virbr0"), Source: "lease file"}}, 22,
+		{"link-local with its zone", []target.Address{{IP: netip.MustParseAddr("fe80::1%virbr0"), Source: "lease file"}}, 22,
 			map[string]string{"[fe80::1%virbr0]:22": "ok"}, 5 * time.Second,
 			[]string{"[fe80::1%virbr0]:22"}, 0, nil},
 		{"silent address gets its share, then the next", addrs("10.0.0.1", "10.0.0.2"), 22,
@@ -96,7 +96,7 @@ func TestDialTCP(t *testing.T) {
 			d := Dialer{TCP: f.dial, Logf: func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) }}
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
-			file, err := d.Dial(ctx, lookup.Target{Network: lookup.TCP, Addrs: tt.addrs, Port: tt.port})
+			file, err := d.Dial(ctx, target.Target{Network: target.TCP, Addrs: tt.addrs, Port: tt.port})
 			if fmt.Sprint(f.tried) != fmt.Sprint(tt.tried) {
 				t.Errorf("tried %q, want %q", f.tried, tt.tried)
 			}
@@ -144,7 +144,7 @@ func TestDialTCPLoopback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// 127.0.0.9 has nothing on that port: refused, then the next.
-	f, err := Dialer{}.Dial(ctx, lookup.Target{Network: lookup.TCP, Port: uint32(port), Addrs: addrs("127.0.0.9", "127.0.0.1")})
+	f, err := Dialer{}.Dial(ctx, target.Target{Network: target.TCP, Port: uint32(port), Addrs: addrs("127.0.0.9", "127.0.0.1")})
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -182,9 +182,9 @@ func (lateCtx) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millis
 
 func TestClassifyDeadlineBeforeErr(t *testing.T) {
 	ctx := lateCtx{context.Background()}
-	for _, target := range []lookup.Target{
-		{Network: lookup.Unix, Path: "/run/x.sock"},
-		{Network: lookup.VSock, CID: 3, Port: 22},
+	for _, target := range []target.Target{
+		{Network: target.Unix, Path: "/run/x.sock"},
+		{Network: target.VSock, CID: 3, Port: 22},
 	} {
 		err := classify(ctx, target, &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded})
 		if c := failure.ClassOf(err); c != failure.Timeout {

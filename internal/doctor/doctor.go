@@ -5,6 +5,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,11 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Status is a check's outcome.
@@ -78,16 +80,13 @@ type Doctor struct {
 	// helper's command line; it fails for anything but the ProxyCommand
 	// form.
 	ParseHelper func(args []string) (Helper, error)
-	// Resolver looks the domain up. Its URIs are replaced by the
-	// ProxyCommand's --connect URIs when it names some, as the helper
-	// that ssh runs would search those.
-	Resolver *lookup.Resolver
-	Dialer   dial.Dialer
-	// Addresses lists the IP fallback's candidates for a domain, reading
-	// lease files in leaseDir ("" = the default), as the helper would
-	// (lookup.Resolver.Addresses); nil when the fallback is off. doctor
-	// lists them and dials none.
-	Addresses func(ctx context.Context, t lookup.Target, leaseDir string) lookup.Target
+	// Road is the helper's road from the host to the guest, which doctor
+	// takes as far as a vsock connect (route.Probe), telling each step.
+	// Its URIs are replaced by the ProxyCommand's --connect URIs when it
+	// names some, as the helper that ssh runs would search those; its IP
+	// fallback is off when either command line turns it off, and the
+	// fallback's candidates are listed, never dialed.
+	Road route.Road
 	// Self is this program's path: a ProxyCommand running it is the
 	// helper's even under another name.
 	Self string
@@ -102,7 +101,7 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 	cfg, routed, helper := d.checkSSH(ctx, add)
 	d.checkSystemConfig(routed, add)
 
-	target := Helper{Host: d.Host, Port: d.Port, URIs: d.Resolver.URIs}
+	target := Helper{Host: d.Host, Port: d.Port, URIs: d.Road.URIs}
 	if routed {
 		target.Host = helper.Host
 		if len(helper.URIs) > 0 {
@@ -119,13 +118,7 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 	if target.Port == "" {
 		target.Port = "22"
 	}
-	t, err := d.checkTarget(ctx, target, add)
-	if err == nil {
-		err = d.checkPort(ctx, t, add)
-	} else {
-		add(Check{Status: Skip, Text: "guest port accepts a connection: no target to connect to"})
-	}
-	d.checkFallback(ctx, target, t, err, add)
+	d.checkRoad(ctx, target, add)
 	d.checkFdpass(cfg, routed, add)
 	return out
 }
@@ -273,68 +266,96 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 			filepath.Join(filepath.Dir(sys), "ssh_config.d", "*.conf"), sys)})
 }
 
-// checkTarget resolves the host the helper is asked for, one line per
-// step the lookup passed, and the failing step with its fix. On failure
-// the target still names the domain when the lookup found it (for the IP
-// fallback).
-func (d *Doctor) checkTarget(ctx context.Context, h Helper, add func(Check)) (lookup.Target, error) {
-	steps := []string{"libvirt daemon answers", "domain exists", "domain is running", "domain has a vsock device with a CID"}
-	skipRest := func(from int, why string) {
-		for _, s := range steps[from:] {
-			add(Check{Status: Skip, Text: s + ": " + why})
-		}
-	}
-	spec, err := host.Parse(h.Host)
+// lookupSteps are the lookup's lines, in the order the lookup passes them.
+var lookupSteps = []string{"libvirt daemon answers", "domain exists", "domain is running", "domain has a vsock device with a CID"}
+
+// noPort is the port line when there is no target to connect to.
+var noPort = Check{Status: Skip, Text: "guest port accepts a connection: no target to connect to"}
+
+// checkRoad goes the road the helper is asked for (h) as far as a vsock
+// connect, and reports each step the road tells: one line per step the
+// lookup passed and the failing step with its fix, the guest port, and
+// the IP fallback's candidates.
+func (d *Doctor) checkRoad(ctx context.Context, h Helper, add func(Check)) {
+	spec, err := route.Parse(h.Host)
 	if err != nil {
-		err = failure.Wrap(failure.Usage, err, "bad host name")
 		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
-		skipRest(0, "no host to look up")
-		return lookup.Target{}, err
+		skipSteps(0, "no host to look up", add)
+		add(noPort)
+		return
 	}
-	port, err := host.ParsePort(h.Port)
+	port, err := route.Port(h.Port)
 	if err != nil {
-		err = failure.Wrap(failure.Usage, err, "bad port")
 		add(Check{Status: Fail, Text: "guest port", Err: err})
-		skipRest(0, "no port to connect to")
-		return lookup.Target{}, err
+		skipSteps(0, "no port to connect to", add)
+		add(noPort)
+		return
 	}
-	if spec.Kind != host.Domain {
-		skipRest(0, h.Host+" names no libvirt domain")
-		return d.Resolver.Resolve(ctx, spec, port)
+	r := d.road(h, spec)
+	r.Go(ctx, spec, port, route.Probe, route.Observer{
+		Resolved: func(t target.Target, err error) {
+			if spec.Kind != host.Domain {
+				skipSteps(0, h.Host+" names no libvirt domain", add)
+			} else {
+				d.reportLookup(r, t, err, spec.Scope, h.Host, add)
+			}
+			if err != nil {
+				add(noPort)
+			}
+		},
+		Dialed:     func(t target.Target, err error) { add(portCheck(t, err)) },
+		Candidates: func(tcp target.Target, vsockErr error) { add(fallbackCheck(tcp, vsockErr)) },
+	})
+}
+
+// road is the road the helper asked for h takes for spec: the
+// ProxyCommand's URIs for a domain, its fallback settings over doctor's.
+func (d *Doctor) road(h Helper, spec host.Spec) route.Road {
+	r := d.Road
+	if spec.Kind == host.Domain {
+		r.URIs = h.URIs
 	}
-	r := *d.Resolver
-	r.URIs = h.URIs
-	t, err := r.Resolve(ctx, spec, port)
-	// How far the lookup got, by the class of its failure: the steps
-	// before it passed.
+	r.NoIPFallback = r.NoIPFallback || h.NoIPFallback
+	r.LeaseDir = cmp.Or(h.LeaseDir, r.LeaseDir)
+	return r
+}
+
+func skipSteps(from int, why string, add func(Check)) {
+	for _, s := range lookupSteps[from:] {
+		add(Check{Status: Skip, Text: s + ": " + why})
+	}
+}
+
+// reportLookup reports how far the lookup of a domain got, by the class of
+// its failure: the steps before it passed.
+func (d *Doctor) reportLookup(r route.Road, t target.Target, err error, scope host.Scope, name string, add func(Check)) {
 	reached := map[failure.Class]int{failure.Unreachable: 0, failure.Timeout: 0, failure.NotFound: 1, failure.NotRunning: 2, failure.NoVsock: 3, failure.NoCID: 3}
 	n, known := reached[failure.ClassOf(err)]
 	if err == nil {
-		n = len(steps)
+		n = len(lookupSteps)
 	} else if !known {
 		n = 0
 	}
 	// A failed lookup returns no domain: its error names it instead.
-	found, running, cid := h.Host, "yes", ""
+	found, running, cid := name, "yes", ""
 	if t.Domain != nil {
 		found = fmt.Sprintf("%q on %s (uuid %s)", t.Domain.Name, t.Domain.URI, t.Domain.UUID)
 		running = fmt.Sprintf("%s (id %d)", t.Domain.State, t.Domain.ID)
 		cid = fmt.Sprintf("CID %d", t.CID)
 	}
-	passed := []string{d.answered(r, t, spec.Scope), found, running, cid}
+	passed := []string{answered(r.Search, t, scope), found, running, cid}
 	for i := range n {
-		add(Check{Status: OK, Text: steps[i] + ": " + passed[i]})
+		add(Check{Status: OK, Text: lookupSteps[i] + ": " + passed[i]})
 	}
 	if err == nil {
-		return t, nil
+		return
 	}
-	add(Check{Status: Fail, Text: steps[n], Err: err})
-	skipRest(n+1, "the step before failed")
-	return t, err
+	add(Check{Status: Fail, Text: lookupSteps[n], Err: err})
+	skipSteps(n+1, "the step before failed", add)
 }
 
 // answered says which daemon answered, for the OK line.
-func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) string {
+func answered(r libvirturi.Search, t target.Target, scope host.Scope) string {
 	uri := ""
 	if t.Domain != nil {
 		uri = t.Domain.URI
@@ -349,50 +370,37 @@ func (d *Doctor) answered(r lookup.Resolver, t lookup.Target, scope host.Scope) 
 	return uri
 }
 
-// checkPort connects to the guest port and closes the connection at once.
-func (d *Doctor) checkPort(ctx context.Context, t lookup.Target, add func(Check)) error {
+// portCheck is the guest port's line: the connect's answer.
+func portCheck(t target.Target, err error) Check {
 	what := "guest port accepts a connection"
-	conn, err := d.Dialer.Dial(ctx, t)
 	if err != nil {
-		add(Check{Status: Fail, Text: what, Err: err})
-		return err
+		return Check{Status: Fail, Text: what, Err: err}
 	}
-	conn.Close()
 	switch t.Network {
-	case lookup.Unix:
-		add(Check{Status: OK, Text: fmt.Sprintf("%s: %s", what, t.Path)})
-	case lookup.Mux:
+	case target.Unix:
+		return Check{Status: OK, Text: fmt.Sprintf("%s: %s", what, t.Path)}
+	case target.Mux:
 		// A multiplexer's guest has no CID of its own on this host.
-		add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock port %d through %s", what, t.Port, t.Path)})
-	default:
-		add(Check{Status: OK, Text: fmt.Sprintf("%s: vsock CID %d port %d", what, t.CID, t.Port)})
+		return Check{Status: OK, Text: fmt.Sprintf("%s: vsock port %d through %s", what, t.Port, t.Path)}
 	}
-	return nil
+	return Check{Status: OK, Text: fmt.Sprintf("%s: vsock CID %d port %d", what, t.CID, t.Port)}
 }
 
-// checkFallback lists, without dialing any, the IP addresses the helper
-// falls back to when vsock failed the way that makes it fall back (see the
-// command's ipFallback): no vsock device, no CID, nothing listening. ssh may
-// work then, but vsock does not, so the exit code stays vsock's.
-func (d *Doctor) checkFallback(ctx context.Context, h Helper, t lookup.Target, err error, add func(Check)) {
-	switch c := failure.ClassOf(err); {
-	case err == nil || t.Domain == nil || d.Addresses == nil || h.NoIPFallback:
-		return
-	case c != failure.NoVsock && c != failure.NoCID && c != failure.NotListening:
-		return
-	}
-	what := fmt.Sprintf("IP fallback to port %d (listed, not dialed)", t.Port)
-	tcp := d.Addresses(ctx, t, h.LeaseDir)
+// fallbackCheck is the IP fallback's line, when the road falls back after
+// vsockErr (route.Road.FallsBack): the addresses the helper would try,
+// listed, not dialed. ssh may work then, but vsock does not, so a failure
+// keeps vsock's exit code.
+func fallbackCheck(tcp target.Target, vsockErr error) Check {
+	what := fmt.Sprintf("IP fallback to port %d (listed, not dialed)", tcp.Port)
 	if len(tcp.Addrs) == 0 {
-		add(Check{Status: Fail, Text: what, Err: failure.New(failure.ClassOf(err), "found no IP address for %q", t.Domain.Name).
-			WithHint("libvirt's lease, agent and arp sources and the dnsmasq lease files have none; run the helper with -v to see where it looked")})
-		return
+		return Check{Status: Fail, Text: what, Err: failure.New(failure.ClassOf(vsockErr), "found no IP address for %q", tcp.Domain.Name).
+			WithHint("libvirt's lease, agent and arp sources and the dnsmasq lease files have none; run the helper with -v to see where it looked")}
 	}
 	addrs := make([]string, len(tcp.Addrs))
 	for i, a := range tcp.Addrs {
 		addrs[i] = a.String()
 	}
-	add(Check{Status: OK, Text: fmt.Sprintf("%s: the helper tries %s", what, strings.Join(addrs, ", "))})
+	return Check{Status: OK, Text: fmt.Sprintf("%s: the helper tries %s", what, strings.Join(addrs, ", "))}
 }
 
 // checkFdpass checks that ssh asks the helper for the connected socket.

@@ -13,8 +13,12 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // fixture is what every case shares: a fake helper executable, system
@@ -182,8 +186,10 @@ func TestDoctor(t *testing.T) {
 				},
 				SystemConfig: tt.sys,
 				ParseHelper:  helperArgs,
-				Resolver:     &lookup.Resolver{Euid: 1000},
-				Dialer:       dial.Dialer{VSock: vsockErr(tt.vsock)},
+				Road: route.Road{
+					Resolver: lookup.Resolver{Search: libvirturi.Search{Euid: 1000}},
+					Dialer:   dial.Dialer{VSock: vsockErr(tt.vsock)},
+				},
 			}
 			checks := d.Run(context.Background())
 			var got []string
@@ -227,40 +233,45 @@ func (c *fdConn) File() (*os.File, error) {
 }
 
 // The IP fallback line: listed (never dialed) only after the vsock failures
-// the helper falls back after, and only when the fallback is on.
+// the helper falls back after (the road's rule, with the ProxyCommand's and
+// doctor's --no-ip-fallback), and only when the fallback is on. The road
+// tells doctor the candidates (route.Observer) exactly when FallsBack.
 func TestCheckFallback(t *testing.T) {
-	dom := lookup.Target{Network: lookup.VSock, CID: 42, Port: 22, Domain: &lookup.Domain{Name: "web01"}}
-	some := func(_ context.Context, t lookup.Target, dir string) lookup.Target {
-		t.Network, t.Addrs = lookup.TCP, []lookup.Address{{IP: netip.MustParseAddr("192.0.2.5"), Source: "libvirt lease " + dir}}
+	dom := target.Target{Network: target.VSock, CID: 42, Port: 22, Domain: &target.Domain{Name: "web01"}}
+	some := func(_ context.Context, t target.Target, dir string) target.Target {
+		t.Network, t.Addrs = target.TCP, []target.Address{{IP: netip.MustParseAddr("192.0.2.5"), Source: "libvirt lease " + dir}}
 		return t
 	}
-	none := func(_ context.Context, t lookup.Target, _ string) lookup.Target {
-		t.Network, t.Addrs = lookup.TCP, []lookup.Address{}
+	none := func(_ context.Context, t target.Target, _ string) target.Target {
+		t.Network, t.Addrs = target.TCP, []target.Address{}
 		return t
 	}
 	refused := failure.New(failure.NotListening, "nothing listening")
 	tests := []struct {
 		name  string
-		t     lookup.Target
+		t     target.Target
 		err   error
 		h     Helper
-		addrs func(context.Context, lookup.Target, string) lookup.Target
+		addrs func(context.Context, target.Target, string) target.Target
 		want  string // "" = no line
 	}{
 		{"refused vsock port", dom, refused, Helper{LeaseDir: "/l"}, some, "OK    IP fallback to port 22 (listed, not dialed): the helper tries 192.0.2.5 (libvirt lease /l)"},
-		{"no vsock device", lookup.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoVsock, "x"), Helper{}, some, "OK    IP fallback"},
-		{"no CID, no address", lookup.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoCID, "x"), Helper{}, none, `FAIL  IP fallback to port 22 (listed, not dialed): found no IP address for "web01"`},
+		{"no vsock device", target.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoVsock, "x"), Helper{}, some, "OK    IP fallback"},
+		{"no CID, no address", target.Target{Port: 22, Domain: dom.Domain}, failure.New(failure.NoCID, "x"), Helper{}, none, `FAIL  IP fallback to port 22 (listed, not dialed): found no IP address for "web01"`},
 		{"ProxyCommand has --no-ip-fallback", dom, refused, Helper{NoIPFallback: true}, some, ""},
 		{"doctor has --no-ip-fallback", dom, refused, Helper{}, nil, ""},
 		{"no CID holder: no fallback", dom, failure.New(failure.NoTarget, "x"), Helper{}, some, ""},
 		{"vsock timeout: no fallback", dom, failure.New(failure.NotReady, "x"), Helper{}, some, ""},
-		{"not a domain", lookup.Target{Network: lookup.Unix, Path: "/x"}, refused, Helper{}, some, ""},
+		{"not a domain", target.Target{Network: target.Unix, Path: "/x"}, refused, Helper{}, some, ""},
 		{"vsock worked", dom, nil, Helper{}, some, ""},
 	}
 	for _, tt := range tests {
-		d := Doctor{Addresses: tt.addrs}
+		d := Doctor{Road: route.Road{NoIPFallback: tt.addrs == nil}}
 		var got []Check
-		d.checkFallback(context.Background(), tt.h, tt.t, tt.err, func(c Check) { got = append(got, c) })
+		spec := host.Spec{Kind: host.Domain, Domain: "web01"}
+		if r := d.road(tt.h, spec); tt.err != nil && r.FallsBack(tt.t, tt.err) {
+			got = append(got, fallbackCheck(tt.addrs(context.Background(), tt.t, r.LeaseDir), tt.err))
+		}
 		switch {
 		case tt.want == "" && len(got) != 0:
 			t.Errorf("%s: got %q, want no line", tt.name, got[0])

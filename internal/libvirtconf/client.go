@@ -88,23 +88,3 @@ func (f *File) Alias(name string) (string, bool, error) {
 	}
 	return "", false, nil
 }
-
-// Default returns the URI libvirt clients open when given none:
-// LIBVIRT_DEFAULT_URI, else uri_default from f (which may be nil: not
-// read), else "". Like libvirt, the result may itself be an alias.
-func Default(getenv func(string) string, f *File) (string, error) {
-	if u := getenv("LIBVIRT_DEFAULT_URI"); u != "" {
-		return u, nil
-	}
-	if f == nil {
-		return "", nil
-	}
-	v, ok := f.Get("uri_default")
-	if !ok {
-		return "", nil
-	}
-	if v.Kind != String {
-		return "", &SyntaxError{File: f.Name, Line: v.Line, Msg: fmt.Sprintf("uri_default must be a string, not %s", v.Kind)}
-	}
-	return v.Str, nil
-}

@@ -89,29 +89,6 @@ func TestAlias(t *testing.T) {
 	}
 }
 
-func TestDefault(t *testing.T) {
-	f, _ := Parse("c", []byte(`uri_default = "qemu:///session"`))
-	n, _ := Parse("c", []byte(`uri_default = 3`))
-	tests := []struct {
-		env  map[string]string
-		f    *File
-		want string
-		err  string
-	}{
-		{map[string]string{"LIBVIRT_DEFAULT_URI": "test:///default"}, f, "test:///default", ""},
-		{nil, f, "qemu:///session", ""},
-		{nil, nil, "", ""},
-		{nil, &File{}, "", ""},
-		{nil, n, "", "c:1: uri_default must be a string"},
-	}
-	for _, tt := range tests {
-		got, err := Default(env(tt.env), tt.f)
-		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
-			t.Errorf("Default(%v) = %q, %v; want %q, %q", tt.env, got, err, tt.want, tt.err)
-		}
-	}
-}
-
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	f, err := Load(filepath.Join(dir, "absent.conf"))

@@ -1,8 +1,8 @@
 // Package libvirtconf reads libvirt's client configuration, libvirt.conf:
 // where it lives, its syntax (libvirt's virconf: `key = "string"`,
 // `key = 42`, `key = [ "a", "b" ]` over several lines, `#` comments), and
-// the two settings a client takes from it, uri_aliases and uri_default,
-// with libvirt's own rules.
+// the one setting the helper takes from it, uri_aliases, with libvirt's own
+// rules. uri_default is not used: qemu/ keeps its meaning (--help).
 package libvirtconf
 
 import (

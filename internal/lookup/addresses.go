@@ -2,22 +2,13 @@ package lookup
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"sync/atomic"
-	"time"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
-
-// Address is one IP address the IP fallback may try, and where it was found.
-type Address struct {
-	IP     netip.Addr // link-local IPv6 only with a zone
-	Source string     // e.g. "libvirt lease", "lease file /var/lib/libvirt/dnsmasq/virbr0.status"
-}
-
-func (a Address) String() string { return a.IP.String() + " (" + a.Source + ")" }
 
 // The sources of DOMAIN_INTERFACE_ADDRESSES, in the order they are used:
 // the network's DHCP leases, the host's ARP table. Not the guest agent:
@@ -31,77 +22,16 @@ var apiSources = []struct {
 	{libvirtrpc.AddrSrcARP, "libvirt arp"},
 }
 
-// Addresses returns a TCP target for the IP fallback: the IP addresses of
-// t's domain, on t's port, in the order to try them. Each source is
-// optional and a source that fails (a daemon without the network driver)
-// is skipped and told to Logf:
-//
-//  1. libvirt's DOMAIN_INTERFACE_ADDRESSES with source lease and arp (both
-//     in one round trip) over a new connection to the domain's URI. Resolve's is closed by
-//     then: keeping it would hand an open daemon connection through every
-//     lookup result and hold it during each vsock connect (up to the
-//     kernel's 2 s), for a fallback that rarely comes; reconnecting costs
-//     a few tenths of a millisecond (BenchmarkIPFallback), only here;
-//  2. the dnsmasq lease files in LeaseDir (leases.Find), matched by the MACs
-//     of the domain XML and the .macs files.
-//
-// Each address comes once, from its first source. Addresses a guest reports
-// that mean nothing on the host (loopback, link-local without a zone) are
-// skipped. It is called only after vsock failed: none of this is on the
-// vsock path. ctx bounds the libvirt calls; the lease files are read even
-// after it expired, so that the caller sees ctx's end when it dials.
-// The returned Addrs is never nil, so that "looked and found nothing" shows.
-func (r *Resolver) Addresses(ctx context.Context, t Target) Target {
-	out := Target{Network: TCP, Port: t.Port, Domain: t.Domain, Addrs: []Address{}}
-	d := t.Domain
-	if d == nil {
-		return out
-	}
-	seen := map[netip.Addr]bool{}
-	add := func(a Address, fromGuest bool) {
-		if why := unusable(a.IP, fromGuest); why != "" {
-			r.logf("skipping %s: %s", a, why)
-			return
-		}
-		if !seen[a.IP] {
-			seen[a.IP] = true
-			out.Addrs = append(out.Addrs, a)
-		}
-	}
-	api, ok := bounded(ctx, func() []Address { return r.interfaceAddresses(ctx, d) })
-	if !ok {
-		r.logf("libvirt did not list the addresses of %q in time", d.Name)
-	}
-	for _, a := range api {
-		add(a, true)
-	}
-	dir := r.LeaseDir
-	if dir == "" {
-		dir = leases.DefaultDir
-	}
-	var macs []string
-	if d.xml != "" {
-		var err error
-		if macs, err = MACsFromXML(d.xml); err != nil {
-			r.logf("reading the MACs of %q: %v", d.Name, err)
-		}
-	}
-	r.logf("reading the lease files in %s for %q (MACs %v)", dir, d.Name, macs)
-	found, problems := leases.Find(dir, d.Name, macs, time.Now())
-	for _, p := range problems {
-		r.logf("lease files: %v", p)
-	}
-	for _, l := range found {
-		add(Address{IP: l.IP, Source: "lease file " + l.File}, false)
-	}
-	return out
-}
-
-// interfaceAddresses asks libvirt for d's addresses from each source. It
-// finds the domain again by name: Resolve's connection is gone, and a test
-// driver's made-up UUIDs change from one connection to the next.
-func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address {
-	e, err := endpointFor(d.URI, r.Env)
+// InterfaceAddresses asks libvirt for d's addresses from each source
+// (lease, then arp), both in one round trip over a new connection to the
+// domain's URI: Resolve's is closed by then, as keeping it would hold an
+// open daemon connection through every vsock connect for a fallback that
+// rarely comes (reconnecting costs a few tenths of a millisecond,
+// BenchmarkIPFallback). It finds the domain again by name: a test driver's
+// made-up UUIDs change from one connection to the next. A source that fails
+// (a daemon without the network driver) is skipped and told to Logf.
+func (r *Resolver) InterfaceAddresses(ctx context.Context, d *target.Domain) []target.Address {
+	e, err := libvirturi.EndpointFor(d.URI, r.Env)
 	if err != nil {
 		r.logf("libvirt addresses: %v", err)
 		return nil
@@ -122,7 +52,7 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 	for i, src := range apiSources {
 		replies[i] = l.InterfaceAddresses(dom, src.id)
 	}
-	var out []Address
+	var out []target.Address
 	for i, src := range apiSources {
 		ifaces, err := replies[i].Wait()
 		if err != nil {
@@ -137,59 +67,10 @@ func (r *Resolver) interfaceAddresses(ctx context.Context, d *Domain) []Address 
 					r.logf("%s: interface %s: %q is not an IP address", src.name, iface.Name, a.Addr)
 					continue
 				}
-				out = append(out, Address{IP: ip.Unmap(), Source: src.name})
+				out = append(out, target.Address{IP: ip.Unmap(), Source: src.name})
 			}
 		}
 		r.logf("%s: %d addresses", src.name, len(out)-n)
 	}
 	return out
-}
-
-// unusable says why the host cannot dial ip, or "" if it can. fromGuest
-// marks what the guest reported about itself (libvirt's sources): its
-// loopback is its own, not the host's. dnsmasq never leases a loopback
-// address, so one in a lease file was written there on purpose (a --lease-dir
-// of hand-made files) and is dialed like any other. A link-local address
-// needs the host-side interface as its zone, which only the lease files
-// (named after the bridge) tell.
-func unusable(ip netip.Addr, fromGuest bool) string {
-	switch {
-	case !ip.IsValid(), ip.IsUnspecified(), ip.IsMulticast():
-		return "not a unicast address"
-	case fromGuest && ip.IsLoopback():
-		return "the guest's own loopback"
-	case ip.IsLinkLocalUnicast() && ip.Zone() == "":
-		return "link-local, and no interface known to reach it through"
-	}
-	return ""
-}
-
-// bounded runs f and returns its result, or gives up when ctx ends first.
-func bounded[T any](ctx context.Context, f func() T) (T, bool) {
-	done := make(chan T, 1)
-	go func() { done <- f() }()
-	select {
-	case v := <-done:
-		return v, true
-	case <-ctx.Done():
-		var zero T
-		return zero, false
-	}
-}
-
-// MACsFromXML returns the MAC addresses of a domain's network interfaces,
-// /domain/devices/interface/mac/@address, as libvirt writes them.
-func MACsFromXML(xml string) ([]string, error) {
-	var macs []string
-	err := scanXML(xml, func(path []string, _ []int, attrs []xmlAttr) {
-		if pathIs(path, "domain", "devices", "interface", "mac") {
-			if a, ok := attr(attrs, "address"); ok {
-				macs = append(macs, a)
-			}
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("parse domain XML: %w", err)
-	}
-	return macs, nil
 }

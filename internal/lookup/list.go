@@ -9,19 +9,22 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Entry is one domain as List reports it.
 type Entry struct {
-	Domain // URI, name, UUID, ID (-1 when inactive) and state
+	target.Domain // URI, name, UUID, ID (-1 when inactive) and state
 	// CID is the domain's vsock CID, valid when VSockErr is nil. It comes
 	// from the live XML of an active domain and from the configuration of
 	// an inactive one (which keeps a static CID, not an auto one).
 	CID uint32
-	// VSockErr says why there is no CID: ErrNoVsock, ErrNoCID, or an XML
+	// VSockErr says why there is no CID: domainxml.ErrNoVsock, domainxml.ErrNoCID, or an XML
 	// problem.
 	VSockErr error
 	// Later lookups (the IP fallback's addresses) add their fields here.
@@ -62,7 +65,7 @@ const listInFlight = 5
 // says which URIs failed, or that none could be reached. ctx bounds the
 // whole listing, each URI its share of it (see share).
 func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) {
-	uris, err := r.searchList(scope, "")
+	uris, err := r.SearchList(scope, "")
 	if err != nil {
 		return Listing{}, err
 	}
@@ -77,7 +80,7 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 		})
 		cancel()
 		switch {
-		case errors.Is(err, errNoSocket):
+		case errors.Is(err, libvirturi.ErrNoSocket):
 			r.logf("skipping %s: %v", uri, err)
 			ls.Skipped = append(ls.Skipped, uri)
 			failed = append(failed, outcome{uri: uri, err: err})
@@ -102,7 +105,7 @@ func listFailure(failed []outcome, searched int) error {
 	bad, timedOut := false, false
 	for _, o := range failed {
 		parts = append(parts, fmt.Sprintf("%s: %v", o.uri, o.err))
-		bad = bad || !errors.Is(o.err, errNoSocket)
+		bad = bad || !errors.Is(o.err, libvirturi.ErrNoSocket)
 		timedOut = timedOut || failure.ClassOf(o.err) == failure.Timeout
 	}
 	if !bad && len(failed) < searched {
@@ -143,7 +146,7 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 		case err != nil:
 			return fmt.Errorf("get XML of %q: %w", e.Name, err)
 		default:
-			e.CID, e.VSockErr = CIDFromXML(xml)
+			e.CID, e.VSockErr = domainxml.CIDFromXML(xml)
 		}
 		return nil
 	}
@@ -207,7 +210,7 @@ func domainsWithState(l *libvirtrpc.Conn, uri string) ([]Entry, error) {
 }
 
 func entry(uri string, d libvirtrpc.Domain, state string) Entry {
-	return Entry{Domain: Domain{URI: uri, Name: d.Name, UUID: d.UUID.String(), ID: d.ID, State: state}}
+	return Entry{Domain: target.Domain{URI: uri, Name: d.Name, UUID: d.UUID.String(), ID: d.ID, State: state}}
 }
 
 // mustUUID parses a UUID that UUID.String made.

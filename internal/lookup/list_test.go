@@ -9,6 +9,8 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // findListing has the traps Find must get right: the same name on two URIs,
@@ -16,29 +18,29 @@ import (
 // inactive domain (no ID).
 func findListing() *Listing {
 	e := func(uri, name, uuid string, id int32) Entry {
-		return Entry{Domain: Domain{URI: uri, Name: name, UUID: uuid, ID: id}}
+		return Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: id}}
 	}
-	return &Listing{URIs: []string{SystemURI, SessionURI}, Entries: []Entry{
-		e(SystemURI, "vm", "11111111-1111-1111-1111-111111111111", 1),
-		e(SystemURI, "web", "22222222-2222-2222-2222-222222222222", 2),
-		e(SystemURI, "1", "33333333-3333-3333-3333-333333333333", 3),
-		e(SystemURI, "off", "44444444-4444-4444-4444-444444444444", -1),
-		e(SystemURI, "22222222-2222-2222-2222-222222222222", "55555555-5555-5555-5555-555555555555", 5),
-		e(SessionURI, "vm", "66666666-6666-6666-6666-666666666666", 1),
-		e(SessionURI, "only-session", "77777777-7777-7777-7777-777777777777", 7),
+	return &Listing{URIs: []string{libvirturi.SystemURI, libvirturi.SessionURI}, Entries: []Entry{
+		e(libvirturi.SystemURI, "vm", "11111111-1111-1111-1111-111111111111", 1),
+		e(libvirturi.SystemURI, "web", "22222222-2222-2222-2222-222222222222", 2),
+		e(libvirturi.SystemURI, "1", "33333333-3333-3333-3333-333333333333", 3),
+		e(libvirturi.SystemURI, "off", "44444444-4444-4444-4444-444444444444", -1),
+		e(libvirturi.SystemURI, "22222222-2222-2222-2222-222222222222", "55555555-5555-5555-5555-555555555555", 5),
+		e(libvirturi.SessionURI, "vm", "66666666-6666-6666-6666-666666666666", 1),
+		e(libvirturi.SessionURI, "only-session", "77777777-7777-7777-7777-777777777777", 7),
 	}}
 }
 
 func TestFind(t *testing.T) {
 	ls := findListing()
-	both := []string{SystemURI, SessionURI}
+	both := []string{libvirturi.SystemURI, libvirturi.SessionURI}
 	tests := []struct {
 		host string
 		uris []string
 		want int // index in ls.Entries; -1 = none
 	}{
 		{"qemu/vm", both, 0},
-		{"qemu:session/vm", []string{SessionURI}, 5},
+		{"qemu:session/vm", []string{libvirturi.SessionURI}, 5},
 		{"qemu/only-session", both, 6},
 		{"qemu/1", both, 2},                                    // the name "1" beats ID 1
 		{"qemu/2", both, 1},                                    // ID 2
@@ -70,7 +72,7 @@ func TestFind(t *testing.T) {
 }
 
 func TestListFailure(t *testing.T) {
-	absent := outcome{uri: "a", err: errors.Join(errNoSocket)}
+	absent := outcome{uri: "a", err: errors.Join(libvirturi.ErrNoSocket)}
 	broken := outcome{uri: "b", err: errors.New("EOF")}
 	deniedO := outcome{uri: "c", err: errors.New("permission denied"), denied: true}
 	tests := []struct {
@@ -85,8 +87,8 @@ func TestListFailure(t *testing.T) {
 		{[]outcome{broken}, 2, "b: EOF"},
 		{[]outcome{absent, deniedO}, 2, "join the libvirt group"},
 		// the session daemon exited when idle (no socket) or died (refused)
-		{[]outcome{{uri: SessionURI, err: errNoSocket}}, 1, "session daemon is not running (libvirt's clients start it on demand; it exits when idle): virsh -c qemu:///session list starts it"},
-		{[]outcome{{uri: SessionURI, err: syscall.ECONNREFUSED, sock: "/run/user/1000/libvirt/libvirt-sock"}}, 1, "virsh -c qemu:///session list starts it again"},
+		{[]outcome{{uri: libvirturi.SessionURI, err: libvirturi.ErrNoSocket}}, 1, "session daemon is not running (libvirt's clients start it on demand; it exits when idle): virsh -c qemu:///session list starts it"},
+		{[]outcome{{uri: libvirturi.SessionURI, err: syscall.ECONNREFUSED, sock: "/run/user/1000/libvirt/libvirt-sock"}}, 1, "virsh -c qemu:///session list starts it again"},
 	}
 	for _, tt := range tests {
 		err := listFailure(tt.failed, tt.searched)
@@ -103,7 +105,7 @@ func TestListFailure(t *testing.T) {
 // listing fails as unreachable; a bad URI is a usage error at once.
 func TestListWithoutDaemons(t *testing.T) {
 	dir := t.TempDir()
-	env := Env{Getenv: func(string) string { return "" }, Home: dir}
+	env := libvirturi.Env{Getenv: func(string) string { return "" }, Home: dir}
 	tests := []struct {
 		uris  []string
 		class failure.Class
@@ -114,7 +116,7 @@ func TestListWithoutDaemons(t *testing.T) {
 		{[]string{"not a uri"}, failure.Usage, "bad --connect URI"},
 	}
 	for _, tt := range tests {
-		r := &Resolver{URIs: tt.uris, Env: env}
+		r := &Resolver{Search: libvirturi.Search{URIs: tt.uris, Env: env}}
 		ls, err := r.List(context.Background(), host.Any)
 		if failure.ClassOf(err) != tt.class || err == nil || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("List(%q) = %v (class %d), want class %d with %q", tt.uris, err, failure.ClassOf(err), tt.class, tt.text)
@@ -123,7 +125,7 @@ func TestListWithoutDaemons(t *testing.T) {
 			t.Errorf("List(%q) listed %d domains", tt.uris, len(ls.Entries))
 		}
 	}
-	r := &Resolver{URIs: []string{"test+unix:///h.xml?socket=" + dir + "/a"}, Env: env}
+	r := &Resolver{Search: libvirturi.Search{URIs: []string{"test+unix:///h.xml?socket=" + dir + "/a"}, Env: env}}
 	ls, _ := r.List(context.Background(), host.Any)
 	if len(ls.Skipped) != 1 || ls.Skipped[0] != r.URIs[0] {
 		t.Errorf("Skipped = %q, want the absent URI", ls.Skipped)

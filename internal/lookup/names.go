@@ -26,7 +26,7 @@ type Listed struct {
 // a bad URI list: an unknown alias, a bad URI, one on another host. It is
 // what completion and listing build on.
 func (r *Resolver) Running(ctx context.Context, scope host.Scope) ([]Listed, error) {
-	uris, err := r.searchList(scope, "")
+	uris, err := r.SearchList(scope, "")
 	if err != nil {
 		return nil, err
 	}

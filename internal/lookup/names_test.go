@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -31,7 +32,7 @@ func TestRunningNames(t *testing.T) {
 // A URI that is not a libvirt URI is a usage error, and a context already
 // over is reported per URI, without dialing anything.
 func TestRunningErrors(t *testing.T) {
-	r := &Resolver{URIs: []string{"not a uri"}, Euid: 1000, Env: Env{Getenv: func(string) string { return "" }}}
+	r := &Resolver{Search: libvirturi.Search{URIs: []string{"not a uri"}, Euid: 1000, Env: libvirturi.Env{Getenv: func(string) string { return "" }}}}
 	got, err := r.Running(context.Background(), host.Any)
 	if failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "not a uri") {
 		t.Errorf("Running(bad URI) = %+v, %v; want a usage error for the URI", got, err)

@@ -1,3 +1,9 @@
+// Package lookup makes every libvirt call the helper makes, over the
+// libvirtrpc client: it resolves a domain spec to a Target (the domain, its
+// state, its vsock CID), lists domains, names the running ones, and asks for
+// a domain's interface addresses for the IP fallback. It is the only
+// package that talks to libvirt; the URI rules are libvirturi's, the XML
+// domainxml's.
 package lookup
 
 import (
@@ -13,27 +19,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Resolver resolves host specs to targets, asking libvirt for domain specs.
 type Resolver struct {
-	// URIs replaces the default URI list for every domain spec (--connect,
-	// LIBVIRT_SSH_PROXY_CONNECT). An entry that is a libvirt URI alias is
-	// expanded from libvirt.conf's uri_aliases, read only then.
-	URIs []string
-	// Euid decides whether qemu/ also searches the session daemon.
-	Euid int
-	// Env locates the session daemon's socket.
-	Env Env
-	// Logf, when set, is told each step (-v).
-	Logf func(format string, args ...any)
-	// LeaseDir is where Addresses reads dnsmasq's lease files; "" means
-	// leases.DefaultDir.
-	LeaseDir string
+	// Search picks the URIs a domain spec searches and their sockets; its
+	// Logf is told each step (-v).
+	libvirturi.Search
 	// Closing, when set, lets a lookup return before the daemon has
 	// answered its CONNECT_CLOSE: the answer is awaited in the background,
 	// counted here, so that the ProxyCommand path connects to the guest
@@ -51,31 +50,24 @@ type Resolver struct {
 // failure.NoCID), the Target returned with that error has no Network but
 // names the Domain and the port, so that the caller can fall back to its
 // IP addresses (Addresses).
-func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (Target, error) {
+func (r *Resolver) Resolve(ctx context.Context, spec host.Spec, port uint32) (target.Target, error) {
 	switch spec.Kind {
 	case host.VSock:
-		return Target{Network: VSock, CID: spec.CID, Port: port}, nil
+		return target.Target{Network: target.VSock, CID: spec.CID, Port: port}, nil
 	case host.Unix:
-		return Target{Network: Unix, Path: spec.Path}, nil
+		return target.Target{Network: target.Unix, Path: spec.Path}, nil
 	case host.Mux:
-		return Target{Network: Mux, Path: spec.Path, Port: port}, nil
+		return target.Target{Network: target.Mux, Path: spec.Path, Port: port}, nil
 	case host.Remote:
 		// Only the ProxyCommand form reaches HV/FORM, by running ssh HV.
-		return Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
+		return target.Target{}, failure.New(failure.Usage, "names a guest on hypervisor %s, which only the ProxyCommand form reaches", spec.Hypervisor).
 			WithHint("run this on %s with host %s", spec.Hypervisor, shquote.Quote(spec.Inner))
 	}
-	uris, err := r.searchList(spec.Scope, spec.Domain)
+	uris, err := r.SearchList(spec.Scope, spec.Domain)
 	if err != nil {
-		return Target{}, err
+		return target.Target{}, err
 	}
 	return r.search(ctx, uris, spec.Domain, port)
-}
-
-// SearchURIs returns the URIs a domain spec of the given scope searches, in
-// order: the --connect URIs with aliases expanded when given, else
-// libvirt's defaults. An alias libvirt.conf does not define is an error.
-func (r *Resolver) SearchURIs(scope host.Scope) ([]string, error) {
-	return r.searchList(scope, "")
 }
 
 // share returns ctx bounded by the part of its time left that the first of
@@ -141,17 +133,17 @@ func unreachableHint(outcomes []outcome) string {
 			return "join the libvirt group, or name a socket you may use with --connect URI?socket=PATH"
 		}
 	}
-	if len(outcomes) == 1 && outcomes[0].uri == SessionURI && failure.ClassOf(outcomes[0].err) != failure.Timeout {
+	if len(outcomes) == 1 && outcomes[0].uri == libvirturi.SessionURI && failure.ClassOf(outcomes[0].err) != failure.Timeout {
 		// Nobody starts a session daemon by hand: libvirt's client library
 		// spawns it on demand (libvirtd or virtqemud --timeout=120), it exits
 		// once idle with none of the user's guests running, and one that
 		// died leaves its socket behind while its guests run on. Any libvirt
 		// client brings it back, and it finds those guests again.
 		return "your session daemon is not running (libvirt's clients start it on demand; it exits when idle): " +
-			virsh(SessionURI, "list") + " starts it again and finds your running guests"
+			virsh(libvirturi.SessionURI, "list") + " starts it again and finds your running guests"
 	}
 	for _, o := range outcomes {
-		if o.sock != "" && !errors.Is(o.err, errNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
+		if o.sock != "" && !errors.Is(o.err, libvirturi.ErrNoSocket) && failure.ClassOf(o.err) != failure.Timeout {
 			return fmt.Sprintf("no libvirt daemon answers for %s on %s: start it (virtqemud or libvirtd), or name another daemon with --connect URI", o.uri, o.sock)
 		}
 	}
@@ -163,7 +155,7 @@ func unreachableHint(outcomes []outcome) string {
 // A URI whose daemon does not answer in its share is passed over like one
 // without a socket, so that a hung system daemon does not hide a session
 // domain; -v says so.
-func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32) (Target, error) {
+func (r *Resolver) search(ctx context.Context, uris []string, name string, port uint32) (target.Target, error) {
 	var outcomes []outcome
 	for i, uri := range uris {
 		uctx, cancel := share(ctx, len(uris)-i)
@@ -185,16 +177,16 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		}
 		outcomes = append(outcomes, o)
 	}
-	return Target{}, notFound(name, outcomes)
+	return target.Target{}, notFound(name, outcomes)
 }
 
 // errNoDomain marks a URI whose daemon answered that it has no such domain.
 var errNoDomain = errors.New("no such domain")
 
 // searchOne looks name up on uri within ctx.
-func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32) (Target, outcome) {
+func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32) (target.Target, outcome) {
 	type answer struct {
-		t Target
+		t target.Target
 		o outcome
 	}
 	a, err := watch(ctx, uri, func(step *atomic.Value) (answer, error) {
@@ -208,14 +200,14 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32)
 	return a.t, a.o
 }
 
-func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (Target, outcome) {
+func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (target.Target, outcome) {
 	o := outcome{uri: uri}
 	r.logf("searching %s", uri)
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		o.err, o.denied = err, denied(err)
 		o.sock, _ = r.Socket(uri)
-		return Target{}, o
+		return target.Target{}, o
 	}
 	defer closeConn()
 	o.reach = true
@@ -226,9 +218,9 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 		if !errors.Is(err, errNoDomain) {
 			o.reach = false
 		}
-		return Target{}, o
+		return target.Target{}, o
 	}
-	d := &Domain{URI: uri, Name: dom.Name, UUID: dom.UUID.String(), ID: dom.ID}
+	d := &target.Domain{URI: uri, Name: dom.Name, UUID: dom.UUID.String(), ID: dom.ID}
 	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
 	// An inactive domain has no ID: shut off, with no need to ask. An ID
 	// only means active; paused, crashed and pmsuspended domains have one.
@@ -242,54 +234,50 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 		xmlReply = l.GetXMLDesc(dom, 0)
 		if st, err = stateReply.Wait(); err != nil {
 			o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get state of %q on %s", d.Name, uri)
-			return Target{}, o
+			return target.Target{}, o
 		}
 	}
 	d.State = stateName(st.State)
 	if e := checkRunning(d, st.State, st.Reason); e != nil {
 		o.err = e
-		return Target{}, o
+		return target.Target{}, o
 	}
 	xml, err := xmlReply.Wait()
 	if err != nil {
 		o.err = failure.Wrap(failure.Unreachable, hungUp(err), "get XML of %q on %s", d.Name, uri)
-		return Target{}, o
+		return target.Target{}, o
 	}
-	d.xml = xml
-	cid, err := CIDFromXML(xml)
+	d.XML = xml
+	cid, err := domainxml.CIDFromXML(xml)
 	switch {
-	case errors.Is(err, ErrNoVsock):
+	case errors.Is(err, domainxml.ErrNoVsock):
 		o.err = failure.New(failure.NoVsock, "domain %q on %s has no vsock device", d.Name, uri).
 			WithHint("add <vsock model='virtio'><cid auto='yes'/></vsock> to its <devices> with virsh edit, then restart it")
-		return Target{Port: port, Domain: d}, o // for the IP fallback
-	case errors.Is(err, ErrNoCID):
+		return target.Target{Port: port, Domain: d}, o // for the IP fallback
+	case errors.Is(err, domainxml.ErrNoCID):
 		o.err = failure.New(failure.NoCID, "domain %q on %s has a vsock device without a CID address", d.Name, uri).
 			WithHint("give it <cid auto='no' address='N'/> with N >= 3, or auto='yes' on a running QEMU domain")
-		return Target{Port: port, Domain: d}, o // for the IP fallback
+		return target.Target{Port: port, Domain: d}, o // for the IP fallback
 	case err != nil:
 		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
 	default:
 		r.logf("domain %q has vsock CID %d", d.Name, cid)
-		return Target{Network: VSock, CID: cid, Port: port, Domain: d}, o
+		return target.Target{Network: target.VSock, CID: cid, Port: port, Domain: d}, o
 	}
-	return Target{}, o
+	return target.Target{}, o
 }
 
 // connect opens uri: the socket libvirt's client rule picks, then the
 // connection. A bad URI is a usage failure; an absent socket wraps
-// errNoSocket. The returned func closes the connection.
+// libvirturi.ErrNoSocket. The returned func closes the connection.
 func (r *Resolver) connect(ctx context.Context, uri string, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
-	e, err := endpointFor(uri, r.Env)
+	e, err := libvirturi.EndpointFor(uri, r.Env)
 	if err != nil {
 		return nil, nil, failure.Wrap(failure.Usage, err, "bad --connect URI")
 	}
 	step.Store("connecting to " + uri)
 	return r.open(ctx, e, step)
 }
-
-// errNoSocket marks a local URI none of whose daemon sockets exists: no
-// daemon runs there, so there are no running domains to find.
-var errNoSocket = errors.New("no daemon socket")
 
 // denied says whether err is the daemon's socket refusing us for permissions.
 func denied(err error) bool {
@@ -301,12 +289,12 @@ func denied(err error) bool {
 // helper does. The returned func closes the connection. ctx's end closes
 // the socket, which makes every pending call return at once. With -v, each
 // call's reply and its time are logged.
-func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
-	addr, err := e.socket()
+func (r *Resolver) open(ctx context.Context, e libvirturi.Endpoint, step *atomic.Value) (*libvirtrpc.Conn, func(), error) {
+	addr, err := e.Socket()
 	if err != nil {
 		return nil, nil, err
 	}
-	r.logf("connecting to %s at %s", e.name, addr)
+	r.logf("connecting to %s at %s", e.Name, addr)
 	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", addr)
@@ -316,10 +304,10 @@ func (r *Resolver) open(ctx context.Context, e endpoint, step *atomic.Value) (*l
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	l := libvirtrpc.New(conn)
 	l.Trace = r.Logf
-	if err := l.Open(e.name, libvirtrpc.ReadOnly); err != nil {
+	if err := l.Open(e.Name, libvirtrpc.ReadOnly); err != nil {
 		stop()
 		conn.Close()
-		return nil, nil, fmt.Errorf("open %s at %s: %w", e.name, addr, hungUp(err))
+		return nil, nil, fmt.Errorf("open %s at %s: %w", e.Name, addr, hungUp(err))
 	}
 	if r.Closing != nil {
 		return l, func() {

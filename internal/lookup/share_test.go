@@ -11,6 +11,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 // TestShare: each of n daemons gets an even part of the time left, the
@@ -72,10 +73,10 @@ func hung(t *testing.T, name string) string {
 // Resolve, List and Running alike.
 func TestHungDaemonsEachGetAShare(t *testing.T) {
 	a, b := hung(t, "a-sock"), hung(t, "b-sock")
-	r := &Resolver{
+	r := &Resolver{Search: libvirturi.Search{
 		URIs: []string{"test+unix:///h.xml?socket=" + a, "test+unix:///h.xml?socket=" + b},
-		Env:  Env{Getenv: func(string) string { return "" }},
-	}
+		Env:  libvirturi.Env{Getenv: func(string) string { return "" }},
+	}}
 	within := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), 400*time.Millisecond)
 	}

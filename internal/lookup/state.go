@@ -5,6 +5,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // The domain states libvirt reports (virDomainState).
@@ -55,7 +56,7 @@ func virsh(uri string, args ...string) string {
 // failure naming the state and the command that gets it running; states a
 // person must act on (paused by the user, crashed, pmsuspended) are marked
 // Lasting, so that --wait reports them at once instead of waiting them out.
-func checkRunning(d *Domain, state, reason int32) *failure.Error {
+func checkRunning(d *target.Domain, state, reason int32) *failure.Error {
 	name := stateName(state)
 	start := "start it: " + virsh(d.URI, "start", d.Name)
 	var e *failure.Error

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // TestCheckRunning: only running and blocked run; every other state is
@@ -12,7 +13,7 @@ import (
 // shell-quoted), and --wait waits only on states that pass by themselves.
 func TestCheckRunning(t *testing.T) {
 	const uri = "test+unix:///h.xml?socket=/run/s"
-	d := &Domain{URI: uri, Name: "my vm"}
+	d := &target.Domain{URI: uri, Name: "my vm"}
 	q := `virsh -c 'test+unix:///h.xml?socket=/run/s'`
 	cases := []struct {
 		name          string

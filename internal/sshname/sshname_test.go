@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 func TestRefused(t *testing.T) {
@@ -28,22 +30,22 @@ func TestRefused(t *testing.T) {
 
 func TestFor(t *testing.T) {
 	e := func(uri, name, uuid string, id int32) lookup.Entry {
-		return lookup.Entry{Domain: lookup.Domain{URI: uri, Name: name, UUID: uuid, ID: id}}
+		return lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: id}}
 	}
 	const u = "-0000-4000-8000-000000000000"
 	ls := &lookup.Listing{Entries: []lookup.Entry{
-		e(lookup.SystemURI, "web01", "00000001"+u, 1),
-		e(lookup.SystemURI, "Dev-Box", "00000002"+u, 2),
-		e(lookup.SystemURI, "my vm", "00000003"+u, 3),
-		e(lookup.SystemURI, "db:1", "00000004"+u, 4),
-		e(lookup.SystemURI, "shared", "00000005"+u, 5),
-		e(lookup.SessionURI, "shared", "00000006"+u, 1),
-		e(lookup.SessionURI, "a,b", "00000007"+u, 2),
-		e(lookup.SystemURI, "system%x", "00000008"+u, 8),
-		e(lookup.SystemURI, "00000009"+u, "0000000a"+u, 9),
-		e(lookup.SystemURI, "named-like-9", "00000009"+u, 10),
+		e(libvirturi.SystemURI, "web01", "00000001"+u, 1),
+		e(libvirturi.SystemURI, "Dev-Box", "00000002"+u, 2),
+		e(libvirturi.SystemURI, "my vm", "00000003"+u, 3),
+		e(libvirturi.SystemURI, "db:1", "00000004"+u, 4),
+		e(libvirturi.SystemURI, "shared", "00000005"+u, 5),
+		e(libvirturi.SessionURI, "shared", "00000006"+u, 1),
+		e(libvirturi.SessionURI, "a,b", "00000007"+u, 2),
+		e(libvirturi.SystemURI, "system%x", "00000008"+u, 8),
+		e(libvirturi.SystemURI, "00000009"+u, "0000000a"+u, 9),
+		e(libvirturi.SystemURI, "named-like-9", "00000009"+u, 10),
 	}}
-	defaults := func(s host.Scope) []string { return lookup.DefaultURIs(s, 1000) }
+	defaults := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
 	tests := []struct {
 		i        int
 		ssh, scp string
@@ -71,7 +73,7 @@ func TestFor(t *testing.T) {
 	}
 	// With --connect, every qemu form searches the same URIs: a domain
 	// shadowed by a same-named one earlier is reached by its UUID.
-	connect := func(host.Scope) []string { return []string{lookup.SystemURI, lookup.SessionURI} }
+	connect := func(host.Scope) []string { return []string{libvirturi.SystemURI, libvirturi.SessionURI} }
 	if got := For(ls, &ls.Entries[5], connect); got.SSH != "qemu/00000006"+u {
 		t.Errorf("For(shadowed, --connect) = %+v, want its UUID", got)
 	}
@@ -122,9 +124,9 @@ func FuzzAlias(f *testing.F) {
 func TestProxyTarget(t *testing.T) {
 	const a, b = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
 	ls := &lookup.Listing{Entries: []lookup.Entry{
-		{Domain: lookup.Domain{URI: "u:///1", Name: "web", UUID: a, ID: 1}},
-		{Domain: lookup.Domain{URI: "u:///1", Name: a, UUID: b, ID: 2}}, // named like web's UUID
-		{Domain: lookup.Domain{URI: "u:///2", Name: "web", UUID: a, ID: 1}},
+		{Domain: target.Domain{URI: "u:///1", Name: "web", UUID: a, ID: 1}},
+		{Domain: target.Domain{URI: "u:///1", Name: a, UUID: b, ID: 2}}, // named like web's UUID
+		{Domain: target.Domain{URI: "u:///2", Name: "web", UUID: a, ID: 1}},
 	}}
 	for i, want := range []string{"web", b, a} {
 		if got := ProxyTarget(ls, &ls.Entries[i]); got != want {
@@ -138,14 +140,14 @@ func TestProxyTarget(t *testing.T) {
 func BenchmarkForAll(b *testing.B) {
 	ls := &lookup.Listing{}
 	for i := range 1000 {
-		uri := lookup.SystemURI
+		uri := libvirturi.SystemURI
 		if i%2 == 1 {
-			uri = lookup.SessionURI
+			uri = libvirturi.SessionURI
 		}
-		ls.Entries = append(ls.Entries, lookup.Entry{Domain: lookup.Domain{URI: uri,
+		ls.Entries = append(ls.Entries, lookup.Entry{Domain: target.Domain{URI: uri,
 			Name: fmt.Sprintf("vm-%04d", i/2), UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), ID: int32(i + 1)}})
 	}
-	defaults := func(s host.Scope) []string { return lookup.DefaultURIs(s, 1000) }
+	defaults := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
 	for b.Loop() {
 		for i := range ls.Entries {
 			For(ls, &ls.Entries[i], defaults)

@@ -1,4 +1,4 @@
-package main
+package route
 
 import (
 	"errors"
@@ -6,33 +6,33 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 func TestIPFallbackApplies(t *testing.T) {
-	dom := lookup.Target{Network: lookup.VSock, CID: 42, Port: 22, Domain: &lookup.Domain{Name: "vm"}}
-	direct := lookup.Target{Network: lookup.VSock, CID: 42, Port: 22}
+	dom := target.Target{Network: target.VSock, CID: 42, Port: 22, Domain: &target.Domain{Name: "vm"}}
+	direct := target.Target{Network: target.VSock, CID: 42, Port: 22}
 	tests := []struct {
 		name  string
-		t     lookup.Target
+		t     target.Target
 		class failure.Class
 		off   bool // --no-ip-fallback
 		want  bool
 	}{
-		{"no vsock device", lookup.Target{Port: 22, Domain: dom.Domain}, failure.NoVsock, false, true},
-		{"vsock without CID", lookup.Target{Port: 22, Domain: dom.Domain}, failure.NoCID, false, true},
+		{"no vsock device", target.Target{Port: 22, Domain: dom.Domain}, failure.NoVsock, false, true},
+		{"vsock without CID", target.Target{Port: 22, Domain: dom.Domain}, failure.NoCID, false, true},
 		{"refused or reset", dom, failure.NotListening, false, true},
 		{"--no-ip-fallback", dom, failure.NotListening, true, false},
 		{"ENODEV: no VM holds the CID", dom, failure.NoTarget, false, false},
 		{"vsock timed out: still booting", dom, failure.NotReady, false, false},
 		{"--timeout", dom, failure.Timeout, false, false},
-		{"not running", lookup.Target{}, failure.NotRunning, false, false},
+		{"not running", target.Target{}, failure.NotRunning, false, false},
 		{"vsock/CID: no domain to ask", direct, failure.NotListening, false, false},
 	}
 	for _, tt := range tests {
-		c := &invocation{options: options{noIPFallback: tt.off}}
-		if got := c.ipFallback(tt.t, failure.New(tt.class, "x")); got != tt.want {
-			t.Errorf("%s: ipFallback = %v, want %v", tt.name, got, tt.want)
+		r := &Road{NoIPFallback: tt.off}
+		if got := r.FallsBack(tt.t, failure.New(tt.class, "x")); got != tt.want {
+			t.Errorf("%s: FallsBack = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package route
 
 import (
 	"context"
@@ -8,20 +8,21 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
-// ipFallback says whether the IP fallback takes over after err, the failure
-// to reach t over vsock: the domain has no vsock device, or one without a
-// CID, or nothing listens on its vsock port (refused or reset: a guest whose
-// sshd is not on vsock, typical before systemd 256).
+// FallsBack is the IP fallback's rule, the one place it is written: it
+// says whether the fallback takes over after err, the failure to reach t
+// over vsock: the domain has no vsock device, or one without a CID, or
+// nothing listens on its vsock port (refused or reset: a guest whose sshd
+// is not on vsock, typical before systemd 256).
 //
 // Other vsock failures do not fall back. ENODEV (exit 11) says no VM on this
 // host holds the CID libvirt named: the XML is stale or the domain runs
 // elsewhere, and its addresses are no better a guess. A vsock timeout
 // (exit 10) is a guest still booting, and has spent the kernel's 2 s.
-func (c *invocation) ipFallback(t lookup.Target, err error) bool {
-	if c.noIPFallback || t.Domain == nil {
+func (r *Road) FallsBack(t target.Target, err error) bool {
+	if r.NoIPFallback || t.Domain == nil {
 		return false
 	}
 	switch failure.ClassOf(err) {
@@ -31,31 +32,23 @@ func (c *invocation) ipFallback(t lookup.Target, err error) bool {
 	return false
 }
 
-// addresses returns the TCP target of t's domain: its IP addresses, in the
-// order the fallback tries them.
-func (c *invocation) addresses(ctx context.Context, t lookup.Target) lookup.Target {
-	r := c.resolver()
-	r.LeaseDir = c.leaseDir
-	return r.Addresses(ctx, t)
-}
-
 // dialIP is the IP fallback: after vsockErr, connect to one of the domain's
 // IP addresses on the same port.
-func (c *invocation) dialIP(ctx context.Context, t lookup.Target, vsockErr error) (*os.File, error) {
+func (r *Road) dialIP(ctx context.Context, t target.Target, vsockErr error) (*os.File, error) {
 	why := vsockErr.Error()
 	if fe := (*failure.Error)(nil); errors.As(vsockErr, &fe) {
 		why = fe.Msg // the hint is for when everything failed
 	}
-	c.logf("%s; trying the IP addresses of %q", why, t.Domain.Name)
-	tcp := c.addresses(ctx, t)
+	r.logf("%s; trying the IP addresses of %q", why, t.Domain.Name)
+	tcp := r.Candidates(ctx, t)
 	if len(tcp.Addrs) == 0 {
 		if ctx.Err() != nil {
 			return nil, fallbackFailed(vsockErr, failure.Wrap(failure.Timeout, context.Cause(ctx), "timed out looking for IP addresses"))
 		}
-		return nil, fallbackFailed(vsockErr, c.errNoAddress())
+		return nil, fallbackFailed(vsockErr, r.errNoAddress())
 	}
-	d := c.dialer
-	d.Logf = c.logf
+	d := r.Dialer
+	d.Logf = r.Logf
 	f, err := d.Dial(ctx, tcp)
 	if err != nil {
 		return nil, fallbackFailed(vsockErr, err)
@@ -64,8 +57,8 @@ func (c *invocation) dialIP(ctx context.Context, t lookup.Target, vsockErr error
 }
 
 // errNoAddress says where the fallback looked when it found nothing.
-func (c *invocation) errNoAddress() error {
-	dir := c.leaseDir
+func (r *Road) errNoAddress() error {
+	dir := r.LeaseDir
 	if dir == "" {
 		dir = leases.DefaultDir
 	}
@@ -85,4 +78,10 @@ func fallbackFailed(vsockErr, ipErr error) error {
 		class = failure.Timeout
 	}
 	return &failure.Error{Class: class, Msg: fe.Msg + ", and the IP fallback failed", Err: ipErr, Hint: fe.Hint}
+}
+
+func (r *Road) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
 }

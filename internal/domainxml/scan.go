@@ -1,4 +1,7 @@
-package lookup
+// Package domainxml reads the two things the helper needs from a libvirt
+// domain XML, its vsock CID and its MAC addresses, with a purpose-built
+// scanner (see below). It does no I/O.
+package domainxml
 
 import (
 	"errors"

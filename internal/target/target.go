@@ -1,6 +1,11 @@
-// Package lookup turns a parsed host name into a Target: where to connect.
-// It is the only package that talks to libvirt.
-package lookup
+// Package target holds what the road from HOST to the socket hands from one
+// step to the next: a Target (where to connect), the libvirt Domain it came
+// from, and the IP fallback's Addresses. It is a leaf: it imports nothing
+// but the standard library's netip, so that the packages that only dial or
+// print a target (dial, the command's output) link no libvirt client.
+package target
+
+import "net/netip"
 
 // Network names the socket family a Target is reached over.
 type Network string
@@ -9,7 +14,7 @@ type Network string
 const (
 	VSock Network = "vsock"
 	Unix  Network = "unix"
-	TCP   Network = "tcp" // the IP fallback (Resolver.Addresses)
+	TCP   Network = "tcp" // the IP fallback
 	// Mux is a hybrid vsock multiplexer (Firecracker, Cloud Hypervisor,
 	// vhost-device-vsock): an AF_UNIX socket plus a CONNECT handshake.
 	Mux Network = "vsock-mux"
@@ -37,7 +42,16 @@ type Domain struct {
 	ID    int32
 	State string // virsh's word for it: running, paused, shut off, ...
 
-	// xml is the live XML the CID was read from, kept so that the IP
-	// fallback reads the MACs without asking libvirt again.
-	xml string
+	// XML is the live XML the CID was read from, kept so that the IP
+	// fallback reads the MACs without asking libvirt again. No output
+	// prints it.
+	XML string
 }
+
+// Address is one IP address the IP fallback may try, and where it was found.
+type Address struct {
+	IP     netip.Addr // link-local IPv6 only with a zone
+	Source string     // e.g. "libvirt lease", "lease file /var/lib/libvirt/dnsmasq/virbr0.status"
+}
+
+func (a Address) String() string { return a.IP.String() + " (" + a.Source + ")" }

@@ -1,4 +1,9 @@
-package lookup
+// Package libvirturi holds libvirt's client-side rules for connection URIs:
+// the URIs a qemu/ host form searches (libvirt's defaults, --connect, the
+// uri_aliases of libvirt.conf), the daemon socket a local URI is reached on
+// (remote_sockets.c), and how a URI on another host is reached over ssh
+// (Hop). It opens no connection: it reads libvirt.conf and stats sockets.
+package libvirturi
 
 import (
 	"errors"
@@ -38,13 +43,42 @@ func DefaultURIs(scope host.Scope, euid int) []string {
 	return []string{SystemURI, SessionURI}
 }
 
-// searchList returns the URIs a domain spec of the given scope searches
+// Search picks the daemons a domain spec searches: the --connect URIs (or
+// LIBVIRT_SSH_PROXY_CONNECT's) when given, else libvirt's defaults.
+type Search struct {
+	// URIs replaces the default URI list for every domain spec (--connect,
+	// LIBVIRT_SSH_PROXY_CONNECT). An entry that is a libvirt URI alias is
+	// expanded from libvirt.conf's uri_aliases, read only then.
+	URIs []string
+	// Euid decides whether qemu/ also searches the session daemon, and
+	// which libvirt.conf holds the aliases.
+	Euid int
+	// Env locates the session daemon's socket and the user's libvirt.conf.
+	Env Env
+	// Logf, when set, is told each step (-v).
+	Logf func(format string, args ...any)
+}
+
+func (r Search) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}
+
+// SearchURIs returns the URIs a domain spec of the given scope searches, in
+// order: the --connect URIs with aliases expanded when given, else
+// libvirt's defaults. An alias libvirt.conf does not define is an error.
+func (r Search) SearchURIs(scope host.Scope) ([]string, error) {
+	return r.SearchList(scope, "")
+}
+
+// SearchList returns the URIs a domain spec of the given scope searches
 // here (see expand). A URI on another host is refused: a CID means
 // something only on the host that runs the guest, and the lookup dials no
 // transport but a local unix socket. Only the ProxyCommand form reaches
 // through, over ssh (Hop).
 // domain, when not "", is the domain looked up, for the hint.
-func (r *Resolver) searchList(scope host.Scope, domain string) ([]string, error) {
+func (r Search) SearchList(scope host.Scope, domain string) ([]string, error) {
 	uris, err := r.expand(scope)
 	if err != nil {
 		return nil, err
@@ -140,7 +174,7 @@ func (h Hop) formHint(domain string) string {
 // every URI is local. A list mixing hosts is refused: the same name would
 // mean one VM or another depending on which daemon answers first, and a
 // CID only means something on its own host. domain is for the hint.
-func (r *Resolver) Hop(scope host.Scope, domain string) (*Hop, error) {
+func (r Search) Hop(scope host.Scope, domain string) (*Hop, error) {
 	uris, err := r.expand(scope)
 	if err != nil {
 		return nil, err
@@ -168,7 +202,7 @@ func (r *Resolver) Hop(scope host.Scope, domain string) (*Hop, error) {
 // expand returns r.URIs with aliases expanded, or else the defaults.
 // libvirt.conf is read only when an entry can be an alias (a URI never
 // can: it has a ':'), so the plain qemu/ path reads no file.
-func (r *Resolver) expand(scope host.Scope) ([]string, error) {
+func (r Search) expand(scope host.Scope) ([]string, error) {
 	if len(r.URIs) == 0 {
 		return DefaultURIs(scope, r.Euid), nil
 	}
@@ -205,10 +239,10 @@ type Env struct {
 	Home   string
 }
 
-// endpoint is how to reach the daemon behind a local URI: a unix socket.
-type endpoint struct {
-	addrs []string // candidates in libvirt's order; the first that exists wins
-	name  string   // the URI to open once connected (no transport)
+// Endpoint is how to reach the daemon behind a local URI: a unix socket.
+type Endpoint struct {
+	Addrs []string // candidates in libvirt's order; the first that exists wins
+	Name  string   // the URI to open once connected (no transport)
 }
 
 // parseURI parses a libvirt URI: driver[+transport]://[host]/path[?query].
@@ -223,23 +257,23 @@ func parseURI(uri string) (*url.URL, error) {
 	return u, nil
 }
 
-// endpointFor applies libvirt's client rule (remote_sockets.c) to a local
+// EndpointFor applies libvirt's client rule (remote_sockets.c) to a local
 // URI. A URI on another host (HopOf) has no endpoint here: the lookup
 // dials nothing but local unix sockets.
-func endpointFor(uri string, env Env) (endpoint, error) {
+func EndpointFor(uri string, env Env) (Endpoint, error) {
 	u, err := parseURI(uri)
 	if err != nil {
-		return endpoint{}, err
+		return Endpoint{}, err
 	}
 	driver, transport, _ := strings.Cut(u.Scheme, "+")
 	if (transport != "" && transport != "unix") || u.Host != "" {
-		return endpoint{}, fmt.Errorf("parse URI %q: not a URI on this host (want driver[+unix]:///path)", uri)
+		return Endpoint{}, fmt.Errorf("parse URI %q: not a URI on this host (want driver[+unix]:///path)", uri)
 	}
-	e := endpoint{name: remoteName(u)}
+	e := Endpoint{Name: remoteName(u)}
 	if s := u.Query().Get("socket"); s != "" {
-		e.addrs = []string{s}
+		e.Addrs = []string{s}
 	} else {
-		e.addrs = localSockets(driver, u.Path, env)
+		e.Addrs = localSockets(driver, u.Path, env)
 	}
 	return e, nil
 }
@@ -284,19 +318,23 @@ func existing(paths []string) string {
 }
 
 // Socket returns the daemon socket uri is reached on, by libvirt's client
-// rule, or an error wrapping the reason there is none (see Resolve).
-func (r *Resolver) Socket(uri string) (string, error) {
-	e, err := endpointFor(uri, r.Env)
+// rule, or an error wrapping the reason there is none (ErrNoSocket).
+func (r Search) Socket(uri string) (string, error) {
+	e, err := EndpointFor(uri, r.Env)
 	if err != nil {
 		return "", err
 	}
-	return e.socket()
+	return e.Socket()
 }
 
-// socket returns the first of a unix endpoint's sockets that exists.
-func (e endpoint) socket() (string, error) {
-	if p := existing(e.addrs); p != "" {
+// ErrNoSocket marks a local URI none of whose daemon sockets exists: no
+// daemon runs there, so there are no running domains to find.
+var ErrNoSocket = errors.New("no daemon socket")
+
+// Socket returns the first of a unix endpoint's sockets that exists.
+func (e Endpoint) Socket() (string, error) {
+	if p := existing(e.Addrs); p != "" {
 		return p, nil
 	}
-	return "", fmt.Errorf("%w (%s)", errNoSocket, strings.Join(e.addrs, ", "))
+	return "", fmt.Errorf("%w (%s)", ErrNoSocket, strings.Join(e.Addrs, ", "))
 }

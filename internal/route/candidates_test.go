@@ -1,4 +1,4 @@
-package lookup
+package route
 
 import (
 	"context"
@@ -6,56 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
-
-func TestMACsFromXML(t *testing.T) {
-	tests := []struct {
-		name    string
-		xml     string
-		want    []string
-		errText string
-	}{
-		{"two interfaces", `<domain><devices>
-			<interface type='network'><mac address='52:54:00:aa:bb:01'/><source network='default'/></interface>
-			<interface type='bridge'><mac address='52:54:00:AA:BB:02'/></interface>
-			<vsock model='virtio'><cid auto='no' address='3'/></vsock></devices></domain>`,
-			[]string{"52:54:00:aa:bb:01", "52:54:00:AA:BB:02"}, ""},
-		{"interface without mac", `<domain><devices><interface type='user'/></devices></domain>`, nil, ""},
-		{"mac without address", `<domain><devices><interface><mac/></interface></devices></domain>`, nil, ""},
-		{"mac outside devices", `<domain><interface><mac address='52:54:00:aa:bb:01'/></interface></domain>`, nil, ""},
-		{"no devices", `<domain/>`, nil, ""},
-		{"not XML", `<domain`, nil, "parse domain XML"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := MACsFromXML(tt.xml)
-			if tt.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.errText) {
-					t.Fatalf("err = %v, want %q", err, tt.errText)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("MACsFromXML = %q, %v; want %q", got, err, tt.want)
-			}
-		})
-	}
-}
-
-func FuzzMACsFromXML(f *testing.F) {
-	f.Add("<domain><devices><interface><mac address='52:54:00:aa:bb:01'/></interface></devices></domain>")
-	f.Add("<domain/>")
-	f.Add("<")
-	f.Fuzz(func(t *testing.T, xml string) {
-		macs, err := MACsFromXML(xml)
-		if err != nil && macs != nil {
-			t.Fatalf("MACsFromXML(%q) = %q with error %v", xml, macs, err)
-		}
-	})
-}
 
 func TestUnusable(t *testing.T) {
 	tests := []struct {
@@ -102,18 +59,20 @@ func TestAddressesLeaseFiles(t *testing.T) {
 	writeLeases("virbr8.status", `[{"ip-address":"127.0.0.2","mac-address":"52:54:00:aa:bb:01"}]`)
 	writeLeases("virbr9.status", `garbage`)
 	var log []string
-	r := &Resolver{
-		Env:      Env{Getenv: func(string) string { return "" }},
+	r := &Road{
+		Resolver: lookup.Resolver{Search: libvirturi.Search{
+			Env:  libvirturi.Env{Getenv: func(string) string { return "" }},
+			Logf: func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) },
+		}},
 		LeaseDir: dir,
-		Logf:     func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) },
 	}
-	d := &Domain{
+	d := &target.Domain{
 		URI:  "test+unix:///nonexistent/host.xml?socket=" + filepath.Join(dir, "no-sock"),
 		Name: "web",
-		xml:  `<domain><devices><interface type='network'><mac address='52:54:00:AA:BB:01'/></interface></devices></domain>`,
+		XML:  `<domain><devices><interface type='network'><mac address='52:54:00:AA:BB:01'/></interface></devices></domain>`,
 	}
-	got := r.Addresses(context.Background(), Target{Port: 2222, Domain: d})
-	if got.Network != TCP || got.Port != 2222 || got.Domain != d {
+	got := r.Candidates(context.Background(), target.Target{Port: 2222, Domain: d})
+	if got.Network != target.TCP || got.Port != 2222 || got.Domain != d {
 		t.Errorf("target = %+v, want TCP port 2222 for the domain", got)
 	}
 	want := []string{
@@ -132,8 +91,8 @@ func TestAddressesLeaseFiles(t *testing.T) {
 }
 
 func TestAddressesNoDomain(t *testing.T) {
-	got := (&Resolver{}).Addresses(context.Background(), Target{Network: VSock, CID: 3, Port: 22})
-	if got.Network != TCP || len(got.Addrs) != 0 {
-		t.Errorf("Addresses without a domain = %+v, want an empty TCP target", got)
+	got := (&Road{}).Candidates(context.Background(), target.Target{Network: target.VSock, CID: 3, Port: 22})
+	if got.Network != target.TCP || len(got.Addrs) != 0 {
+		t.Errorf("Candidates without a domain = %+v, want an empty TCP target", got)
 	}
 }

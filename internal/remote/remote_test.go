@@ -1,25 +1,25 @@
-package main
+package remote
 
 import (
 	"slices"
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestRemoteArgv(t *testing.T) {
 	spec := host.Spec{Kind: host.Remote, Hypervisor: "hv1", Inner: "qemu/web01"}
-	got := remoteArgv("", "/usr/libexec/libvirt-ssh-proxy", hvHop(spec), "22")
+	got := Argv("", "/usr/libexec/libvirt-ssh-proxy", ForSpec(spec), "22")
 	want := []string{"ssh", "-oRequestTTY=no", "--", "hv1", "/usr/libexec/libvirt-ssh-proxy", "--relay", "qemu/web01", "22"}
 	if !slices.Equal(got, want) {
-		t.Errorf("remoteArgv = %q, want %q", got, want)
+		t.Errorf("Argv = %q, want %q", got, want)
 	}
 	spec = host.Spec{Kind: host.Remote, Hypervisor: "hv.example", Inner: "qemu%it's $(id)`x`"}
-	got = remoteArgv("/tmp/my cfg", "/opt/a b/helper", hvHop(spec), "2222")
+	got = Argv("/tmp/my cfg", "/opt/a b/helper", ForSpec(spec), "2222")
 	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "--relay", `'qemu%it'\''s $(id)` + "`x`'", "2222"}
 	if !slices.Equal(got, want) {
-		t.Errorf("remoteArgv = %q, want %q", got, want)
+		t.Errorf("Argv = %q, want %q", got, want)
 	}
 }
 
@@ -39,29 +39,13 @@ func TestRemoteArgvURI(t *testing.T) {
 			[]string{"ssh", "-oRequestTTY=no", "--", "hv", "/h", "--relay", "--connect", "'test+unix:///tmp/h.xml?socket=%2Fs'", "qemu/a", "22"}},
 	}
 	for _, c := range cases {
-		h, remote, err := lookup.HopOf(c.uri)
+		h, remote, err := libvirturi.HopOf(c.uri)
 		if err != nil || !remote {
 			t.Fatalf("HopOf(%q) = %v, %v", c.uri, remote, err)
 		}
-		got := remoteArgv("", "/h", uriHop(&h, host.Spec{Kind: host.Domain, Domain: c.domain}), "22")
+		got := Argv("", "/h", ForURI(h, c.domain), "22")
 		if !slices.Equal(got, c.want) {
-			t.Errorf("%s: remoteArgv = %q, want %q", c.uri, got, c.want)
-		}
-	}
-}
-
-func TestParseArgsRemote(t *testing.T) {
-	o, err := parseArgs([]string{"-F", "cfg", "--remote-command", "/x/helper", "hv1/qemu/a", "22"})
-	if err != nil || o.sshConfig != "cfg" || o.remoteCommand != "/x/helper" || !slices.Equal(o.args, []string{"hv1/qemu/a", "22"}) {
-		t.Errorf("parseArgs = %+v, %v", o, err)
-	}
-	for _, argv := range [][]string{
-		{"--remote-command", "", "hv1/qemu/a", "22"},
-		{"--remote-command", "x", "resolve", "hv1/qemu/a"},
-		{"--remote-command"},
-	} {
-		if _, err := parseArgs(argv); err == nil {
-			t.Errorf("parseArgs(%q) accepted", argv)
+			t.Errorf("%s: Argv = %q, want %q", c.uri, got, c.want)
 		}
 	}
 }
