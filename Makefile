@@ -31,7 +31,7 @@ PLAINDROPIN := $(DATADIR)/libvirt-ssh-proxy/plain-names.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
 .PHONY: install-check install-data deb rpm package-test check-go
-.PHONY: all build install uninstall check check-quick lint unit integration vm e2e e2e-vhost e2e-real fuzz fuzz-short load bench bench-more clean
+.PHONY: all build install uninstall check check-quick lint unit race integration vm e2e e2e-vhost e2e-real fuzz fuzz-short load bench bench-more clean
 
 all: build
 build: $(BIN)
@@ -88,7 +88,7 @@ install-data: install-check
 # tests need (test/deps.sh, the one list), and fails rather than skips what
 # cannot run. check-quick is the smaller run that needs neither. Each part can
 # also be run alone. test/check.sh prints each part's time and test count.
-CHECK_PARTS := lint unit fuzz-short integration package-test vm e2e-vhost e2e-real
+CHECK_PARTS := lint unit race fuzz-short integration package-test vm e2e-vhost e2e-real
 check: check-go
 	@[ "$$(id -u)" = 0 ] || { echo "make check: run it as root (sudo make check): it installs the packages the tests need, the package test installs the .debs, and some tests run the helper as another user; make check-quick needs no root"; exit 1; }
 	@test/deps.sh build unit integration package vm vm-stock
@@ -113,6 +113,11 @@ TESTSUM := $(GO) run ./test/testsum
 
 unit:
 	$(TESTSUM) unit $(GO) test -json -count=1 ./...
+
+# race: the unit tests again under the race detector (it needs cgo: gcc),
+# every package, so that one that starts goroutines later is not missed.
+race:
+	$(TESTSUM) race $(GO) test -race -json -count=1 ./...
 
 integration:
 	$(TESTSUM) integration $(GO) test -json -count=1 -tags integration ./test/integration/
