@@ -9,7 +9,7 @@
 #
 # Sets (make check uses all of them; .ci/run and test/vm/run.sh use theirs):
 #   build        make, git and TLS roots for the Go module proxy
-#   unit         the manual's render test (man, groff)
+#   unit         the manual's render test (man, groff); gcc for go test -race
 #   integration  private libvirtd, sshd and OpenSSH clients, rsync, socat,
 #                bash-completion, zsh, systemd-analyze, gdb; other clients of
 #                the helper: libssh (built with gcc) and paramiko
@@ -26,7 +26,7 @@ set -eu
 pkgs() {
 	case $1 in
 	build) echo make git ca-certificates ;;
-	unit) echo man-db groff-base ;;
+	unit) echo man-db groff-base gcc libc6-dev ;;
 	integration) echo libvirt-daemon libvirt-clients openssh-server openssh-client rsync socat \
 		bash-completion zsh systemd man-db groff-base gdb gcc libc6-dev pkg-config libssh-dev \
 		python3-paramiko ;;

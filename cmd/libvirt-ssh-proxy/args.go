@@ -41,6 +41,9 @@ type options struct {
 	// The IP fallback: --no-ip-fallback, --lease-dir DIR.
 	noIPFallback bool
 	leaseDir     string
+	// plain (--plain): HOST is a plain name, resolved by the opt-in
+	// drop-in's rules (internal/plainname).
+	plain bool
 }
 
 // parseArgs accepts options anywhere: before or after a subcommand and its
@@ -128,6 +131,8 @@ func (o *options) option(name, val string, hasVal bool, value func() (string, er
 		err = flag(&o.help)
 	case "-V", "--version":
 		err = flag(&o.version)
+	case "--plain":
+		err = flag(&o.plain)
 	case "--no-ip-fallback":
 		err = flag(&o.noIPFallback)
 	case "--lease-dir":
@@ -171,6 +176,9 @@ func (o *options) check(pos []string) error {
 	if (o.sshConfig != "" && o.command != "doctor" && o.command != "") || (o.systemConfig != "" && o.command != "doctor") {
 		return errors.New("--ssh-config and --system-config go with doctor")
 	}
+	if o.plain && o.command != "" && o.command != "resolve" {
+		return errors.New("--plain goes with the ProxyCommand form (HOST PORT) and resolve")
+	}
 	if o.remoteCommand != "" && o.command != "" {
 		return errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
@@ -190,6 +198,7 @@ var arity = map[string]struct {
 	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
 
 	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
+	"plain-name":     {1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
 }
 
 // isCommand says whether s names a subcommand. It reads arity, which has
