@@ -7,6 +7,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BASHCOMPATDIR ?= $(SYSCONFDIR)/bash_completion.d
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
@@ -24,6 +25,9 @@ endif
 STATICCHECK ?= $(GO) tool staticcheck
 BIN         ?= bin/libvirt-ssh-proxy
 DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
+# The opt-in plain-names drop-in: installed off, outside ssh_config.d; a
+# link into ssh_config.d turns it on (README, "Plain names").
+PLAINDROPIN := $(DATADIR)/libvirt-ssh-proxy/plain-names.conf
 SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
 
 .PHONY: install-check install-data deb rpm package-test check-go
@@ -58,6 +62,8 @@ install-check:
 
 uninstall: install-check
 	rm -f $(DESTDIR)$(BINDIR)/libvirt-ssh-proxy $(DESTDIR)$(DROPIN)
+	rm -f $(DESTDIR)$(PLAINDROPIN)
+	-rmdir $(DESTDIR)$(DATADIR)/libvirt-ssh-proxy
 	rm -f $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1 $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy \
 	  $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy $(DESTDIR)$(ZSHCOMPDIR)/_libvirt-ssh-proxy
 
@@ -65,9 +71,12 @@ uninstall: install-check
 # helper's real path. The bash file goes to bash-completion's completions/
 # (the helper's own arguments, loaded on first use) and to its compat
 # directory (sourced at start: the qemu/ hosts for ssh, scp, sftp, rsync).
-SUBST := sed 's|@BINDIR@|$(BINDIR)|g'
+SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
 install-data: install-check
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BASHCOMPATDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BASHCOMPATDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	  $(DESTDIR)$(DATADIR)/libvirt-ssh-proxy
+	$(SUBST) config/plain-names.conf > $(DESTDIR)$(PLAINDROPIN)
+	chmod 0644 $(DESTDIR)$(PLAINDROPIN)
 	$(SUBST) docs/libvirt-ssh-proxy.1 > $(DESTDIR)$(MANDIR)/man1/libvirt-ssh-proxy.1
 	$(SUBST) completion/libvirt-ssh-proxy.bash > $(DESTDIR)$(BASHCOMPDIR)/libvirt-ssh-proxy
 	$(SUBST) completion/libvirt-ssh-proxy.bash > $(DESTDIR)$(BASHCOMPATDIR)/libvirt-ssh-proxy
@@ -145,7 +154,8 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/leases:FuzzParseMACs internal/vsockmux:FuzzParseReply \
 	internal/libvirtconf:FuzzParse \
 	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
-	internal/domainxml:FuzzDomainXMLAgainstEtree
+	internal/domainxml:FuzzDomainXMLAgainstEtree \
+	internal/leases:FuzzOwners internal/plainname:FuzzEligible
 FUZZTIME ?= 10m
 
 fuzz:

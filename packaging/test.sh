@@ -58,6 +58,8 @@ want="/etc/bash_completion.d/libvirt-ssh-proxy
 /usr/bin/libvirt-ssh-proxy
 /usr/libexec/libvirt-ssh-proxy
 /usr/share/bash-completion/completions/libvirt-ssh-proxy
+/usr/share/libvirt-ssh-proxy
+/usr/share/libvirt-ssh-proxy/plain-names.conf
 /usr/share/licenses/libvirt-ssh-proxy-go
 /usr/share/licenses/libvirt-ssh-proxy-go/LICENSE
 /usr/share/man/man1/libvirt-ssh-proxy.1.gz
@@ -106,6 +108,18 @@ g=$(ssh -T -F /etc/ssh/ssh_config -G qemu/x)
 grep -qx "proxycommand $helper '%n' %p" <<<"$g" || fail "ssh -G qemu/x: $(grep proxy <<<"$g")"
 grep -qx "proxyusefdpass yes" <<<"$g" || fail "ssh -G qemu/x: no proxyusefdpass yes"
 ssh -T -F /etc/ssh/ssh_config -G example.com | grep -q "^proxycommand" && fail "ssh -G example.com has a ProxyCommand"
+# Plain names: installed off (outside ssh_config.d); one link turns them
+# on (the check then runs for web01, and no daemon runs here: no match),
+# removing it turns them off, and a link the package leaves dangling is
+# skipped by ssh.
+plain=/usr/share/libvirt-ssh-proxy/plain-names.conf
+link=/etc/ssh/ssh_config.d/90-libvirt-ssh-proxy-plain-names.conf
+grep -q "exec \"$helper plain-name " "$plain" || fail "$plain does not run $helper plain-name"
+[ -e "$link" ] && fail "the package turned plain names on: $link"
+ssh -T -F /etc/ssh/ssh_config -G web01 | grep -q "^proxycommand" && fail "ssh -G web01 has a ProxyCommand before plain names are on"
+ln -s "$plain" "$link"
+ssh -T -F /etc/ssh/ssh_config -G -v web01 2>&1 | grep -q "Executing command: '$helper plain-name" || fail "ssh -G web01 with plain names on does not run the check"
+rm "$link"
 [ "$(man -w libvirt-ssh-proxy)" = /usr/share/man/man1/libvirt-ssh-proxy.1.gz ] || fail "man -w: $(man -w libvirt-ssh-proxy)"
 MANWIDTH=80 man libvirt-ssh-proxy 2>&1 | grep -q "$helper" || fail "the installed manual does not name $helper"
 for f in /usr/share/bash-completion/completions/libvirt-ssh-proxy /etc/bash_completion.d/libvirt-ssh-proxy \
@@ -121,6 +135,9 @@ dpkg -r "$HOST" >/dev/null
 [ -e /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf ] || fail "dpkg -r removed the drop-in, a conffile"
 dpkg --purge "$HOST" >/dev/null
 [ -e /etc/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf ] && fail "dpkg --purge left the drop-in"
+ln -s "$plain" "$link"
+out=$(ssh -T -F /etc/ssh/ssh_config -G web01 2>&1) || fail "ssh -G with a dangling plain-names link: $out"
+rm "$link"
 
 step "install $GUEST"
 dpkg -i "$gdeb" >/dev/null

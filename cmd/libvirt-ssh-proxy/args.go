@@ -41,6 +41,9 @@ type options struct {
 	// The IP fallback: --no-ip-fallback, --lease-dir DIR.
 	noIPFallback bool
 	leaseDir     string
+	// plain (--plain): HOST is a plain name, resolved by the opt-in
+	// drop-in's rules (internal/plainname).
+	plain bool
 }
 
 // parseArgs accepts options anywhere: before or after a subcommand and its
@@ -117,6 +120,8 @@ func parseArgs(argv []string) (options, error) {
 			err = flag(&o.help)
 		case "-V", "--version":
 			err = flag(&o.version)
+		case "--plain":
+			err = flag(&o.plain)
 		case "--no-ip-fallback":
 			err = flag(&o.noIPFallback)
 		case "--lease-dir":
@@ -158,6 +163,9 @@ func parseArgs(argv []string) (options, error) {
 	if (o.sshConfig != "" && o.command != "doctor" && o.command != "") || (o.systemConfig != "" && o.command != "doctor") {
 		return o, errors.New("--ssh-config and --system-config go with doctor")
 	}
+	if o.plain && o.command != "" && o.command != "resolve" {
+		return o, errors.New("--plain goes with the ProxyCommand form (HOST PORT) and resolve")
+	}
 	if o.remoteCommand != "" && o.command != "" {
 		return o, errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
@@ -177,6 +185,7 @@ var arity = map[string]struct {
 	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
 
 	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
+	"plain-name":     {1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
 }
 
 // isCommand says whether s names a subcommand. It reads arity, which has

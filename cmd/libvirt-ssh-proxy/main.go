@@ -38,6 +38,7 @@ var commands = map[string]func(*invocation) int{
 	"ssh-config": sshConfig,
 
 	"complete-hosts": completeHosts,
+	"plain-name":     plainName,
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -158,8 +159,13 @@ func (c *invocation) context() (context.Context, context.CancelFunc) {
 	return route.WithTimeout(c.timeout)
 }
 
-// spec parses HOST.
-func (c *invocation) spec() (host.Spec, error) { return route.Parse(c.host) }
+// spec parses HOST; with --plain it is a plain name (plainSpec).
+func (c *invocation) spec() (host.Spec, error) {
+	if c.plain {
+		return c.plainSpec()
+	}
+	return route.Parse(c.host)
+}
 
 // port parses PORT, 22 when absent.
 func (c *invocation) port() (uint32, error) {

@@ -14,6 +14,7 @@ const usage = `usage: libvirt-ssh-proxy [options] HOST PORT
        libvirt-ssh-proxy doctor [-F FILE] [--system-config FILE] HOST [PORT]
        libvirt-ssh-proxy ssh-config [-c URI]... [HOST...]
        libvirt-ssh-proxy complete-hosts [options] [WORD]
+       libvirt-ssh-proxy plain-name [options] NAME [SSH_HOST]
        libvirt-ssh-proxy help | --help
 
 An ssh ProxyCommand that reaches libvirt guests over AF_VSOCK. The ssh_config
@@ -55,6 +56,11 @@ Commands:
                      domain with a vsock CID (or per HOST given)
   complete-hosts     print qemu host names of running domains starting with
                      WORD, for shell completion
+  plain-name         the opt-in plain-names drop-in's check: exit 0 when ssh
+                     should hand NAME (%n) to the helper: a running domain's
+                     name or UUID, else one guest's DHCP hostname, and
+                     SSH_HOST (%h) shows no HostName of the user's; else 1,
+                     silently (-v says why)
 
 Options (before or after the command and its arguments):
   -c, --connect URI  search this libvirt URI instead of the defaults; repeat
@@ -79,6 +85,8 @@ Options (before or after the command and its arguments):
                      (default: fd passing when stdin/stdout is one socket
                      and ssh is at its other end)
   -v, --verbose      explain each step on stderr
+      --plain        HOST is a plain name (ProxyCommand form, resolve): a
+                     domain's name or UUID, else one guest's DHCP hostname
       --no-ip-fallback
                      never fall back to the domain's IP addresses
       --lease-dir DIR
@@ -120,6 +128,7 @@ Exit codes:
    5 domain not running        13 relayed connection lost
    6 no vsock device           14 ssh's configuration does not run the
    7 vsock without a CID          helper (doctor)
+plain-name: 0 when NAME matches, 1 when not, 2 usage.
 `
 
 // helpText is usage with this binary's own path in its examples, so that

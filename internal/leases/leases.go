@@ -315,3 +315,72 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// Owners returns the domains whose guests hold an unexpired lease in dir
+// with hostname as its DHCP hostname (the libvirt NSS module's match:
+// hostname -> lease -> MAC -> the domain the .macs files give that MAC),
+// sorted, each once. Hostnames match without regard to ASCII case, as DNS
+// names do. Like Find it does not fail: what it skipped is in problems.
+func Owners(dir, hostname string, now time.Time) (owners []string, problems []error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, []error{fmt.Errorf("read lease directory: %w", err)}
+	}
+	var ls []Lease
+	var doms []DomainMACs
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case strings.HasSuffix(e.Name(), ".status"):
+			got, bad, err := ParseStatus(read(path, &problems))
+			problems = note(problems, path, bad, err)
+			ls = append(ls, got...)
+		case strings.HasSuffix(e.Name(), ".macs"):
+			got, bad, err := ParseMACs(read(path, &problems))
+			problems = note(problems, path, bad, err)
+			doms = append(doms, got...)
+		}
+	}
+	return OwnersOf(hostname, ls, doms, now), problems
+}
+
+// OwnersOf is Owners over leases and .macs entries already parsed: pure,
+// for the fuzzer. A lease without a MAC names no domain.
+func OwnersOf(hostname string, ls []Lease, doms []DomainMACs, now time.Time) []string {
+	macs := map[string]bool{}
+	for _, l := range ls {
+		if l.MAC != "" && hostname != "" && equalFoldASCII(l.Hostname, hostname) && (l.Expiry.IsZero() || !l.Expiry.Before(now)) {
+			macs[l.MAC] = true
+		}
+	}
+	var owners []string
+	for _, d := range doms {
+		if slices.ContainsFunc(d.MACs, func(m string) bool { return macs[m] }) {
+			owners = append(owners, d.Domain)
+		}
+	}
+	slices.Sort(owners)
+	return slices.Compact(owners)
+}
+
+// equalFoldASCII compares as DNS does: only A-Z fold, so a hostname with
+// other letters never matches a name it merely resembles under Unicode's
+// rules (the Kelvin sign is not a k).
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,4 +318,83 @@ func BenchmarkFind(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestOwners(t *testing.T) {
+	now := time.Unix(2_000_000_000, 0)
+	status := `[
+  {"ip-address":"192.168.122.10","mac-address":"52:54:00:00:00:01","hostname":"web","expiry-time":2000000100},
+  {"ip-address":"192.168.122.11","mac-address":"52:54:00:00:00:02","hostname":"Old","expiry-time":1999999999},
+  {"ip-address":"192.168.122.12","mac-address":"52:54:00:00:00:03","hostname":"twin"},
+  {"ip-address":"192.168.122.13","mac-address":"52:54:00:00:00:04","hostname":"twin"},
+  {"ip-address":"192.168.122.14","hostname":"nomac"},
+  {"ip-address":"192.168.122.15","mac-address":"52:54:00:00:00:05","hostname":"orphan"},
+  {"ip-address":"192.168.122.16","mac-address":"52:54:00:00:00:06","hostname":"kelvin"}
+]`
+	v6 := `[{"ip-address":"fd00::10","mac-address":"52:54:00:00:00:01","hostname":"WEB"}]`
+	macs := `[{"domain":"vm-web","macs":["52:54:00:00:00:01"]},{"domain":"vm-old","macs":["52:54:00:00:00:02"]},
+  {"domain":"vm-a","macs":["52:54:00:00:00:03"]},{"domain":"vm-b","macs":["52:54:00:00:00:04"]},
+  {"domain":"vm-k","macs":["52:54:00:00:00:06"]}]`
+	dir := t.TempDir()
+	for name, data := range map[string]string{"virbr0.status": status, "virbr1.status": v6, "virbr0.macs": macs, "virbr2.status": "garbage"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		hostname string
+		want     []string
+	}{
+		{"web", []string{"vm-web"}},        // two networks, one domain, once
+		{"wEb", []string{"vm-web"}},        // DNS names fold ASCII case
+		{"old", nil},                       // expired
+		{"twin", []string{"vm-a", "vm-b"}}, // two guests claim it: both, for the caller to refuse
+		{"nomac", nil},                     // no MAC, no domain
+		{"orphan", nil},                    // no .macs entry
+		{"\u212aelvin", nil},               // the Kelvin sign is no k
+		{"", nil},                          // no name
+		{"vm-web", nil},                    // a domain name is no hostname
+	}
+	for _, tt := range tests {
+		t.Run(tt.hostname, func(t *testing.T) {
+			got, problems := Owners(dir, tt.hostname, now)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Owners(%q) = %q, want %q", tt.hostname, got, tt.want)
+			}
+			if len(problems) != 1 || !strings.Contains(problems[0].Error(), "virbr2.status") {
+				t.Errorf("problems = %v, want the corrupt virbr2.status only", problems)
+			}
+		})
+	}
+	if got, problems := Owners(filepath.Join(dir, "absent"), "web", now); got != nil || len(problems) != 1 {
+		t.Errorf("absent directory: %q, %v; want nothing and one problem", got, problems)
+	}
+}
+
+func FuzzOwners(f *testing.F) {
+	f.Add([]byte(`[{"ip-address":"10.0.0.2","mac-address":"52:54:00:00:00:01","hostname":"web"}]`),
+		[]byte(`[{"domain":"vm","macs":["52:54:00:00:00:01"]}]`), "WEB", int64(0))
+	f.Add([]byte(`[{"ip-address":"10.0.0.2","mac-address":"52:54:00:00:00:01","hostname":"a","expiry-time":5}]`),
+		[]byte(`[{"domain":"x","macs":["52:54:00:00:00:01"]},{"domain":"x","macs":["52:54:00:00:00:01"]}]`), "a", int64(6))
+	f.Fuzz(func(t *testing.T, status, macs []byte, hostname string, now int64) {
+		ls, _, _ := ParseStatus(status)
+		doms, _, _ := ParseMACs(macs)
+		got := OwnersOf(hostname, ls, doms, time.Unix(now, 0))
+		if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Fatalf("owners %q not sorted and distinct", got)
+		}
+		for _, o := range got {
+			// Each owner holds a MAC of an unexpired lease of that hostname.
+			held := slices.ContainsFunc(doms, func(d DomainMACs) bool {
+				return d.Domain == o && slices.ContainsFunc(d.MACs, func(m string) bool {
+					return slices.ContainsFunc(ls, func(l Lease) bool {
+						return l.MAC == m && strings.EqualFold(l.Hostname, hostname) && (l.Expiry.IsZero() || !l.Expiry.Before(time.Unix(now, 0)))
+					})
+				})
+			})
+			if !held || hostname == "" {
+				t.Fatalf("owner %q of %q holds no lease of that hostname", o, hostname)
+			}
+		}
+	})
 }

@@ -56,6 +56,22 @@ func TestMakeInstall(t *testing.T) {
 			t.Errorf("ssh -G %s: no proxyusefdpass yes", host)
 		}
 	}
+	// The plain-names drop-in: installed off (outside ssh_config.d), naming
+	// the installed helper, and no helper run for a plain name until
+	// linked in.
+	plain := filepath.Join(dest, "opt/lsp/share/libvirt-ssh-proxy/plain-names.conf")
+	ptext, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatalf("the plain-names drop-in is not installed: %v", err)
+	}
+	for _, want := range []string{`exec "/opt/lsp/bin/libvirt-ssh-proxy plain-name `, "ProxyCommand /opt/lsp/bin/libvirt-ssh-proxy --plain '%n' %p", "ln -s /opt/lsp/share/libvirt-ssh-proxy/plain-names.conf /etc/ssh/ssh_config.d/"} {
+		if !strings.Contains(string(ptext), want) {
+			t.Errorf("plain-names drop-in lacks %q:\n%s", want, ptext)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dest, "etc/ssh/ssh_config.d/*plain*")); len(m) > 0 {
+		t.Errorf("make install turned plain names on: %v", m)
+	}
 	runMake("uninstall")
 	var left []string
 	filepath.Walk(dest, func(p string, info os.FileInfo, err error) error {

@@ -1,0 +1,188 @@
+// Package plainname decides whether a plain host name — `ssh user@web01`,
+// no qemu/ prefix — is one the helper reaches, and which domain it means.
+// The opt-in drop-in's check (Match exec), the ProxyCommand it then runs
+// (--plain), list and doctor all ask Resolve, so they cannot disagree.
+//
+// The rules, first match wins:
+//
+//  1. a domain on the searched URIs (those of qemu/NAME) has that name or
+//     UUID — running, or the name is taken and nothing else may have it;
+//  2. exactly one guest holds an unexpired DHCP lease with that hostname in
+//     libvirt's dnsmasq lease files (the libvirt NSS module's match), and
+//     its domain runs on the system URIs.
+//
+// A domain name wins over a lease hostname because the name is the host
+// administrator's, unique on its daemon, while the hostname is whatever a
+// guest's DHCP client sent: a guest must never capture another domain's
+// name, nor one another guest claims too.
+package plainname
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/leases"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
+)
+
+// Rule says which rule matched a name.
+type Rule int
+
+// The rules, in the order they are tried.
+const (
+	DomainName    Rule = iota + 1 // a domain's name
+	DomainUUID                    // a domain's UUID
+	GuestHostname                 // the DHCP hostname of a guest's lease
+)
+
+func (r Rule) String() string {
+	switch r {
+	case DomainName:
+		return "domain name"
+	case DomainUUID:
+		return "domain UUID"
+	case GuestHostname:
+		return "guest hostname (DHCP lease)"
+	}
+	return "no rule"
+}
+
+// Match is what a plain name resolved to and by which rule.
+type Match struct {
+	Rule Rule
+	// Spec is the qemu host spec that reaches the domain by the same
+	// rule: the name itself on the qemu/ URIs, or the lease's domain by
+	// name on the system URIs.
+	Spec   host.Spec
+	Target target.Target // as lookup.Resolver.Resolve returns it
+}
+
+// Eligible says whether ssh may hand name to the helper at all, before any
+// lookup: it is a name (not an IP address, nor one of the helper's forms),
+// and sshHost, ssh's %h when given, is that name. %h is the HostName ssh's
+// configuration gave the name so far, else the name itself (as typed while
+// ssh reads its configuration, lowercased after): a %h that differs from
+// the name beyond ASCII case means the user routes the name elsewhere.
+func Eligible(name, sshHost string) error {
+	switch {
+	case name == "" || strings.ContainsFunc(name, unicode.IsControl) || strings.ContainsAny(name, "/% \t"):
+		return failure.New(failure.Usage, "%q is not a plain host name", name)
+	case isAddress(name):
+		return failure.New(failure.Usage, "%s is an IP address, not a name", name)
+	case sshHost != "" && lowerASCII(sshHost) != lowerASCII(name):
+		return failure.New(failure.NotFound, "ssh's configuration routes %s to HostName %s", name, sshHost).
+			WithHint("a HostName of your own wins: the helper leaves the name alone")
+	}
+	return nil
+}
+
+// isAddress says whether ssh would take s for an IP address: IPv6, or
+// IPv4 as inet_aton reads it ("10.1", "0x7f.1", "7"). Those never name a
+// guest.
+func isAddress(s string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return true
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return false
+	}
+	for _, p := range parts {
+		digits := "0123456789"
+		switch {
+		case len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X"):
+			p, digits = p[2:], "0123456789abcdefABCDEF"
+		case len(p) > 1 && p[0] == '0':
+			digits = "01234567"
+		}
+		if p == "" || strings.Trim(p, digits) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII lowercases as ssh's lowercase() does: byte by byte, A-Z only.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// Resolve finds the domain the plain name means (see the package rules),
+// with port as the guest port. r searches the URIs of qemu/NAME; leaseDir
+// is where the lease files are ("" = leases.DefaultDir). When the name is
+// a domain that is found but has no usable vsock, the Match names it with
+// the lookup's error, as lookup.Resolver.Resolve does, for the IP fallback.
+func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, port uint32, now time.Time) (Match, error) {
+	if err := Eligible(name, ""); err != nil {
+		return Match{}, err
+	}
+	spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: name}
+	t, err := r.Resolve(ctx, spec, port)
+	if rule := ruleOf(t, name); rule != 0 {
+		return Match{Rule: rule, Spec: spec, Target: t}, err
+	}
+	if err != nil && failure.ClassOf(err) != failure.NotFound {
+		return Match{}, err // not running, or no daemon answered: no match
+	}
+	// Found by ID only ("7"), or not at all: ask the leases.
+	if leaseDir == "" {
+		leaseDir = leases.DefaultDir
+	}
+	owners, problems := leases.Owners(leaseDir, name, now)
+	for _, p := range problems {
+		logf(r, "%v", p)
+	}
+	switch len(owners) {
+	case 0:
+		return Match{}, failure.New(failure.NotFound, "no domain is named %s, nor has that UUID, and no guest has it as DHCP hostname in %s", name, leaseDir)
+	case 1:
+	default:
+		return Match{}, failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
+			WithHint("reach each by its domain name: ssh qemu/%s", owners[0])
+	}
+	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
+	// libvirt's dnsmasq serves the system daemon's networks.
+	spec = host.Spec{Kind: host.Domain, Scope: host.System, Domain: owners[0]}
+	t, err = r.Resolve(ctx, spec, port)
+	if t.Domain == nil || t.Domain.Name != owners[0] {
+		if err == nil {
+			err = failure.New(failure.NotFound, "DHCP hostname %s belongs to domain %q, which the lookup does not find by that name", name, owners[0])
+		}
+		return Match{}, fmt.Errorf("guest hostname %s: %w", name, err)
+	}
+	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
+}
+
+// ruleOf says by which rule the lookup of name found t: its name or its
+// UUID. A domain found by ID only, or none, is no match: a plain name is
+// never an ID ("ssh 7" is an address to ssh).
+func ruleOf(t target.Target, name string) Rule {
+	switch {
+	case t.Domain == nil:
+		return 0
+	case t.Domain.Name == name:
+		return DomainName
+	}
+	if u, ok := lookup.ParseUUID(name); ok && u.String() == t.Domain.UUID {
+		return DomainUUID
+	}
+	return 0
+}
+
+func logf(r *lookup.Resolver, format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}

@@ -1,0 +1,78 @@
+package plainname
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+)
+
+func TestEligible(t *testing.T) {
+	tests := []struct {
+		name, sshHost string
+		class         failure.Class // 0: eligible
+	}{
+		{"web01", "", 0},
+		{"web01", "web01", 0},
+		{"Dev-Box", "dev-box", 0},                        // ssh lowercases %h
+		{"CAPS", "caps", 0},                              // HostName CAPS is the name itself
+		{"web01.lab", "web01.lab", 0},                    // dots are fine in names
+		{"cafe1", "cafe1", 0},                            // hex-looking, but no address
+		{"1e.5", "1e.5", 0},                              // not inet_aton's either
+		{"web01", "10.1.1.1", failure.NotFound},          // HostName of the user's
+		{"alias1", "web01", failure.NotFound},            // an alias to another name
+		{"web01", "web01.example.com", failure.NotFound}, // a canonical or suffixed HostName
+		{"K\u212a", "kk", failure.NotFound},              // only ASCII folds, as in ssh
+		{"10.0.0.5", "10.0.0.5", failure.Usage},
+		{"7", "7", failure.Usage},                 // inet_aton: 0.0.0.7
+		{"10.1", "10.1", failure.Usage},           // 10.0.0.1
+		{"0x7f.1", "0x7f.1", failure.Usage},       // 127.0.0.1
+		{"017.0.0.1", "017.0.0.1", failure.Usage}, // octal
+		{"fe80::1", "fe80::1", failure.Usage},
+		{"[::1]", "", failure.Usage},
+		{"qemu/web01", "", failure.Usage}, // the helper's own forms
+		{"qemu%web01", "", failure.Usage},
+		{"", "", failure.Usage},
+		{"a b", "", failure.Usage},
+		{"a\nb", "", failure.Usage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"_"+tt.sshHost, func(t *testing.T) {
+			err := Eligible(tt.name, tt.sshHost)
+			if got := classOrZero(err); got != tt.class {
+				t.Errorf("Eligible(%q, %q) = %v (class %d), want class %d", tt.name, tt.sshHost, err, got, tt.class)
+			}
+		})
+	}
+}
+
+func classOrZero(err error) failure.Class {
+	if err == nil {
+		return 0
+	}
+	return failure.ClassOf(err)
+}
+
+func FuzzEligible(f *testing.F) {
+	for _, s := range [][2]string{{"web01", "web01"}, {"Web01", "web01"}, {"10.1", ""}, {"0x7f.1", "x"}, {"a/b", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, name, sshHost string) {
+		err := Eligible(name, sshHost)
+		if err == nil {
+			// What passes is a name ssh's %h (lowercased) agrees with, and
+			// never an address or one of the helper's forms.
+			if sshHost != "" && !strings.EqualFold(sshHost, name) {
+				t.Fatalf("%q with %%h %q passed", name, sshHost)
+			}
+			if _, perr := netip.ParseAddr(name); perr == nil || strings.ContainsAny(name, "/%") || name == "" {
+				t.Fatalf("%q passed", name)
+			}
+			return
+		}
+		if c := failure.ClassOf(err); c != failure.Usage && c != failure.NotFound {
+			t.Fatalf("class %d for %q, %q", c, name, sshHost)
+		}
+	})
+}

@@ -1,0 +1,299 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The plain-names domains: which plain name reaches which, and which must
+// not. Their MACs and the lease files of newPlainEnv tie guest hostnames to
+// them.
+const (
+	plainUUID   = "91a1a000-0000-4000-8000-000000000003"
+	macLegacy2  = "52:54:00:91:00:01" // legacybox: hostname oldbox, 127.0.0.2 (the sshd)
+	macSneaky   = "52:54:00:91:00:02" // sneaky: claims hostname web01
+	macTwinA    = "52:54:00:91:00:03" // twin-a and twin-b both claim "twin"
+	macTwinB    = "52:54:00:91:00:04"
+	macStopped  = "52:54:00:91:00:05" // stopped: hostname stoppedbox, domain shut off
+	macExpired2 = "52:54:00:91:00:06" // lapsed: its lease of hostname lapsedbox expired
+	macVsockH   = "52:54:00:91:00:07" // vsockhost: hostname vbox, and a vsock CID
+)
+
+var plainDomains = []Domain{
+	{Name: "web01", CID: 5101},
+	{Name: "Dev-Box", CID: 5102},
+	{Name: "byuuid", UUID: plainUUID, CID: 5103},
+	{Name: "legacybox", NICs: []NIC{{macLegacy2, missingNet}}},
+	{Name: "sneaky", NICs: []NIC{{macSneaky, missingNet}}},
+	{Name: "twin-a", NICs: []NIC{{macTwinA, missingNet}}},
+	{Name: "twin-b", NICs: []NIC{{macTwinB, missingNet}}},
+	{Name: "stopped", Stopped: true, NICs: []NIC{{macStopped, missingNet}}},
+	{Name: "paused", RunState: 3, CID: 5104},
+	{Name: "lapsed", NICs: []NIC{{macExpired2, missingNet}}},
+	{Name: "vsockhost", CID: 5105, NICs: []NIC{{macVsockH, missingNet}}},
+	// Names the user's own ssh_config routes elsewhere.
+	{Name: "routed", CID: 5106},
+	{Name: "pcdom", CID: 5107},
+	{Name: "jumpdom", CID: 5108},
+}
+
+// plainEnv is a libvirtd with plainDomains, an sshd also on
+// 127.0.0.2:port, lease files naming guest hostnames, and an ssh_config:
+// the user's own blocks first (as ~/.ssh/config comes before the system
+// files), then the product drop-in and the plain-names drop-in, each with
+// -c and --lease-dir pointing at the test's daemon and lease files, then a
+// block read after them (a system file below its Include line).
+type plainEnv struct {
+	d        *Libvirtd
+	s        *SSHD
+	port     string
+	leaseDir string
+	cfg      string
+}
+
+func newPlainEnv(t *testing.T) *plainEnv {
+	t.Helper()
+	needHelper(t)
+	requireBins(t, "libvirtd", "virsh", "sshd", "ssh", "ssh-keygen")
+	e := &plainEnv{d: StartLibvirtd(t, HostXML(plainDomains...)), s: StartSSHD(t)}
+	e.port = fmt.Sprint(e.s.ListenTCP(t, "127.0.0.2"))
+	e.leaseDir = shortTempDir(t)
+	now := time.Now().Unix()
+	lease := func(ip, mac, hostname string, expiry int64) string {
+		return fmt.Sprintf(`{"ip-address":%q,"mac-address":%q,"hostname":%q,"expiry-time":%d}`, ip, mac, hostname, expiry)
+	}
+	writeFile(t, filepath.Join(e.leaseDir, "virbr0.status"), "[\n"+strings.Join([]string{
+		lease("127.0.0.2", macLegacy2, "oldbox", now+3600),
+		lease("127.0.0.4", macSneaky, "web01", now+3600),
+		lease("127.0.0.4", macTwinA, "twin", now+3600),
+		lease("127.0.0.4", macTwinB, "twin", now+3600),
+		lease("127.0.0.4", macStopped, "stoppedbox", now+3600),
+		lease("127.0.0.4", macExpired2, "lapsedbox", now-10),
+		lease("127.0.0.3", macVsockH, "vbox", now+3600),
+	}, ",\n")+"\n]\n", 0o644)
+	macs := []string{}
+	for _, d := range plainDomains {
+		for _, n := range d.NICs {
+			macs = append(macs, fmt.Sprintf(`{"domain":%q,"macs":[%q]}`, d.Name, n.MAC))
+		}
+	}
+	writeFile(t, filepath.Join(e.leaseDir, "virbr0.macs"), "["+strings.Join(macs, ",")+"]", 0o644)
+
+	dir := shortTempDir(t)
+	opts := "-c '" + e.d.URI() + "' --lease-dir '" + e.leaseDir + "' "
+	plain := PlainDropIn(t, dir, opts)
+	main := dropInWith(t, dir, e.d.URI())
+	cc, err := os.ReadFile(e.s.ClientConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := `# The user's own blocks, read first.
+Host alias1
+    HostName web01
+Host routed
+    HostName 127.0.0.9
+Host pcdom
+    ProxyCommand /bin/false %h %p
+Host jumpdom
+    ProxyJump jumphost.invalid
+`
+	late := `# Read after the drop-ins.
+Host late
+    HostName 127.0.0.8
+`
+	e.cfg = filepath.Join(dir, "ssh_config")
+	writeFile(t, e.cfg, strings.Replace(string(cc), "Include "+e.s.DropIn, user+"Match all\nInclude "+main+"\nInclude "+plain+"\n"+late, 1), 0o644)
+	return e
+}
+
+// PlainDropIn writes config/plain-names.conf with @BINDIR@ set to the built
+// helper's directory and opts inserted after the helper's path in both of
+// its command lines, and returns its path.
+func PlainDropIn(t testing.TB, dir, opts string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "config", "plain-names.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
+	s := strings.ReplaceAll(string(b), "@BINDIR@/libvirt-ssh-proxy ", prog+" "+opts)
+	if strings.Count(s, opts) != 2 {
+		t.Fatalf("want the helper twice in the plain-names drop-in (check and ProxyCommand):\n%s", s)
+	}
+	p := filepath.Join(dir, "plain-names.conf")
+	writeFile(t, p, s, 0o644)
+	return p
+}
+
+// sshG runs ssh -G under the guard (the check it runs is the real helper)
+// and returns the options that decide the route, and ssh's stderr.
+func (e *plainEnv) sshG(t *testing.T, host string) (map[string]string, string) {
+	t.Helper()
+	r := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-G", host))
+	if r.Code != 0 {
+		t.Fatalf("ssh -G: %s", r)
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		switch k {
+		case "hostname", "proxycommand", "proxyjump", "proxyusefdpass":
+			got[k] = v
+		}
+	}
+	return got, r.Stderr
+}
+
+// TestPlainNamesSSHConfig: with the plain-names drop-in on, real ssh -G
+// sends a plain name to the helper (ProxyCommand ... --plain '%n' %p)
+// exactly when a running domain has that name or UUID, or one guest's lease
+// that hostname, and leaves every other name, and every name the user's
+// configuration routes (HostName, ProxyCommand, ProxyJump), as it was.
+func TestPlainNamesSSHConfig(t *testing.T) {
+	e := newPlainEnv(t)
+	plainPC := "--plain '%n' %p"
+	tests := []struct {
+		host string
+		ours bool   // the plain-names ProxyCommand applies
+		want string // else: "hostname X", "proxycommand X" or "proxyjump X" that must be
+	}{
+		{"web01", true, ""},
+		{"Dev-Box", true, ""}, // capitals: %h is the name as typed
+		{plainUUID, true, ""},
+		{strings.ToUpper(plainUUID), true, ""},
+		{"oldbox", true, ""}, // a guest's DHCP hostname
+		{"OLDBOX", true, ""}, // DNS names fold case
+		{"vbox", true, ""},   // the hostname of a guest with vsock
+		{"legacybox", true, ""},
+		{"twin", false, "hostname twin"},             // two guests claim it
+		{"stoppedbox", false, "hostname stoppedbox"}, // its domain does not run
+		{"stopped", false, "hostname stopped"},
+		{"paused", false, "hostname paused"},
+		{"lapsedbox", false, "hostname lapsedbox"}, // expired lease
+		{"nosuchhost", false, "hostname nosuchhost"},
+		{"1", false, "hostname 0.0.0.1"}, // web01's ID, but an address to ssh
+		{"127.0.0.2", false, "hostname 127.0.0.2"},
+		{"alias1", false, "hostname web01"},     // the user's alias of a domain's name
+		{"routed", false, "hostname 127.0.0.9"}, // a domain the user gives a HostName
+		{"pcdom", false, "proxycommand /bin/false %h %p"},
+		{"jumpdom", false, "proxyjump jumphost.invalid"},
+		{"qemu/web01", false, "proxycommand " + helperBin + " -c '" + e.d.URI() + "' '%n' %p"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			t.Parallel()
+			got, stderr := e.sshG(t, tt.host)
+			if stderr != "" {
+				t.Errorf("ssh -G %s printed on stderr (the check must be silent): %q", tt.host, stderr)
+			}
+			isOurs := strings.HasSuffix(got["proxycommand"], plainPC)
+			if isOurs != tt.ours {
+				t.Fatalf("ssh -G %s: plain-names ProxyCommand applies = %v, want %v: %v", tt.host, isOurs, tt.ours, got)
+			}
+			if tt.ours {
+				// No ProxyUseFdpass from this block: it would break a
+				// ProxyCommand of the user's (see pcdom).
+				if got["proxyusefdpass"] != "no" {
+					t.Errorf("ssh -G %s: proxyusefdpass %q, want no", tt.host, got["proxyusefdpass"])
+				}
+				return
+			}
+			k, v, _ := strings.Cut(tt.want, " ")
+			if got[k] != v {
+				t.Errorf("ssh -G %s: %s %q, want %q (all: %v)", tt.host, k, got[k], v, got)
+			}
+			if tt.host == "pcdom" && got["proxyusefdpass"] != "no" {
+				t.Errorf("the user's ProxyCommand got ProxyUseFdpass %q", got["proxyusefdpass"])
+			}
+		})
+	}
+}
+
+// TestPlainNamesCheck runs the check itself: exit 0 on a match and 1 on
+// none, silent but for -v, which names the rule; a domain name wins over a
+// guest's lease that claims it; no daemon socket means no match, at once.
+func TestPlainNamesCheck(t *testing.T) {
+	e := newPlainEnv(t)
+	opts := []string{"-c", e.d.URI(), "--lease-dir", e.leaseDir}
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string // with -v
+	}{
+		{[]string{"web01", "web01"}, 0, `matched by domain name: domain "web01"`}, // sneaky's guest claims web01 too
+		{[]string{plainUUID, plainUUID}, 0, `matched by domain UUID: domain "byuuid"`},
+		{[]string{"oldbox", "oldbox"}, 0, `matched by guest hostname (DHCP lease): domain "legacybox"`},
+		{[]string{"oldbox"}, 0, `domain "legacybox"`},
+		{[]string{"web01", "127.0.0.9"}, 1, "ssh's configuration routes web01 to HostName 127.0.0.9"},
+		{[]string{"twin", "twin"}, 1, "guests of 2 domains (twin-a, twin-b) give DHCP hostname twin"},
+		{[]string{"stopped", "stopped"}, 1, `domain "stopped"`},
+		{[]string{"stoppedbox", "stoppedbox"}, 1, `domain "stopped"`},
+		{[]string{"nosuchhost", "nosuchhost"}, 1, "no domain is named nosuchhost"},
+		{[]string{"10.1", "10.1"}, 1, "is an IP address"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {
+			t.Parallel()
+			r := runHelper(t, append(append([]string{"plain-name"}, opts...), tt.args...)...)
+			if r.Code != tt.code || r.Stdout != "" || r.Stderr != "" {
+				t.Errorf("want exit %d and no output, got %s", tt.code, r)
+			}
+			r = runHelper(t, append(append([]string{"plain-name", "-v"}, opts...), tt.args...)...)
+			if r.Code != tt.code || !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("-v: want exit %d and %q on stderr, got %s", tt.code, tt.stderr, r)
+			}
+		})
+	}
+	t.Run("usage", func(t *testing.T) {
+		expectExit(t, runHelper(t, "plain-name"), 2, "plain-name takes NAME")
+	})
+	t.Run("no daemon", func(t *testing.T) {
+		// No socket at the default paths of this (empty) home: the check
+		// stats and stops.
+		home := shortTempDir(t)
+		cmd := guarded(t.Context(), helperBin, "plain-name", "-v", "-c", URIFor("/nonexistent.xml", filepath.Join(home, "sock")), "web01", "web01")
+		r := runCmd(t, helperLimit, cmd)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "no daemon socket") {
+			t.Errorf("want exit 1 naming the missing socket: %s", r)
+		}
+	})
+}
+
+// TestPlainNamesSSH logs in with real ssh by plain names through the
+// plain-names drop-in: a domain without vsock by its name and a guest by
+// its DHCP hostname (both over the IP fallback to the sshd on 127.0.0.2),
+// and shows that a domain with vsock goes to the helper's vsock step (under
+// the guard: no VM holds the CID, exit 11 on ssh's stderr), by name and by
+// its guest's hostname.
+func TestPlainNamesSSH(t *testing.T) {
+	e := newPlainEnv(t)
+	for _, host := range []string{"legacybox", "oldbox"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, sshLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-p", e.port, e.s.User+"@"+host, "echo", "hello", "plain"))
+			if r.Code != 0 || r.Stdout != "hello plain\n" {
+				t.Fatalf("ssh %s: %s", host, r)
+			}
+		})
+	}
+	for _, c := range []struct{ host, cid string }{{"web01", "5101"}, {"vbox", "5105"}, {"Dev-Box", "5102"}} {
+		t.Run(c.host, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, sshLimit, guarded(t.Context(), "ssh", "-F", e.cfg, e.s.User+"@"+c.host, "true"))
+			if r.Code != 255 || !strings.Contains(r.Stderr, "CID "+c.cid) {
+				t.Fatalf("ssh %s: want the helper's vsock failure for CID %s: %s", c.host, c.cid, r)
+			}
+		})
+	}
+	// The same through resolve --plain: the rule's domain, no connect.
+	r := runHelper(t, "resolve", "--plain", "-c", e.d.URI(), "--lease-dir", e.leaseDir, "vbox")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "vsockhost") {
+		t.Errorf("resolve --plain vbox: %s", r)
+	}
+}
