@@ -28,7 +28,7 @@ DROPIN      := $(SYSCONFDIR)/ssh/ssh_config.d/30-libvirt-ssh-proxy.conf
 # The opt-in plain-names drop-in: installed off, outside ssh_config.d; a
 # link into ssh_config.d turns it on (README, "Plain names").
 PLAINDROPIN := $(DATADIR)/libvirt-ssh-proxy/plain-names.conf
-SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') go.mod go.sum
+SOURCES     := $(shell find cmd internal -name '*.go' ! -name '*_test.go') cmd/libvirt-ssh-proxy/usage.txt go.mod go.sum
 
 .PHONY: install-check install-data deb rpm package-test check-go
 .PHONY: all build install uninstall check check-quick lint unit race integration vm e2e e2e-vhost e2e-real fuzz fuzz-short load bench bench-more clean

@@ -72,71 +72,84 @@ func parseArgs(argv []string) (options, error) {
 			i++
 			return argv[i], nil
 		}
-		flag := func(p *bool) error {
-			if hasVal {
-				return fmt.Errorf("option %s takes no value", name)
-			}
-			*p = true
-			return nil
-		}
-		var err error
-		switch name {
-		case "-c", "--connect":
-			var v string
-			if v, err = value(); err == nil {
-				if v == "" {
-					err = errors.New("option --connect needs a non-empty URI")
-				}
-				o.connect = append(o.connect, v)
-			}
-		case "-t", "--timeout":
-			var v string
-			if v, err = value(); err == nil {
-				o.timeout, err = parseDuration(name, v)
-			}
-		case "--wait":
-			// Only --wait=D takes a value: a bare --wait is followed by HOST.
-			o.wait = defaultWait
-			if hasVal {
-				o.wait, err = parseDuration(name, val)
-			}
-		case "--fdpass":
-			err = flag(&o.fdpass)
-		case "--relay":
-			err = flag(&o.relay)
-		case "-v", "--verbose":
-			err = flag(&o.verbose)
-		case "--json":
-			err = flag(&o.json)
-		case "-F", "--ssh-config":
-			o.sshConfig, err = value()
-		case "--system-config":
-			o.systemConfig, err = value()
-		case "--remote-command":
-			if o.remoteCommand, err = value(); err == nil && o.remoteCommand == "" {
-				err = errors.New("option --remote-command needs a non-empty path")
-			}
-		case "-h", "--help":
-			err = flag(&o.help)
-		case "-V", "--version":
-			err = flag(&o.version)
-		case "--plain":
-			err = flag(&o.plain)
-		case "--no-ip-fallback":
-			err = flag(&o.noIPFallback)
-		case "--lease-dir":
-			if o.leaseDir, err = value(); err == nil && o.leaseDir == "" {
-				err = errors.New("option --lease-dir needs a non-empty directory")
-			}
-		default:
-			err = fmt.Errorf("unknown option %s", name)
-		}
-		if err != nil {
+		if err := o.option(name, val, hasVal, value); err != nil {
 			return o, err
 		}
 	}
+	err := o.check(pos)
+	return o, err
+}
+
+// option sets the option name from its value: val when written as
+// name=val (hasVal), else what value takes (the next argument).
+func (o *options) option(name, val string, hasVal bool, value func() (string, error)) error {
+	flag := func(p *bool) error {
+		if hasVal {
+			return fmt.Errorf("option %s takes no value", name)
+		}
+		*p = true
+		return nil
+	}
+	var err error
+	switch name {
+	case "-c", "--connect":
+		var v string
+		if v, err = value(); err == nil {
+			if v == "" {
+				err = errors.New("option --connect needs a non-empty URI")
+			}
+			o.connect = append(o.connect, v)
+		}
+	case "-t", "--timeout":
+		var v string
+		if v, err = value(); err == nil {
+			o.timeout, err = parseDuration(name, v)
+		}
+	case "--wait":
+		// Only --wait=D takes a value: a bare --wait is followed by HOST.
+		o.wait = defaultWait
+		if hasVal {
+			o.wait, err = parseDuration(name, val)
+		}
+	case "--fdpass":
+		err = flag(&o.fdpass)
+	case "--relay":
+		err = flag(&o.relay)
+	case "-v", "--verbose":
+		err = flag(&o.verbose)
+	case "--json":
+		err = flag(&o.json)
+	case "-F", "--ssh-config":
+		o.sshConfig, err = value()
+	case "--system-config":
+		o.systemConfig, err = value()
+	case "--remote-command":
+		if o.remoteCommand, err = value(); err == nil && o.remoteCommand == "" {
+			err = errors.New("option --remote-command needs a non-empty path")
+		}
+	case "-h", "--help":
+		err = flag(&o.help)
+	case "-V", "--version":
+		err = flag(&o.version)
+	case "--plain":
+		err = flag(&o.plain)
+	case "--no-ip-fallback":
+		err = flag(&o.noIPFallback)
+	case "--lease-dir":
+		if o.leaseDir, err = value(); err == nil && o.leaseDir == "" {
+			err = errors.New("option --lease-dir needs a non-empty directory")
+		}
+	default:
+		err = fmt.Errorf("unknown option %s", name)
+	}
+	return err
+}
+
+// check takes the positional arguments pos (the command and its
+// arguments) and checks that they and the options go together.
+func (o *options) check(pos []string) error {
 	if o.fdpass && o.relay {
-		return o, errors.New("--fdpass and --relay exclude each other")
+		return errors.New("--fdpass and --relay exclude each other")
 	}
 	// "help" is --help, as in git and go.
 	if len(pos) > 0 && pos[0] == "help" {
@@ -147,29 +160,29 @@ func parseArgs(argv []string) (options, error) {
 	}
 	o.args = pos
 	if o.help || o.version {
-		return o, nil
+		return nil
 	}
 	if n := arity[o.command]; len(pos) < n.min || len(pos) > n.max {
 		noun := "arguments"
 		if len(pos) == 1 {
 			noun = "argument"
 		}
-		return o, fmt.Errorf("%s (got %d %s)", n.usage, len(pos), noun)
+		return fmt.Errorf("%s (got %d %s)", n.usage, len(pos), noun)
 	}
 	if o.json && o.command == "" {
-		return o, errors.New("--json goes with a command such as resolve")
+		return errors.New("--json goes with a command such as resolve")
 	}
 	// -F also serves the ProxyCommand form: the ssh a remote host runs.
 	if (o.sshConfig != "" && o.command != "doctor" && o.command != "") || (o.systemConfig != "" && o.command != "doctor") {
-		return o, errors.New("--ssh-config and --system-config go with doctor")
+		return errors.New("--ssh-config and --system-config go with doctor")
 	}
 	if o.plain && o.command != "" && o.command != "resolve" {
-		return o, errors.New("--plain goes with the ProxyCommand form (HOST PORT) and resolve")
+		return errors.New("--plain goes with the ProxyCommand form (HOST PORT) and resolve")
 	}
 	if o.remoteCommand != "" && o.command != "" {
-		return o, errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
+		return errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
-	return o, nil
+	return nil
 }
 
 // arity says how many positional arguments each command takes.

@@ -147,7 +147,7 @@ func printable(s string) string {
 // road returns the road from HOST to the socket that the options describe.
 func (c *invocation) road() *route.Road {
 	return &route.Road{
-		Resolver:     lookup.Resolver{Search: libvirturi.Search{URIs: c.connectList(), Euid: c.euid, Env: c.env, Logf: c.logf}},
+		Resolver:     lookup.Resolver{Search: libvirturi.Search{URIs: libvirturi.ConnectList(c.connect, c.env.Getenv), Euid: c.euid, Env: c.env, Logf: c.logf}},
 		Dialer:       c.dialer,
 		NoIPFallback: c.noIPFallback,
 		LeaseDir:     c.leaseDir,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"sync"
@@ -72,10 +73,7 @@ func (c *invocation) remote(h remote.Hop) int {
 		}
 		port = c.args[1]
 	}
-	helper := c.remoteCommand
-	if helper == "" {
-		helper = self()
-	}
+	helper := cmp.Or(c.remoteCommand, remote.DefaultHelper())
 	s := remote.Session{Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr, FD: c.passFD(), Logf: c.logf}
 	if err := s.Run(h.HV, remote.Argv(c.sshConfig, helper, h, port)); err != nil {
 		return c.fail(err)
@@ -86,13 +84,4 @@ func (c *invocation) remote(h remote.Hop) int {
 // passFD says whether to hand ssh the connection itself (pipe.WantFD).
 func (c *invocation) passFD() bool {
 	return pipe.WantFD(c.stdin, c.fdChannel, c.fdpass, c.relay, c.logf)
-}
-
-// self is this binary's path: the helper's path on a hypervisor too, as
-// hypervisors usually share the install layout.
-func self() string {
-	if p, err := os.Executable(); err == nil {
-		return p
-	}
-	return "/usr/libexec/" + prog
 }

@@ -262,3 +262,58 @@ func (ls *Listing) Find(spec host.Spec, uris []string) *Entry {
 	}
 	return nil
 }
+
+// Listings lists each URI at most once, for a caller that looks several
+// domains up and needs each one's whole listing (ssh-config names a domain
+// the way that reaches it on its URI: sshname.ProxyTarget).
+type Listings struct {
+	r     *Resolver
+	byURI map[string]*Listing
+}
+
+// Listings returns an empty set of listings made with r.
+func (r *Resolver) Listings() *Listings {
+	return &Listings{r: r, byURI: map[string]*Listing{}}
+}
+
+// Of returns uri's listing, nil when it was not listed.
+func (ls *Listings) Of(uri string) *Listing { return ls.byURI[uri] }
+
+// Reachable lists every URI a qemu/ spec searches and returns the running
+// domains with a vsock CID, in the listing's order.
+func (ls *Listings) Reachable(ctx context.Context) ([]*Entry, error) {
+	l, err := ls.r.List(ctx, host.Any)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Entry
+	for i := range l.Entries {
+		if e := &l.Entries[i]; e.Active() && e.VSockErr == nil {
+			out = append(out, e)
+			ls.byURI[e.URI] = &l
+		}
+	}
+	return out, nil
+}
+
+// Entry returns the entry of d, a domain Resolve found, in the listing of
+// its URI, which is listed the first time it is asked for.
+func (ls *Listings) Entry(ctx context.Context, d *target.Domain) (*Entry, error) {
+	l := ls.byURI[d.URI]
+	if l == nil {
+		one := *ls.r
+		one.URIs = []string{d.URI}
+		all, err := one.List(ctx, host.Any)
+		if err != nil {
+			return nil, err
+		}
+		l = &all
+		ls.byURI[d.URI] = l
+	}
+	for i := range l.Entries {
+		if l.Entries[i].UUID == d.UUID {
+			return &l.Entries[i], nil
+		}
+	}
+	return nil, failure.New(failure.NotFound, "domain %q disappeared from %s while listing it", d.Name, d.URI)
+}

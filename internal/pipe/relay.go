@@ -271,6 +271,9 @@ const slotIn, slotConn, slotOut, slotStop = 0, 1, 2, 3
 
 // wait sleeps in poll until one of the ends the halves wait on is ready, and
 // turns errors on ends only watched into the relay's error.
+// The poll set is built, polled and read back in this one function, a
+// little over the usual length, so that what each slot means cannot drift
+// between the three.
 func (r *relay) wait() error {
 	up, down := r.up, r.down
 	var ev [3]int16

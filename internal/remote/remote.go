@@ -68,6 +68,16 @@ func Argv(sshConfig, helper string, h Hop, port string) []string {
 	return argv
 }
 
+// DefaultHelper is the helper's path on a hypervisor when --remote-command
+// names none: this binary's own path, as hypervisors usually share the
+// install layout.
+func DefaultHelper() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "/usr/libexec/libvirt-ssh-proxy"
+}
+
 // Session is one run of ssh to a hypervisor on behalf of the client.
 type Session struct {
 	Stdin, Stdout, Stderr *os.File

@@ -1,6 +1,7 @@
 // Package sshname decides which host names reach a libvirt domain through
 // ssh: names ssh accepts on its command line, that the helper parses back
-// into the same domain, and aliases safe to write into an ssh_config.
+// into the same domain (list's names, completion's spellings), and aliases
+// safe to write into an ssh_config with their Host blocks (ssh-config).
 //
 // It is pure: it works on a lookup.Listing already fetched.
 package sshname

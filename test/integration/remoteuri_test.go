@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -45,10 +46,7 @@ func newRemoteURIEnv(t *testing.T) *remoteURIEnv {
 		t.Fatalf("virsh over %s: domid vm = %q", e.d.TCPURI(), out)
 	}
 	dir := shortTempDir(t)
-	e.fakeBin = filepath.Join(dir, "bin")
-	os.Mkdir(e.fakeBin, 0o755)
-	e.argvFile = filepath.Join(dir, "ssh-argv")
-	writeFile(t, filepath.Join(e.fakeBin, "ssh"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > "+shellWord(e.argvFile)+"\n", 0o755)
+	e.fakeBin, e.argvFile = recordingSSH(t, dir)
 	ln, err := net.Listen("tcp", "127.0.0.77:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,16 +67,41 @@ func newRemoteURIEnv(t *testing.T) *remoteURIEnv {
 // the fake ssh's arguments (nil when it did not run).
 func (e *remoteURIEnv) run(t *testing.T, env []string, args ...string) (Result, []string) {
 	t.Helper()
-	os.Remove(e.argvFile)
 	cmd := execCmd(nofsockBin, append([]string{"-k", "--", helperBin}, args...)...)
 	cmd.Env = append(append(os.Environ(), "PATH="+e.fakeBin+":"+os.Getenv("PATH")), env...)
-	r := runCmd(t, helperLimit, cmd)
+	r, argv := runRecorded(t, cmd, e.argvFile)
 	r.Args = append(append([]string{}, env...), append([]string{"libvirt-ssh-proxy"}, args...)...)
+	return r, argv
+}
+
+// recordingSSH makes a directory bin in dir with a fake ssh that writes its
+// arguments, one a line, to argvFile (in dir too).
+func recordingSSH(t *testing.T, dir string) (bin, argvFile string) {
+	t.Helper()
+	bin, argvFile = filepath.Join(dir, "bin"), filepath.Join(dir, "ssh-argv")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(bin, "ssh"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > "+shellWord(argvFile)+"\n", 0o755)
+	return bin, argvFile
+}
+
+// runRecorded runs cmd, a helper under nofsock -k with recordingSSH's ssh
+// first on its PATH, and returns how it ended and the fake ssh's arguments
+// (nil when it did not run). argvFile is emptied first, not removed: a
+// helper running as another user may write it but not create it.
+func runRecorded(t *testing.T, cmd *exec.Cmd, argvFile string) (Result, []string) {
+	t.Helper()
+	writeFile(t, argvFile, "", 0o666)
+	if err := os.Chmod(argvFile, 0o666); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	r := runCmd(t, helperLimit, cmd)
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		t.Fatalf("the helper was killed by %v: it created an AF_VSOCK socket: %s", ws.Signal(), r)
 	}
-	b, err := os.ReadFile(e.argvFile)
-	if err != nil {
+	b, _ := os.ReadFile(argvFile)
+	if len(b) == 0 {
 		return r, nil
 	}
 	return r, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
@@ -168,4 +191,51 @@ func TestRemoteURIRealSSH(t *testing.T) {
 	if res.Code != 13 || !strings.Contains(res.Stderr, "no VM holds vsock CID 42") || !strings.Contains(res.Stderr, "hypervisor 127.0.0.42") {
 		t.Errorf("want the helper on 127.0.0.42 to find vm and fail at vsock (exit 13 here): %s", res)
 	}
+}
+
+// TestRemoteURIAlias: a libvirt.conf alias for a URI with a host gets the
+// same rule as the URI itself, from --connect or LIBVIRT_SSH_PROXY_CONNECT:
+// the ProxyCommand form runs ssh to that host (under nofsock -k: no AF_VSOCK
+// socket), and resolve is refused with exit 2. The helper runs as nobody,
+// whose aliases come from $XDG_CONFIG_HOME/libvirt/libvirt.conf (root's
+// from /etc, which the test leaves alone).
+func TestRemoteURIAlias(t *testing.T) {
+	guard, helper := asNobody(t)
+	dir := filepath.Dir(guard)
+	bin, argvFile := recordingSSH(t, dir)
+	conf := filepath.Join(dir, "libvirt", "libvirt.conf")
+	if err := os.Mkdir(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, conf, `uri_aliases = [ "hv=qemu+ssh://alice@hv1:2222/system" ]`+"\n", 0o644)
+	run := func(env []string, args ...string) (Result, []string) {
+		t.Helper()
+		cmd := execCmd(guard, append([]string{"-k", "--", helper}, args...)...)
+		cmd.Env = append(append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "XDG_CONFIG_HOME="+dir, "HOME="+dir, "LIBVIRT_SSH_PROXY_CONNECT="), env...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		return runRecorded(t, cmd, argvFile)
+	}
+	want := []string{"-oUser=alice", "-oPort=2222", "-oRequestTTY=no", "--", "hv1", helper, "--relay", "--connect", "qemu:///system", "qemu/vm", "22"}
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"--connect alias", nil, []string{"--relay", "-c", "hv", "qemu/vm", "22"}},
+		{"LIBVIRT_SSH_PROXY_CONNECT alias", []string{"LIBVIRT_SSH_PROXY_CONNECT=hv"}, []string{"--relay", "qemu/vm", "22"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, argv := run(c.env, c.args...)
+			if r.Code != 0 || strings.Join(argv, "\n") != strings.Join(want, "\n") {
+				t.Errorf("want ssh run with %q and exit 0, got ssh %q: %s", want, argv, r)
+			}
+		})
+	}
+	t.Run("resolve", func(t *testing.T) {
+		r, argv := run(nil, "resolve", "-c", "hv", "qemu/vm")
+		expectExit(t, r, 2, "URI on host hv1, which only the ProxyCommand form reaches")
+		if argv != nil {
+			t.Errorf("ssh ran: %q", argv)
+		}
+	})
 }

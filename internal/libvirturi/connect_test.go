@@ -1,10 +1,8 @@
-package main
+package libvirturi
 
 import (
 	"reflect"
 	"testing"
-
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 )
 
 func TestConnectList(t *testing.T) {
@@ -21,14 +19,14 @@ func TestConnectList(t *testing.T) {
 		{[]string{"a,b"}, "", []string{"a,b"}},                                // --connect values are not split
 	}
 	for _, tt := range tests {
-		c := &invocation{options: options{connect: tt.flags}, system: system{env: libvirturi.Env{Getenv: func(k string) string {
-			if k == connectEnv {
+		getenv := func(k string) string {
+			if k == ConnectEnv {
 				return tt.env
 			}
 			return ""
-		}}}}
-		if got := c.connectList(); len(got)+len(tt.want) > 0 && !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("--connect %q, %s=%q: got %q, want %q", tt.flags, connectEnv, tt.env, got, tt.want)
+		}
+		if got := ConnectList(tt.flags, getenv); len(got)+len(tt.want) > 0 && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("--connect %q, %s=%q: got %q, want %q", tt.flags, ConnectEnv, tt.env, got, tt.want)
 		}
 	}
 }
