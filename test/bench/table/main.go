@@ -18,6 +18,9 @@
 //     against a plain io.Copy pair (BenchmarkRelay in internal/pipe).
 //   - ssh sessions through the relay against fd passing, upload and
 //     download (BenchmarkSSH in test/integration, real ssh and sshd).
+//   - what the plain-names drop-in's check adds to every ssh to a host that
+//     is no domain: ssh -G with it against ssh -G without, with no daemon
+//     socket and with a private libvirtd (BenchmarkPlainNames).
 //
 // Every helper run in the rig is under its AF_VSOCK guard; nothing here
 // dials vsock.
@@ -94,6 +97,11 @@ func run(helper, ref, refBuild string, runs, count int) error {
 		return err
 	}
 	rows = append(rows, ssh...)
+	plain, err := plainRows(count)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, plain...)
 
 	fmt.Println("| figure | ours: median (p25-p75) | yardstick | yardstick: median (p25-p75) | ours/yardstick |")
 	fmt.Println("|---|---|---|---|---|")
@@ -381,6 +389,31 @@ func sshRows(count int) ([]row, error) {
 		k := "BenchmarkSSH/" + dir + "/"
 		rs = append(rs, row{figure: fmt.Sprintf("ssh session %s, relay", arrow(dir)), unit: "MiB/s",
 			ours: res[k+"relay"], yard: res[k+"fdpass"], yardName: "fd passing"})
+	}
+	return rs, nil
+}
+
+// plainRows runs BenchmarkPlainNames: ssh -G for a host that is no domain
+// with the plain-names drop-in on (its check runs) against the same
+// configuration without it, with no daemon socket and with a private
+// libvirtd.
+func plainRows(count int) ([]row, error) {
+	res, err := goBench(count, "ns/op", "./test/integration/", "PlainNames", "30x", "-tags", "integration")
+	if err != nil {
+		return nil, err
+	}
+	ms := func(ns []float64) []float64 {
+		out := make([]float64, len(ns))
+		for i, v := range ns {
+			out[i] = v / 1e6
+		}
+		return out
+	}
+	var rs []row
+	for _, c := range []struct{ key, what string }{{"no-daemon", "no daemon socket"}, {"daemon", "a daemon with 10 domains"}} {
+		k := "BenchmarkPlainNames/" + c.key + "/"
+		rs = append(rs, row{figure: "ssh -G, a host that is no domain, plain names on: " + c.what, unit: "ms",
+			ours: ms(res[k+"on"]), yard: ms(res[k+"off"]), yardName: "ssh -G, plain names off"})
 	}
 	return rs, nil
 }
