@@ -430,3 +430,34 @@ func TestPlainNamesList(t *testing.T) {
 		t.Errorf("list table: want a PLAIN column with web01 and - for stopped: %s", r)
 	}
 }
+
+// TestPlainNamesNoDaemon: with plain names on and no daemon to ask, or
+// one that never answers, real ssh -G goes its normal way for a name: no
+// ProxyCommand, nothing on stderr, and the hung daemon costs ssh the
+// check's --timeout 1, not more.
+func TestPlainNamesNoDaemon(t *testing.T) {
+	needHelper(t)
+	requireBins(t, "ssh")
+	dir := shortTempDir(t)
+	for _, c := range []struct {
+		name, sock string
+		limit      time.Duration
+	}{
+		{"no socket", filepath.Join(dir, "no-such-sock"), time.Second},
+		{"hung daemon", HungDaemon(t, dir), 3 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := shortTempDir(t)
+			leaseDir := shortTempDir(t)
+			cfg := filepath.Join(sub, "ssh_config")
+			writeFile(t, cfg, "LogLevel ERROR\nInclude "+PlainDropIn(t, sub, "-c '"+URIFor("/nonexistent.xml", c.sock)+"' --lease-dir '"+leaseDir+"' ")+"\n", 0o644)
+			r := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", cfg, "-G", "web01"))
+			if r.Code != 0 || strings.Contains(r.Stdout, "proxycommand") || r.Stderr != "" {
+				t.Errorf("ssh -G web01: want ssh's own way, silently: %s", r)
+			}
+			if r.Elapsed > c.limit {
+				t.Errorf("ssh -G web01 took %v, want under %v", r.Elapsed.Round(time.Millisecond), c.limit)
+			}
+		})
+	}
+}
