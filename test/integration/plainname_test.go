@@ -254,6 +254,20 @@ func TestPlainNamesCheck(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		expectExit(t, runHelper(t, "plain-name"), 2, "plain-name takes NAME")
 	})
+	t.Run("--plain --wait", func(t *testing.T) {
+		// A name no rule matches yet is waited for; one two guests claim
+		// fails at once.
+		r := runHelper(t, append(opts, "resolve", "--plain", "--wait=1s", "nosuchhost")...)
+		expectExit(t, r, 4, "still failing after --wait 1s", "no domain is named nosuchhost")
+		if r.Elapsed < time.Second {
+			t.Errorf("--wait=1s gave up after %v", r.Elapsed)
+		}
+		r = runHelper(t, append(opts, "resolve", "--plain", "--wait=20s", "twin")...)
+		expectExit(t, r, 4, "guests of 2 domains")
+		if r.Elapsed > 5*time.Second {
+			t.Errorf("--wait waited %v on a name two guests claim", r.Elapsed)
+		}
+	})
 	t.Run("no daemon", func(t *testing.T) {
 		// No socket at the default paths of this (empty) home: the check
 		// stats and stops.
