@@ -306,6 +306,17 @@ func TestPlainNamesSSH(t *testing.T) {
 			}
 		})
 	}
+	// scp takes a plain name as it is: no '/' for it to read as a path.
+	t.Run("scp", func(t *testing.T) {
+		t.Parallel()
+		src := filepath.Join(shortTempDir(t), "f")
+		dst := filepath.Join(shortTempDir(t), "g")
+		writeFile(t, src, "plain scp\n", 0o644)
+		r := runCmd(t, sshLimit, guarded(t.Context(), "scp", "-F", e.cfg, "-P", e.port, src, e.s.User+"@oldbox:"+dst))
+		if b, err := os.ReadFile(dst); r.Code != 0 || err != nil || string(b) != "plain scp\n" {
+			t.Fatalf("scp to oldbox: %s (%v)", r, err)
+		}
+	})
 	// The same through resolve --plain: the rule's domain, no connect.
 	r := runHelper(t, "resolve", "--plain", "-c", e.d.URI(), "--lease-dir", e.leaseDir, "vbox")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "vsockhost") {
