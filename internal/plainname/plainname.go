@@ -1,7 +1,8 @@
 // Package plainname decides whether a plain host name — `ssh user@web01`,
 // no qemu/ prefix — is one the helper reaches, and which domain it means.
 // The opt-in drop-in's check (Match exec), the ProxyCommand it then runs
-// (--plain), list and doctor all ask Resolve, so they cannot disagree.
+// (--plain) and doctor all ask Resolve, so they cannot disagree; list
+// applies Eligible and the same lookup order over its listing (sshname).
 //
 // The rules, first match wins:
 //
@@ -149,8 +150,10 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 		return Match{}, failure.New(failure.NotFound, "no domain is named %s, nor has that UUID, and no guest has it as DHCP hostname in %s", name, leaseDir)
 	case 1:
 	default:
-		return Match{}, failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
+		e := failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
 			WithHint("reach each by its domain name: ssh qemu/%s", owners[0])
+		e.Lasting = true // --wait would wait for a guest to give the name up
+		return Match{}, e
 	}
 	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
 	// libvirt's dnsmasq serves the system daemon's networks.
