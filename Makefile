@@ -179,7 +179,9 @@ load:
 # those rows say it is absent; the exit on a
 # bad host name against a minimal static Go binary; the relay against an
 # io.Copy pair (BenchmarkRelay) and, behind real ssh and sshd, against fd
-# passing (BenchmarkSSH). BENCHRUNS timed runs per start-up figure,
+# passing (BenchmarkSSH); ssh -G for a host that is no domain with the
+# plain-names drop-in on against off, without and with a daemon
+# (BenchmarkPlainNames). BENCHRUNS timed runs per start-up figure,
 # BENCHCOUNT repeats of each Go benchmark.
 # bench-more: the other measurements: every Go micro-benchmark, the lookup
 # latency against a private libvirtd, what each libvirt round trip costs

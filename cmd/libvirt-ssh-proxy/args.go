@@ -162,7 +162,7 @@ func (o *options) check(pos []string) error {
 	if o.help || o.version {
 		return nil
 	}
-	if n := arity[o.command]; len(pos) < n.min || len(pos) > n.max {
+	if n, _ := arity(o.command); len(pos) < n.min || len(pos) > n.max {
 		noun := "arguments"
 		if len(pos) == 1 {
 			noun = "argument"
@@ -185,27 +185,44 @@ func (o *options) check(pos []string) error {
 	return nil
 }
 
-// arity says how many positional arguments each command takes.
-var arity = map[string]struct {
+// arityRule is how many positional arguments a command takes, and what to
+// say when it gets another number.
+type arityRule struct {
+	command  string
 	min, max int
 	usage    string
-}{
-	"":        {2, 2, "want HOST PORT"},
-	"resolve": {1, 2, "resolve takes HOST and an optional PORT"},
-
-	"list":       {0, 0, "list takes no arguments"},
-	"doctor":     {1, 2, "doctor takes HOST and an optional PORT"},
-	"ssh-config": {0, 1 << 16, "ssh-config takes HOST names"},
-
-	"complete-hosts": {0, 1, "complete-hosts takes an optional WORD"},
-	"plain-name":     {1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
 }
 
-// isCommand says whether s names a subcommand. It reads arity, which has
-// the same keys as commands: commands refers to doctor, which reads the
+// arities are the commands' arity rules. A slice, which the linker lays
+// out: a map would be built at every start, on the ProxyCommand path.
+var arities = []arityRule{
+	{"", 2, 2, "want HOST PORT"},
+	{"resolve", 1, 2, "resolve takes HOST and an optional PORT"},
+
+	{"list", 0, 0, "list takes no arguments"},
+	{"doctor", 1, 2, "doctor takes HOST and an optional PORT"},
+	{"ssh-config", 0, 1 << 16, "ssh-config takes HOST names"},
+
+	{"complete-hosts", 0, 1, "complete-hosts takes an optional WORD"},
+	{"plain-name", 1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
+}
+
+// arity returns the arity rule of the command named s; ok is false when s
+// names no command.
+func arity(s string) (r arityRule, ok bool) {
+	for _, r := range arities {
+		if r.command == s {
+			return r, true
+		}
+	}
+	return arityRule{}, false
+}
+
+// isCommand says whether s names a subcommand. It reads arities, which has
+// the same names as commands: commands refers to doctor, which reads the
 // helper's own command line with parseArgs, so parseArgs cannot refer to it.
 func isCommand(s string) bool {
-	_, ok := arity[s]
+	_, ok := arity(s)
 	return ok && s != ""
 }
 

@@ -85,10 +85,10 @@ func TestListOutput(t *testing.T) {
 	if err := printListTable(&table, rows); err != nil {
 		t.Fatal(err)
 	}
-	want := `NAME     STATE     CID         SSH                                        URI
-web01    running   42          qemu/web01                                 qemu:///system
-"my vm"  shut off  none        qemu/00000000-0000-4000-8000-000000000002  qemu:///system
-auto     paused    no address  qemu/auto                                  qemu:///session
+	want := `NAME     STATE     CID         SSH                                        PLAIN  URI
+web01    running   42          qemu/web01                                 web01  qemu:///system
+"my vm"  shut off  none        qemu/00000000-0000-4000-8000-000000000002  -      qemu:///system
+auto     paused    no address  qemu/auto                                  -      qemu:///session
 `
 	if table.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", table.String(), want)
@@ -101,7 +101,7 @@ auto     paused    no address  qemu/auto                                  qemu:/
 	if err := json.Unmarshal([]byte(js.String()), &got); err != nil {
 		t.Fatalf("list --json is not JSON: %v\n%s", err, js.String())
 	}
-	if len(got) != 3 || got[0]["cid"] != 42.0 || got[0]["id"] != 3.0 || got[0]["ssh"] != "qemu/web01" || got[0]["scp"] != "qemu%web01" ||
+	if len(got) != 3 || got[0]["cid"] != 42.0 || got[0]["id"] != 3.0 || got[0]["ssh"] != "qemu/web01" || got[0]["scp"] != "qemu%web01" || got[0]["plain"] != "web01" || got[1]["plain"] != nil ||
 		got[1]["cid"] != nil || got[1]["id"] != nil || got[1]["vsock"] != "no vsock device" || got[2]["vsock"] != "no CID address" {
 		t.Errorf("list --json:\n%s", js.String())
 	}

@@ -65,5 +65,5 @@ func parseHelper(args []string) (doctor.Helper, error) {
 	if o.command != "" || o.help || o.version {
 		return doctor.Helper{}, errors.New("not the ProxyCommand form (HOST PORT)")
 	}
-	return doctor.Helper{Host: o.args[0], Port: o.args[1], URIs: o.connect, NoIPFallback: o.noIPFallback, LeaseDir: o.leaseDir}, nil
+	return doctor.Helper{Host: o.args[0], Port: o.args[1], URIs: o.connect, NoIPFallback: o.noIPFallback, LeaseDir: o.leaseDir, Plain: o.plain}, nil
 }

@@ -39,7 +39,7 @@ func FuzzParseArgs(f *testing.F) {
 		if o.fdpass && o.relay {
 			t.Fatalf("parseArgs(%q): both --fdpass and --relay", argv)
 		}
-		if commands[o.command] == nil {
+		if command(o.command) == nil {
 			t.Fatalf("parseArgs(%q): unknown command %q", argv, o.command)
 		}
 		for _, c := range o.connect {
@@ -50,7 +50,7 @@ func FuzzParseArgs(f *testing.F) {
 		if o.help || o.version {
 			return
 		}
-		if n := arity[o.command]; len(o.args) < n.min || len(o.args) > n.max {
+		if n, _ := arity(o.command); len(o.args) < n.min || len(o.args) > n.max {
 			t.Fatalf("parseArgs(%q): %d arguments for %q", argv, len(o.args), o.command)
 		}
 		if o.json && o.command == "" {

@@ -31,6 +31,9 @@ type listed struct {
 	// null when no spelling reaches the domain (see sshname.For).
 	SSH *string `json:"ssh"`
 	SCP *string `json:"scp"`
+	// Plain is the plain name that reaches the domain with the
+	// plain-names drop-in on; null for a domain that does not run.
+	Plain *string `json:"plain"`
 	// The IP fallback's "addresses" go here.
 }
 
@@ -93,6 +96,9 @@ func listEntry(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) 
 	if n.SCP != "" {
 		l.SCP = &n.SCP
 	}
+	if n.Plain != "" {
+		l.Plain = &n.Plain
+	}
 	return l
 }
 
@@ -106,7 +112,7 @@ func printListJSON(w io.Writer, rows []listed) error {
 // (spaces, control characters) are printed Go-quoted so columns stay intact.
 func printListTable(w io.Writer, rows []listed) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tCID\tSSH\tURI")
+	fmt.Fprintln(tw, "NAME\tSTATE\tCID\tSSH\tPLAIN\tURI")
 	for _, l := range rows {
 		cid := "-"
 		switch {
@@ -117,11 +123,14 @@ func printListTable(w io.Writer, rows []listed) error {
 		case l.VSock == "no CID address":
 			cid = "no address"
 		}
-		ssh := "-"
+		ssh, plain := "-", "-"
 		if l.SSH != nil {
 			ssh = *l.SSH
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cell(l.Name), l.State, cid, ssh, cell(l.URI))
+		if l.Plain != nil {
+			plain = *l.Plain
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(l.Name), l.State, cid, ssh, plain, cell(l.URI))
 	}
 	return tw.Flush()
 }

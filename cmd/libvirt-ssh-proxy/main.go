@@ -28,17 +28,32 @@ var version = "devel"
 
 const prog = "libvirt-ssh-proxy"
 
-// commands maps each subcommand ("" is the ProxyCommand form) to its code.
-var commands = map[string]func(*invocation) int{
-	"":        proxy,
-	"resolve": resolve,
+// commands are the subcommands ("" is the ProxyCommand form) and their
+// code. A slice, which the linker lays out: a map would be built at every
+// start, on the ProxyCommand path.
+var commands = []struct {
+	name string
+	run  func(*invocation) int
+}{
+	{"", proxy},
+	{"resolve", resolve},
 
-	"list":       list,
-	"doctor":     diagnose,
-	"ssh-config": sshConfig,
+	{"list", list},
+	{"doctor", diagnose},
+	{"ssh-config", sshConfig},
 
-	"complete-hosts": completeHosts,
-	"plain-name":     plainName,
+	{"complete-hosts", completeHosts},
+	{"plain-name", plainName},
+}
+
+// command returns the code of the command named name, nil for none.
+func command(name string) func(*invocation) int {
+	for _, c := range commands {
+		if c.name == name {
+			return c.run
+		}
+	}
+	return nil
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -97,7 +112,7 @@ func run(argv []string, sys system) int {
 	if len(o.args) > 0 {
 		c.host = o.args[0]
 	}
-	return commands[o.command](c)
+	return command(o.command)(c)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.

@@ -159,9 +159,9 @@ func TestManPageOptions(t *testing.T) {
 // Commands section and in the manual's COMMANDS section are the same.
 func TestManPageCommands(t *testing.T) {
 	var code, help, man []string
-	for c := range commands {
-		if c != "" {
-			code = append(code, c)
+	for _, c := range commands {
+		if c.name != "" {
+			code = append(code, c.name)
 		}
 	}
 	for _, m := range regexp.MustCompile(`(?m)^  ([a-z][a-z-]*) `).FindAllStringSubmatch(usageSection(t, "Commands:"), -1) {

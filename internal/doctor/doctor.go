@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
@@ -58,6 +60,9 @@ type Helper struct {
 
 	NoIPFallback bool   // --no-ip-fallback
 	LeaseDir     string // --lease-dir; "" = the default
+	// Plain (--plain): Host is a plain name, resolved by the plain-names
+	// rules (internal/plainname) before the road.
+	Plain bool
 }
 
 // DropIn is the file name `make install` gives the ssh_config drop-in in
@@ -110,7 +115,11 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 		if target.Port == "" {
 			target.Port = helper.Port
 		}
-		target.NoIPFallback, target.LeaseDir = helper.NoIPFallback, helper.LeaseDir
+		target.NoIPFallback, target.LeaseDir, target.Plain = helper.NoIPFallback, helper.LeaseDir, helper.Plain
+	} else if _, err := host.Parse(d.Host); err != nil {
+		// No form of the helper's: say what the plain-names rules make of
+		// it, which is what ssh would do with them turned on.
+		target.Plain = true
 	}
 	if target.Port == "" {
 		target.Port = cfg.Get("port")
@@ -118,8 +127,8 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 	if target.Port == "" {
 		target.Port = "22"
 	}
-	d.checkRoad(ctx, target, add)
-	d.checkFdpass(cfg, routed, add)
+	d.checkRoad(ctx, target, cfg.Get("hostname"), add)
+	d.checkFdpass(cfg, routed, target.Plain, add)
 	return out
 }
 
@@ -155,7 +164,8 @@ func (d *Doctor) checkSSH(ctx context.Context, add func(Check)) (sshconfig.Confi
 	case pc == "" || pc == "none":
 		hint := fmt.Sprintf("install the drop-in (make install puts it in /etc/ssh/ssh_config.d/%s) and check the Include line below", DropIn)
 		if _, err := host.Parse(d.Host); err != nil {
-			hint = "HOST is none of the helper's forms (qemu/NAME, vsock/CID, vsock-mux/PATH, unix/PATH) and no Host block names it; `libvirt-ssh-proxy ssh-config` writes aliases"
+			hint = "HOST is none of the helper's forms (qemu/NAME, vsock/CID, vsock-mux/PATH, unix/PATH) and no Host block names it; `libvirt-ssh-proxy ssh-config` writes aliases, " +
+				"or turn plain names on: " + d.plainNamesOn()
 		}
 		add(Check{Status: Fail, Text: what, Err: failure.New(failure.SSHConfig, "no ProxyCommand applies to %s", d.Host).WithHint("%s", hint)})
 		return cfg, false, Helper{}
@@ -273,11 +283,20 @@ var lookupSteps = []string{"libvirt daemon answers", "domain exists", "domain is
 var noPort = Check{Status: Skip, Text: "guest port accepts a connection: no target to connect to"}
 
 // checkRoad goes the road the helper is asked for (h) as far as a vsock
-// connect, and reports each step the road tells: one line per step the
+// connect, and reports each step the road tells: which plain-names rule
+// matched a plain name (sshHost is ssh's %h for it), one line per step the
 // lookup passed and the failing step with its fix, the guest port, and
 // the IP fallback's candidates.
-func (d *Doctor) checkRoad(ctx context.Context, h Helper, add func(Check)) {
+func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add func(Check)) {
 	spec, err := route.Parse(h.Host)
+	if h.Plain {
+		spec, err = d.checkPlain(ctx, h, sshHost, add)
+	}
+	if h.Plain && err != nil {
+		skipSteps(0, "no domain to look up", add)
+		add(noPort)
+		return
+	}
 	if err != nil {
 		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
 		skipSteps(0, "no host to look up", add)
@@ -307,6 +326,38 @@ func (d *Doctor) checkRoad(ctx context.Context, h Helper, add func(Check)) {
 		Candidates: func(tcp target.Target, vsockErr error) { add(fallbackCheck(tcp, vsockErr)) },
 	})
 }
+
+// checkPlain reports which plain-names rule matches h.Host, or why none
+// does, and returns the spec the road then takes (plainname.Match.Spec).
+func (d *Doctor) checkPlain(ctx context.Context, h Helper, sshHost string, add func(Check)) (host.Spec, error) {
+	what := "plain name " + h.Host
+	err := plainname.Eligible(h.Host, sshHost)
+	var m plainname.Match
+	if err == nil {
+		r := d.road(h, host.Spec{Kind: host.Domain})
+		m, err = plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, h.Host, 22, time.Now())
+	}
+	if m.Rule == 0 {
+		add(Check{Status: Fail, Text: what + ": no rule matches", Err: err})
+		return host.Spec{}, err
+	}
+	add(Check{Status: OK, Text: fmt.Sprintf("%s: the %s rule: domain %q on %s", what, m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)})
+	return m.Spec, nil
+}
+
+// plainNamesOn says how to turn the plain-names drop-in on: the link to
+// make, from where this helper's prefix installs it when it is there.
+func (d *Doctor) plainNamesOn() string {
+	conf := filepath.Join(filepath.Dir(filepath.Dir(d.Self)), "share", "libvirt-ssh-proxy", "plain-names.conf")
+	if _, err := os.Stat(conf); d.Self == "" || err != nil {
+		conf = "PREFIX/share/libvirt-ssh-proxy/plain-names.conf"
+	}
+	return "ln -s " + conf + " /etc/ssh/ssh_config.d/" + PlainDropIn + " (man libvirt-ssh-proxy, Plain names)"
+}
+
+// PlainDropIn is the name the plain-names drop-in is linked under in
+// ssh_config.d to turn it on.
+const PlainDropIn = "90-libvirt-ssh-proxy-plain-names.conf"
 
 // road is the road the helper asked for h takes for spec: the
 // ProxyCommand's URIs for a domain, its fallback settings over doctor's.
@@ -403,14 +454,17 @@ func fallbackCheck(tcp target.Target, vsockErr error) Check {
 	return Check{Status: OK, Text: fmt.Sprintf("%s: the helper tries %s", what, strings.Join(addrs, ", "))}
 }
 
-// checkFdpass checks that ssh asks the helper for the connected socket.
-func (d *Doctor) checkFdpass(cfg sshconfig.Config, routed bool, add func(Check)) {
+// checkFdpass checks that ssh asks the helper for the connected socket;
+// for a plain name (plain) relaying is the plain-names drop-in's design.
+func (d *Doctor) checkFdpass(cfg sshconfig.Config, routed, plain bool, add func(Check)) {
 	what := "fd passing (ProxyUseFdpass)"
 	switch {
 	case !routed:
 		add(Check{Status: Skip, Text: what + ": ssh does not run the helper"})
 	case cfg.Get("proxyusefdpass") == "yes":
 		add(Check{Status: OK, Text: what + ": yes"})
+	case plain:
+		add(Check{Status: OK, Text: what + ": no, the helper relays: the plain-names drop-in sets none, as ssh would apply it to a ProxyCommand of yours for the name too"})
 	default:
 		add(Check{Status: Fail, Text: what, Err: failure.New(failure.HandOff, "ProxyUseFdpass is %q for %s", cfg.Get("proxyusefdpass"), d.Host).
 			WithHint("add ProxyUseFdpass yes beside the ProxyCommand: without it the helper stays between ssh and the guest, copying every byte")})

@@ -33,8 +33,9 @@ const (
 )
 
 // names are the classes as scripts see them (`resolve --json`'s "class"):
-// stable words, documented with the exit codes.
-var names = map[Class]string{
+// stable words, documented with the exit codes. An array, not a map: the
+// linker lays it out, nothing is built at start-up.
+var names = [...]string{
 	Internal:     "internal",
 	Usage:        "usage",
 	Unreachable:  "unreachable",
@@ -53,8 +54,8 @@ var names = map[Class]string{
 
 // String is the class's name, as documented with its exit code.
 func (c Class) String() string {
-	if n, ok := names[c]; ok {
-		return n
+	if c >= 0 && int(c) < len(names) && names[c] != "" {
+		return names[c]
 	}
 	return fmt.Sprintf("class %d", int(c))
 }

@@ -21,26 +21,34 @@ const (
 	procDomainInterfaceAddresses = 353
 )
 
-var procNames = map[uint32]string{
-	procConnectOpen:              "CONNECT_OPEN",
-	procConnectClose:             "CONNECT_CLOSE",
-	procDomainGetXMLDesc:         "DOMAIN_GET_XML_DESC",
-	procDomainLookupByID:         "DOMAIN_LOOKUP_BY_ID",
-	procDomainLookupByName:       "DOMAIN_LOOKUP_BY_NAME",
-	procDomainLookupByUUID:       "DOMAIN_LOOKUP_BY_UUID",
-	procAuthList:                 "AUTH_LIST",
-	procAuthPolkit:               "AUTH_POLKIT",
-	procDomainGetState:           "DOMAIN_GET_STATE",
-	procConnectListAllDomains:    "CONNECT_LIST_ALL_DOMAINS",
-	procConnectGetAllDomainStats: "CONNECT_GET_ALL_DOMAIN_STATS",
-	procDomainInterfaceAddresses: "DOMAIN_INTERFACE_ADDRESSES",
-}
-
 // procName names a procedure as libvirt's REMOTE_PROC_* does, for traces
-// and errors.
+// and errors. A switch, not a map: nothing to build at start-up.
 func procName(p uint32) string {
-	if n, ok := procNames[p]; ok {
-		return n
+	switch p {
+	case procConnectOpen:
+		return "CONNECT_OPEN"
+	case procConnectClose:
+		return "CONNECT_CLOSE"
+	case procDomainGetXMLDesc:
+		return "DOMAIN_GET_XML_DESC"
+	case procDomainLookupByID:
+		return "DOMAIN_LOOKUP_BY_ID"
+	case procDomainLookupByName:
+		return "DOMAIN_LOOKUP_BY_NAME"
+	case procDomainLookupByUUID:
+		return "DOMAIN_LOOKUP_BY_UUID"
+	case procAuthList:
+		return "AUTH_LIST"
+	case procAuthPolkit:
+		return "AUTH_POLKIT"
+	case procDomainGetState:
+		return "DOMAIN_GET_STATE"
+	case procConnectListAllDomains:
+		return "CONNECT_LIST_ALL_DOMAINS"
+	case procConnectGetAllDomainStats:
+		return "CONNECT_GET_ALL_DOMAIN_STATS"
+	case procDomainInterfaceAddresses:
+		return "DOMAIN_INTERFACE_ADDRESSES"
 	}
 	return "procedure " + strconv.FormatUint(uint64(p), 10)
 }

@@ -31,20 +31,28 @@ func stateName(s int32) string {
 }
 
 // pausedBy names the reasons libvirt gives for a paused domain
-// (virDomainPausedReason), as "paused by ..." reads them.
-var pausedBy = map[int32]string{
-	0: "an unknown cause", 1: "the user", 2: "a migration", 3: "a save", 4: "a core dump",
-	5: "an I/O error", 6: "its watchdog", 7: "a snapshot restore", 8: "its shutdown",
-	9: "a snapshot", 10: "its crash", 11: "its start-up", 12: "a post-copy migration",
-	13: "a failed post-copy migration", 14: "a failed API call",
+// (virDomainPausedReason, the index), as "paused by ..." reads them. A
+// slice of strings is laid out by the linker; a map would be built at
+// start-up, on the ProxyCommand path.
+var pausedBy = []string{
+	"an unknown cause", "the user", "a migration", "a save", "a core dump",
+	"an I/O error", "its watchdog", "a snapshot restore", "its shutdown",
+	"a snapshot", "its crash", "its start-up", "a post-copy migration",
+	"a failed post-copy migration", "a failed API call",
 }
 
-// passingPause holds the paused reasons that end by themselves: libvirt
-// pauses the domain for a job (a migration into this host, a save, a dump,
-// a snapshot, a start, a shutdown) and resumes or stops it when the job is
+// passingPause says whether a paused reason ends by itself: libvirt pauses
+// the domain for a job (a migration into this host, a save, a dump, a
+// snapshot, a start, a shutdown) and resumes or stops it when the job is
 // done. --wait waits through these; a pause for any other reason (the
 // user, an I/O error, a watchdog, ...) needs a person.
-var passingPause = map[int32]bool{2: true, 3: true, 4: true, 8: true, 9: true, 11: true}
+func passingPause(reason int32) bool {
+	switch reason {
+	case 2, 3, 4, 8, 9, 11:
+		return true
+	}
+	return false
+}
 
 // virsh is a virsh command line on uri, to copy and paste.
 func virsh(uri string, args ...string) string {
@@ -64,13 +72,13 @@ func checkRunning(d *target.Domain, state, reason int32) *failure.Error {
 	case stateRunning, stateBlocked:
 		return nil
 	case statePaused:
-		by, ok := pausedBy[reason]
-		if !ok {
-			by = "reason " + strconv.Itoa(int(reason))
+		by := "reason " + strconv.Itoa(int(reason))
+		if reason >= 0 && int(reason) < len(pausedBy) {
+			by = pausedBy[reason]
 		}
 		e = failure.New(failure.NotRunning, "domain %q on %s is not running: paused by %s", d.Name, d.URI, by).
 			WithHint("resume it: %s", virsh(d.URI, "resume", d.Name))
-		e.Lasting = !passingPause[reason]
+		e.Lasting = !passingPause(reason)
 	case stateShutdown:
 		e = failure.New(failure.NotRunning, "domain %q on %s is not running: shutting down", d.Name, d.URI).
 			WithHint("once it is shut off, %s", start)

@@ -1,7 +1,8 @@
 // Package plainname decides whether a plain host name — `ssh user@web01`,
 // no qemu/ prefix — is one the helper reaches, and which domain it means.
 // The opt-in drop-in's check (Match exec), the ProxyCommand it then runs
-// (--plain), list and doctor all ask Resolve, so they cannot disagree.
+// (--plain) and doctor all ask Resolve, so they cannot disagree; list
+// applies Eligible and the same lookup order over its listing (sshname).
 //
 // The rules, first match wins:
 //

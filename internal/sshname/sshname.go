@@ -13,6 +13,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 )
 
 // refusedChars are the characters OpenSSH >= 9.6 (and Debian 12's 9.2 with
@@ -46,6 +47,10 @@ func Refused(s string) error {
 type Names struct {
 	SSH string // for ssh and sftp: qemu/NAME, or a scoped or UUID form
 	SCP string // for scp and rsync, which split "x/y:path": qemu%NAME, ...
+	// Plain is the plain name (ssh user@NAME) that reaches a running e
+	// with the plain-names drop-in on: its name, else its UUID, by the
+	// rules of internal/plainname.
+	Plain string
 }
 
 // For picks, for the listed entry e, the first host name in this order that
@@ -70,6 +75,16 @@ func For(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []stri
 			// scp and rsync split host:path at the first ':'.
 			if n.SCP == "" && !strings.Contains(id, ":") && reaches(ls, e, pct+id, searchURIs) {
 				n.SCP = pct + id
+			}
+		}
+	}
+	if e.State == "running" || e.State == "idle" {
+		for _, id := range []string{e.Name, e.UUID} {
+			// Find goes name, UUID, ID, as the plain-names check's lookup
+			// does; Eligible refuses what is an ID ("7" is an address).
+			spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: id}
+			if n.Plain == "" && Refused(id) == nil && plainname.Eligible(id, "") == nil && ls.Find(spec, searchURIs(host.Any)) == e {
+				n.Plain = id
 			}
 		}
 	}

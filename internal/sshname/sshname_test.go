@@ -154,3 +154,31 @@ func BenchmarkForAll(b *testing.B) {
 		}
 	}
 }
+
+// TestForPlain: the plain name of a running domain is its name when the
+// plain-names rules take it and the lookup finds this domain by it, else
+// its UUID; a domain that does not run has none.
+func TestForPlain(t *testing.T) {
+	const u = "-0000-4000-8000-000000000000"
+	e := func(uri, name, uuid, state string) lookup.Entry {
+		return lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: 1, State: state}}
+	}
+	ls := &lookup.Listing{Entries: []lookup.Entry{
+		e(libvirturi.SystemURI, "web01", "00000001"+u, "running"),
+		e(libvirturi.SystemURI, "Dev-Box", "00000002"+u, "idle"),
+		e(libvirturi.SystemURI, "my vm", "00000003"+u, "running"),    // ssh refuses the space
+		e(libvirturi.SystemURI, "7", "00000004"+u, "running"),        // an address to ssh
+		e(libvirturi.SystemURI, "10.0.0.5", "00000005"+u, "running"), // an address
+		e(libvirturi.SystemURI, "shared", "00000006"+u, "running"),
+		e(libvirturi.SessionURI, "shared", "00000007"+u, "running"), // the system one has the name
+		e(libvirturi.SystemURI, "paused", "00000008"+u, "paused"),
+		e(libvirturi.SystemURI, "qemu%x", "00000009"+u, "running"), // the helper's own form
+	}}
+	want := []string{"web01", "Dev-Box", "00000003" + u, "00000004" + u, "00000005" + u, "shared", "00000007" + u, "", "00000009" + u}
+	defaults := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
+	for i, w := range want {
+		if got := For(ls, &ls.Entries[i], defaults).Plain; got != w {
+			t.Errorf("For(%q on %s).Plain = %q, want %q", ls.Entries[i].Name, ls.Entries[i].URI, got, w)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type listed struct {
 	VSock string  `json:"vsock"`
 	SSH   *string `json:"ssh"`
 	SCP   *string `json:"scp"`
+	Plain *string `json:"plain"`
 }
 
 func listJSON(t *testing.T, args ...string) []listed {

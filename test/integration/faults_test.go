@@ -313,7 +313,7 @@ func (r *relayRun) Stderr() string {
 
 // endLimit bounds how long a relay may take to end after what ends it. It
 // is no timing assertion (the time is logged): "at once" is seconds at most
-// on a loaded 2-core machine, where 1 s once proved too short for SIGHUP.
+// on a loaded 2-core machine.
 const endLimit = 10 * time.Second
 
 // wait waits at most limit for the helper to end and returns how it ended:

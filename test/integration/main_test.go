@@ -23,8 +23,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -45,6 +47,14 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	// ssh starts its ProxyCommand with SIGHUP at its default, and the
+	// signal tests depend on it; a test run started under nohup (or from a
+	// shell's background job) would hand every helper an ignored SIGHUP,
+	// since an ignored signal stays ignored across exec. Catching it here
+	// gives the children the default again (exec resets caught signals).
+	if signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+	}
 	var err error
 	if repoRoot, err = filepath.Abs("../.."); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -295,5 +296,168 @@ func TestPlainNamesSSH(t *testing.T) {
 	r := runHelper(t, "resolve", "--plain", "-c", e.d.URI(), "--lease-dir", e.leaseDir, "vbox")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "vsockhost") {
 		t.Errorf("resolve --plain vbox: %s", r)
+	}
+}
+
+// BenchmarkPlainNames measures what the plain-names drop-in costs every
+// ssh to a host that is no domain: ssh -G example.invalid with the drop-in
+// on (its check runs: no daemon socket, so a stat and exit; or a private
+// libvirtd with 10 running domains, so a lookup and a read of the lease
+// files) against ssh -G with the same configuration but the drop-in, ssh's
+// config parsing alone. The two run alternately, so that load hits both
+// alike, each under the guard; reported per run as wall and CPU time
+// (ssh's with its children's: the shell and the check) in ms, on-ms and
+// off-ms, on-cpu-ms and off-cpu-ms, which make bench's table reads.
+func BenchmarkPlainNames(b *testing.B) {
+	needHelper(b)
+	requireBins(b, "ssh", "libvirtd")
+	var doms []Domain
+	for i := range 10 {
+		doms = append(doms, Domain{Name: fmt.Sprintf("vm%d", i), CID: 6000 + i})
+	}
+	// test:///default, built once: a host file would be parsed again on
+	// every connection, a cost of the test driver that virtqemud has not.
+	d := StartLibvirtd(b, HostXML())
+	uri := DefaultWith(b, d, doms)
+	dir := shortTempDir(b)
+	leaseDir := filepath.Join(dir, "leases")
+	if err := os.Mkdir(leaseDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	writeFile(b, filepath.Join(leaseDir, "virbr0.status"), `[{"ip-address":"192.0.2.5","mac-address":"52:54:00:92:00:01","hostname":"someguest"}]`, 0o644)
+	writeFile(b, filepath.Join(leaseDir, "virbr0.macs"), `[{"domain":"vm1","macs":["52:54:00:92:00:01"]}]`, 0o644)
+	base := "Host *\n    User bench\n    GlobalKnownHostsFile /dev/null\n"
+	off := filepath.Join(dir, "off.conf")
+	writeFile(b, off, base, 0o644)
+	for _, c := range []struct{ name, uri string }{
+		{"no-daemon", URIFor("/nonexistent.xml", filepath.Join(dir, "no-such-sock"))},
+		{"daemon", uri},
+	} {
+		sub := filepath.Join(dir, c.name)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		on := filepath.Join(sub, "on.conf")
+		writeFile(b, on, base+"Include "+PlainDropIn(b, sub, "-c '"+c.uri+"' --lease-dir '"+leaseDir+"' ")+"\n", 0o644)
+		b.Run(c.name, func(b *testing.B) {
+			var wall, cpu [2]time.Duration
+			for b.Loop() {
+				for i, cfg := range []string{on, off} {
+					r := runCmd(b, helperLimit, guarded(context.Background(), "ssh", "-F", cfg, "-G", "example.invalid"))
+					if r.Code != 0 || strings.Contains(r.Stdout, "proxycommand") {
+						b.Fatalf("ssh -G example.invalid: %s", r)
+					}
+					wall[i] += r.Elapsed
+					cpu[i] += r.CPU
+				}
+			}
+			for i, name := range []string{"on", "off"} {
+				b.ReportMetric(float64(wall[i])/float64(b.N)/1e6, name+"-ms")
+				b.ReportMetric(float64(cpu[i])/float64(b.N)/1e6, name+"-cpu-ms")
+			}
+		})
+	}
+}
+
+// TestPlainNamesDoctor: doctor NAME through the plain-names drop-in names
+// the rule that matched and the domain, then checks that domain's road;
+// for a name no rule matches, or one the user routes elsewhere, it says
+// why, after ssh's configuration's own failure.
+func TestPlainNamesDoctor(t *testing.T) {
+	e := newPlainEnv(t)
+	tests := []struct {
+		host string
+		code int
+		text []string
+	}{
+		{"web01", 11, []string{"OK    ssh -G web01: ssh runs the helper: ProxyCommand " + helperBin, "--plain '%n' %p",
+			`OK    plain name web01: the domain name rule: domain "web01" on ` + e.d.URI(), "CID 5101",
+			"OK    fd passing (ProxyUseFdpass): no, the helper relays"}},
+		{"oldbox", 6, []string{`OK    plain name oldbox: the guest hostname (DHCP lease) rule: domain "legacybox"`,
+			"has no vsock device", "the helper tries 127.0.0.2"}},
+		{plainUUID, 11, []string{"the domain UUID rule: domain \"byuuid\""}},
+		{"twin", 14, []string{"no ProxyCommand applies to twin", "or turn plain names on: ln -s ",
+			"FAIL  plain name twin: no rule matches: guests of 2 domains (twin-a, twin-b) give DHCP hostname twin"}},
+		{"routed", 14, []string{"FAIL  plain name routed: no rule matches: ssh's configuration routes routed to HostName 127.0.0.9"}},
+		{"stopped", 14, []string{`FAIL  plain name stopped: no rule matches: domain "stopped" on ` + e.d.URI() + " is not running: shut off"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			t.Parallel()
+			r := runHelper(t, "doctor", "-F", e.cfg, "-c", e.d.URI(), "--lease-dir", e.leaseDir, tt.host)
+			if r.Code != tt.code {
+				t.Errorf("want exit %d: %s", tt.code, r)
+			}
+			for _, s := range tt.text {
+				if !strings.Contains(r.Stdout, s) {
+					t.Errorf("report lacks %q:\n%s", s, r.Stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestPlainNamesList: list's plain name for each domain is the one the
+// check takes for that very domain (and a domain that does not run has
+// none), so list never shows a name ssh would not bring there.
+func TestPlainNamesList(t *testing.T) {
+	e := newPlainEnv(t)
+	want := map[string]string{"web01": "web01", "Dev-Box": "Dev-Box", "byuuid": "byuuid", "stopped": "", "paused": ""}
+	for _, l := range listJSON(t, "-c", e.d.URI()) {
+		got := ""
+		if l.Plain != nil {
+			got = *l.Plain
+		}
+		if w, ok := want[l.Name]; ok && got != w {
+			t.Errorf("list: %s has plain name %q, want %q", l.Name, got, w)
+		}
+		if got == "" {
+			continue
+		}
+		r := runHelper(t, "plain-name", "-v", "-c", e.d.URI(), "--lease-dir", e.leaseDir, got, got)
+		if r.Code != 0 || !strings.Contains(r.Stderr, fmt.Sprintf("domain %q", l.Name)) {
+			t.Errorf("list's plain name %s for %s: the check says %s", got, l.Name, r)
+		}
+	}
+	r := runHelper(t, "list", "-c", e.d.URI())
+	plain := map[string]string{} // NAME's PLAIN, the column before URI
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if f := strings.Fields(l); len(f) >= 6 {
+			plain[f[0]] = f[len(f)-2]
+		}
+	}
+	if r.Code != 0 || plain["NAME"] != "PLAIN" || plain["web01"] != "web01" || plain["stopped"] != "-" {
+		t.Errorf("list table: want a PLAIN column with web01 and - for stopped: %s", r)
+	}
+}
+
+// TestPlainNamesNoDaemon: with plain names on and no daemon to ask, or
+// one that never answers, real ssh -G goes its normal way for a name: no
+// ProxyCommand, nothing on stderr, and the hung daemon costs ssh the
+// check's --timeout 1, not more.
+func TestPlainNamesNoDaemon(t *testing.T) {
+	needHelper(t)
+	requireBins(t, "ssh")
+	dir := shortTempDir(t)
+	for _, c := range []struct {
+		name, sock string
+		limit      time.Duration
+	}{
+		{"no socket", filepath.Join(dir, "no-such-sock"), time.Second},
+		{"hung daemon", HungDaemon(t, dir), 3 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := shortTempDir(t)
+			leaseDir := shortTempDir(t)
+			cfg := filepath.Join(sub, "ssh_config")
+			writeFile(t, cfg, "LogLevel ERROR\nInclude "+PlainDropIn(t, sub, "-c '"+URIFor("/nonexistent.xml", c.sock)+"' --lease-dir '"+leaseDir+"' ")+"\n", 0o644)
+			r := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", cfg, "-G", "web01"))
+			if r.Code != 0 || strings.Contains(r.Stdout, "proxycommand") || r.Stderr != "" {
+				t.Errorf("ssh -G web01: want ssh's own way, silently: %s", r)
+			}
+			if r.Elapsed > c.limit {
+				t.Errorf("ssh -G web01 took %v, want under %v", r.Elapsed.Round(time.Millisecond), c.limit)
+			}
+		})
 	}
 }

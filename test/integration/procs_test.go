@@ -150,6 +150,9 @@ type Result struct {
 	Stdout  string
 	Stderr  string
 	Elapsed time.Duration
+	// CPU is the user and system time of the process and the children it
+	// waited for (wait4's rusage).
+	CPU time.Duration
 }
 
 func (r Result) String() string {
@@ -180,6 +183,9 @@ func runCmd(t testing.TB, limit time.Duration, cmd *exec.Cmd) Result {
 	elapsed := time.Since(start)
 	killed := !timer.Stop()
 	r := Result{Args: cmd.Args, Stdout: out.String(), Stderr: errb.String(), Elapsed: elapsed}
+	if cmd.ProcessState != nil {
+		r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	var ee *exec.ExitError
 	switch {
 	case killed:

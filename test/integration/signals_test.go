@@ -71,10 +71,6 @@ func TestRemoteHangupAtStart(t *testing.T) {
 		"-ex", "handle SIGHUP nostop noprint pass",
 		"-ex", "break os/signal.Notify",
 		"-ex", "run",
-		// Without the breakpoint, gdb need not step over it while the
-		// signal is delivered: under load that step raced the runtime's
-		// re-raised SIGHUP and stopped at Notify a second time.
-		"-ex", "delete",
 		"-ex", "signal SIGHUP",
 		"--args", helper, "--relay", "hv1/unix/"+marker, "22")
 	cmd.Env = append(os.Environ(), path)

@@ -18,6 +18,9 @@
 //     against a plain io.Copy pair (BenchmarkRelay in internal/pipe).
 //   - ssh sessions through the relay against fd passing, upload and
 //     download (BenchmarkSSH in test/integration, real ssh and sshd).
+//   - what the plain-names drop-in's check adds to every ssh to a host that
+//     is no domain: ssh -G with it against ssh -G without, with no daemon
+//     socket and with a private libvirtd (BenchmarkPlainNames).
 //
 // Every helper run in the rig is under its AF_VSOCK guard; nothing here
 // dials vsock.
@@ -94,6 +97,11 @@ func run(helper, ref, refBuild string, runs, count int) error {
 		return err
 	}
 	rows = append(rows, ssh...)
+	plain, err := plainRows(count)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, plain...)
 
 	fmt.Println("| figure | ours: median (p25-p75) | yardstick | yardstick: median (p25-p75) | ours/yardstick |")
 	fmt.Println("|---|---|---|---|---|")
@@ -385,6 +393,26 @@ func sshRows(count int) ([]row, error) {
 	return rs, nil
 }
 
+// plainRows runs BenchmarkPlainNames: ssh -G for a host that is no domain
+// with the plain-names drop-in on (its check runs) against the same
+// configuration without it, run alternately, with no daemon socket and with
+// a private libvirtd: wall time, and CPU time, steadier on a busy machine.
+func plainRows(count int) ([]row, error) {
+	res, err := goBenchMetrics(count, []string{"on-ms", "off-ms", "on-cpu-ms", "off-cpu-ms"}, "./test/integration/", "PlainNames", "20x", "-tags", "integration")
+	if err != nil {
+		return nil, err
+	}
+	var rs []row
+	for _, m := range []struct{ suffix, what string }{{"-ms", ""}, {"-cpu-ms", " (CPU)"}} {
+		for _, c := range []struct{ key, what string }{{"no-daemon", "no daemon socket"}, {"daemon", "a daemon with 10 domains"}} {
+			k := "BenchmarkPlainNames/" + c.key
+			rs = append(rs, row{figure: "ssh -G, a host that is no domain, plain names on" + m.what + ": " + c.what, unit: "ms",
+				ours: res["on"+m.suffix][k], yard: res["off"+m.suffix][k], yardName: "ssh -G, plain names off"})
+		}
+	}
+	return rs, nil
+}
+
 func arrow(dir string) string {
 	if dir == "up" {
 		return "up (stdin -> socket)"
@@ -395,6 +423,13 @@ func arrow(dir string) string {
 // goBench runs `go test -bench` and returns the metric's samples by
 // benchmark name (without the -GOMAXPROCS suffix).
 func goBench(count int, metric, pkg, bench, benchtime string, extra ...string) (map[string][]float64, error) {
+	res, err := goBenchMetrics(count, []string{metric}, pkg, bench, benchtime, extra...)
+	return res[metric], err
+}
+
+// goBenchMetrics is goBench for several metrics of one run: each metric's
+// samples by benchmark name.
+func goBenchMetrics(count int, metrics []string, pkg, bench, benchtime string, extra ...string) (map[string]map[string][]float64, error) {
 	args := append([]string{"test"}, extra...)
 	args = append(args, "-run", "^$", "-bench", bench, "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg)
 	cmd := exec.Command("go", args...)
@@ -403,7 +438,10 @@ func goBench(count int, metric, pkg, bench, benchtime string, extra ...string) (
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
-	res := map[string][]float64{}
+	res := map[string]map[string][]float64{}
+	for _, m := range metrics {
+		res[m] = map[string][]float64{}
+	}
 	for _, l := range strings.Split(out.String(), "\n") {
 		f := strings.Fields(l)
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
@@ -414,15 +452,17 @@ func goBench(count int, metric, pkg, bench, benchtime string, extra ...string) (
 			name = name[:i]
 		}
 		for i := 2; i+1 < len(f); i++ {
-			if f[i+1] == metric {
+			if byName, ok := res[f[i+1]]; ok {
 				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-					res[name] = append(res[name], v)
+					byName[name] = append(byName[name], v)
 				}
 			}
 		}
 	}
-	if len(res) == 0 {
-		return nil, fmt.Errorf("go %s: no %s in its output:\n%s", strings.Join(args, " "), metric, out.String())
+	for _, m := range metrics {
+		if len(res[m]) == 0 {
+			return nil, fmt.Errorf("go %s: no %s in its output:\n%s", strings.Join(args, " "), m, out.String())
+		}
 	}
 	return res, nil
 }
