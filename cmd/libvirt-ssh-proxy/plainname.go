@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 )
 
 // plainName is the opt-in drop-in's check (its Match exec): exit 0 when
@@ -43,9 +45,17 @@ func (c *invocation) plainSpec() (host.Spec, error) {
 	return m.Spec, nil
 }
 
-// plainMatch resolves HOST as a plain name within --timeout.
-func (c *invocation) plainMatch() (plainname.Match, error) {
-	ctx, cancel := c.context()
-	defer cancel()
-	return plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now())
+// plainMatch resolves HOST as a plain name within --timeout, and with
+// --wait until a rule matches (a guest that boots, a lease that comes).
+// A match whose domain has no usable vsock is a match: the road reports
+// and falls back from that.
+func (c *invocation) plainMatch() (m plainname.Match, err error) {
+	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
+		var err error
+		if m, err = plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now()); m.Rule != 0 {
+			return nil
+		}
+		return err
+	})
+	return m, err
 }

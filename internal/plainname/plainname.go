@@ -150,8 +150,10 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 		return Match{}, failure.New(failure.NotFound, "no domain is named %s, nor has that UUID, and no guest has it as DHCP hostname in %s", name, leaseDir)
 	case 1:
 	default:
-		return Match{}, failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
+		e := failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
 			WithHint("reach each by its domain name: ssh qemu/%s", owners[0])
+		e.Lasting = true // --wait would wait for a guest to give the name up
+		return Match{}, e
 	}
 	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
 	// libvirt's dnsmasq serves the system daemon's networks.

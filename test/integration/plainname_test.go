@@ -254,6 +254,20 @@ func TestPlainNamesCheck(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		expectExit(t, runHelper(t, "plain-name"), 2, "plain-name takes NAME")
 	})
+	t.Run("--plain --wait", func(t *testing.T) {
+		// A name no rule matches yet is waited for; one two guests claim
+		// fails at once.
+		r := runHelper(t, append(opts, "resolve", "--plain", "--wait=1s", "nosuchhost")...)
+		expectExit(t, r, 4, "still failing after --wait 1s", "no domain is named nosuchhost")
+		if r.Elapsed < time.Second {
+			t.Errorf("--wait=1s gave up after %v", r.Elapsed)
+		}
+		r = runHelper(t, append(opts, "resolve", "--plain", "--wait=20s", "twin")...)
+		expectExit(t, r, 4, "guests of 2 domains")
+		if r.Elapsed > 5*time.Second {
+			t.Errorf("--wait waited %v on a name two guests claim", r.Elapsed)
+		}
+	})
 	t.Run("no daemon", func(t *testing.T) {
 		// No socket at the default paths of this (empty) home: the check
 		// stats and stops.
@@ -292,6 +306,17 @@ func TestPlainNamesSSH(t *testing.T) {
 			}
 		})
 	}
+	// scp takes a plain name as it is: no '/' for it to read as a path.
+	t.Run("scp", func(t *testing.T) {
+		t.Parallel()
+		src := filepath.Join(shortTempDir(t), "f")
+		dst := filepath.Join(shortTempDir(t), "g")
+		writeFile(t, src, "plain scp\n", 0o644)
+		r := runCmd(t, sshLimit, guarded(t.Context(), "scp", "-F", e.cfg, "-P", e.port, src, e.s.User+"@oldbox:"+dst))
+		if b, err := os.ReadFile(dst); r.Code != 0 || err != nil || string(b) != "plain scp\n" {
+			t.Fatalf("scp to oldbox: %s (%v)", r, err)
+		}
+	})
 	// The same through resolve --plain: the rule's domain, no connect.
 	r := runHelper(t, "resolve", "--plain", "-c", e.d.URI(), "--lease-dir", e.leaseDir, "vbox")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "vsockhost") {
