@@ -174,10 +174,11 @@ func (c *invocation) context() (context.Context, context.CancelFunc) {
 	return route.WithTimeout(c.timeout)
 }
 
-// spec parses HOST; with --plain it is a plain name (plainSpec).
+// spec parses HOST. With --plain HOST is a plain name, which goRoad
+// resolves by the plain-names rules: its spec only names it.
 func (c *invocation) spec() (host.Spec, error) {
 	if c.plain {
-		return c.plainSpec()
+		return host.Spec{Kind: host.Domain, Domain: c.host}, nil
 	}
 	return route.Parse(c.host)
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // plainName is the opt-in drop-in's check (its Match exec): exit 0 when
@@ -21,7 +23,9 @@ func plainName(c *invocation) int {
 	err := plainname.Eligible(c.host, sshHost)
 	var m plainname.Match
 	if err == nil {
-		m, err = c.plainMatch()
+		ctx, cancel := c.context()
+		m, err = plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now())
+		cancel()
 	}
 	if m.Rule == 0 {
 		c.logf("no match: %v", err)
@@ -31,31 +35,18 @@ func plainName(c *invocation) int {
 	return 0
 }
 
-// plainSpec is the host spec HOST means as a plain name (--plain: the
-// ProxyCommand the opt-in drop-in runs, and resolve), by the rules the
-// check applied; the road then resolves it as any qemu form.
-func (c *invocation) plainSpec() (host.Spec, error) {
-	m, err := c.plainMatch()
+// goRoad takes r for spec as far as reach. With --plain (the ProxyCommand
+// the opt-in drop-in runs, and resolve) the plain-names rules, which the
+// check applied, make the lookup, and the road goes on from their answer;
+// a name no rule matches ends it there.
+func (c *invocation) goRoad(ctx context.Context, r *route.Road, spec host.Spec, port uint32, reach route.Reach) (target.Target, *os.File, error) {
+	if !c.plain {
+		return r.Go(ctx, spec, port, reach, route.Observer{})
+	}
+	m, err := plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, c.host, port, time.Now())
 	if m.Rule == 0 {
-		return host.Spec{}, err
+		return target.Target{}, nil, err
 	}
-	if d := m.Target.Domain; d.Name != c.host {
-		c.domain = d.Name
-	}
-	return m.Spec, nil
-}
-
-// plainMatch resolves HOST as a plain name within --timeout, and with
-// --wait until a rule matches (a guest that boots, a lease that comes).
-// A match whose domain has no usable vsock is a match: the road reports
-// and falls back from that.
-func (c *invocation) plainMatch() (m plainname.Match, err error) {
-	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
-		var err error
-		if m, err = plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now()); m.Rule != 0 {
-			return nil
-		}
-		return err
-	})
-	return m, err
+	c.logf("%s is domain %q on %s by the %s rule", c.host, m.Target.Domain.Name, m.Target.Domain.URI, m.Rule)
+	return r.From(ctx, m.Target, err, reach, route.Observer{})
 }

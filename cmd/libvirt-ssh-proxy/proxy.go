@@ -22,7 +22,7 @@ func proxy(c *invocation) int {
 	var closing sync.WaitGroup
 	r.Closing = &closing
 	spec, perr := c.spec()
-	if perr == nil {
+	if perr == nil && !c.plain { // a plain name is never another host's
 		hop, err := r.Hop(spec)
 		if err != nil {
 			return c.fail(err)
@@ -47,7 +47,7 @@ func proxy(c *invocation) int {
 	)
 	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
 		var err error
-		t, conn, err = r.Go(ctx, spec, port, route.Connect, route.Observer{})
+		t, conn, err = c.goRoad(ctx, r, spec, port, route.Connect)
 		return err
 	})
 	closing.Wait()

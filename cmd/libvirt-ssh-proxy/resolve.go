@@ -41,7 +41,7 @@ func (c *invocation) resolveHost() (target.Target, error) {
 	var t target.Target
 	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
 		var err error
-		t, _, err = r.Go(ctx, spec, port, route.Resolve, route.Observer{})
+		t, _, err = c.goRoad(ctx, r, spec, port, route.Resolve)
 		return err
 	})
 	c.noteDomain(spec, t)

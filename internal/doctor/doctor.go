@@ -290,12 +290,7 @@ var noPort = Check{Status: Skip, Text: "guest port accepts a connection: no targ
 func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add func(Check)) {
 	spec, err := route.Parse(h.Host)
 	if h.Plain {
-		spec, err = d.checkPlain(ctx, h, sshHost, add)
-	}
-	if h.Plain && err != nil {
-		skipSteps(0, "no domain to look up", add)
-		add(noPort)
-		return
+		spec, err = host.Spec{Kind: host.Domain, Domain: h.Host}, nil
 	}
 	if err != nil {
 		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
@@ -311,7 +306,7 @@ func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add fu
 		return
 	}
 	r := d.road(h, spec)
-	r.Go(ctx, spec, port, route.Probe, route.Observer{
+	obs := route.Observer{
 		Resolved: func(t target.Target, err error) {
 			if spec.Kind != host.Domain {
 				skipSteps(0, h.Host+" names no libvirt domain", add)
@@ -324,25 +319,39 @@ func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add fu
 		},
 		Dialed:     func(t target.Target, err error) { add(portCheck(t, err)) },
 		Candidates: func(tcp target.Target, vsockErr error) { add(fallbackCheck(tcp, vsockErr)) },
-	})
+	}
+	if !h.Plain {
+		r.Go(ctx, spec, port, route.Probe, obs)
+		return
+	}
+	// The plain-names rules make the lookup, as for the helper (--plain),
+	// and the road goes on from their answer.
+	m, err := checkPlain(ctx, r, h.Host, sshHost, port, add)
+	if m.Rule == 0 {
+		skipSteps(0, "no domain to look up", add)
+		add(noPort)
+		return
+	}
+	spec = m.Spec
+	r.From(ctx, m.Target, err, route.Probe, obs)
 }
 
-// checkPlain reports which plain-names rule matches h.Host, or why none
-// does, and returns the spec the road then takes (plainname.Match.Spec).
-func (d *Doctor) checkPlain(ctx context.Context, h Helper, sshHost string, add func(Check)) (host.Spec, error) {
-	what := "plain name " + h.Host
-	err := plainname.Eligible(h.Host, sshHost)
+// checkPlain reports which plain-names rule matches name (sshHost is
+// ssh's %h for it), or why none does, and returns the match with the
+// lookup's error, for the road to go on from.
+func checkPlain(ctx context.Context, r route.Road, name, sshHost string, port uint32, add func(Check)) (plainname.Match, error) {
+	what := "plain name " + name
+	err := plainname.Eligible(name, sshHost)
 	var m plainname.Match
 	if err == nil {
-		r := d.road(h, host.Spec{Kind: host.Domain})
-		m, err = plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, h.Host, 22, time.Now())
+		m, err = plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, name, port, time.Now())
 	}
 	if m.Rule == 0 {
 		add(Check{Status: Fail, Text: what + ": no rule matches", Err: err})
-		return host.Spec{}, err
+		return m, err
 	}
 	add(Check{Status: OK, Text: fmt.Sprintf("%s: the %s rule: domain %q on %s", what, m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)})
-	return m.Spec, nil
+	return m, err
 }
 
 // plainNamesOn says how to turn the plain-names drop-in on: the link to

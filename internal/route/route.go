@@ -113,6 +113,14 @@ func (r *Road) Hop(spec host.Spec) (*remote.Hop, error) {
 // failure that ended the road.
 func (r *Road) Go(ctx context.Context, spec host.Spec, port uint32, reach Reach, obs Observer) (target.Target, *os.File, error) {
 	t, err := r.Resolver.Resolve(ctx, spec, port)
+	return r.From(ctx, t, err, reach, obs)
+}
+
+// From is Go after a lookup made elsewhere: t and err as
+// lookup.Resolver.Resolve returns them. The plain-names rules
+// (internal/plainname) look the name up themselves, and the road goes on
+// from their answer without a second lookup.
+func (r *Road) From(ctx context.Context, t target.Target, err error, reach Reach, obs Observer) (target.Target, *os.File, error) {
 	tell(obs.Resolved, t, err)
 	if reach == Resolve {
 		t, err = r.plan(ctx, t, err)
