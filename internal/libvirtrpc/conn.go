@@ -15,8 +15,13 @@
 //   - cancellation by closing the connection: every pending call then
 //     returns ErrConnLost at once.
 //
-// Replies are read by one goroutine per connection and handed to the caller
-// waiting on that serial. Nothing read from the daemon is trusted: a frame
+// Replies are read by the callers themselves: whichever caller is waiting
+// takes the turn to read the socket, one at a time, and hands each reply to
+// the call with its serial, its own or another's, until its own has come.
+// A reader goroutine would cost a hand-over between goroutines per reply
+// (about 0.1 ms of a lookup's half millisecond on the wire, and more in a
+// process just started), on the path of every ssh connection. Nothing read
+// from the daemon is trusted: a frame
 // is at most maxMessage bytes and is read as it arrives (a hostile length
 // allocates nothing), and every length inside it is checked against the
 // bytes left before anything is allocated.
@@ -69,15 +74,16 @@ type Conn struct {
 	// procedure, serial, outcome and the time since the call was sent.
 	Trace func(format string, args ...any)
 
-	start sync.Once // starts the reader with the first call
+	// turn is held (a value in it) by the one caller reading the socket;
+	// br is that reader's buffer.
+	turn chan struct{}
+	br   *bufio.Reader
 
 	mu      sync.Mutex // guards serial, pending and lost
 	serial  uint32
 	pending map[uint32]*call
-	lost    error // set once the reader stopped; pending is then nil
+	lost    error // set once the connection is given up; pending is then nil
 	werr    error // the first failed write, the cause to report
-
-	inflight sync.WaitGroup // the calls in pending, for Close
 
 	wmu  sync.Mutex // one frame at a time on the wire
 	wbuf []byte
@@ -99,13 +105,14 @@ type result struct {
 // nc (a watchdog's way to bound a hung daemon) makes every pending call
 // return ErrConnLost at once.
 func New(nc net.Conn) *Conn {
-	return &Conn{nc: nc, pending: map[uint32]*call{}}
+	return &Conn{nc: nc, turn: make(chan struct{}, 1), pending: map[uint32]*call{}}
 }
 
 // Reply is a call's result to come. Wait blocks until the daemon answers or
 // the connection is lost; it may be called again (from the same goroutine)
 // for the same answer.
 type Reply[T any] struct {
+	conn   *Conn
 	call   *call // nil when the call never went out; err says why
 	decode func(*Decoder) T
 	done   bool
@@ -120,7 +127,7 @@ func (r *Reply[T]) Wait() (T, error) {
 		return r.v, r.err
 	}
 	r.done = true
-	res := <-r.call.done
+	res := r.conn.await(r.call)
 	if res.err != nil {
 		r.err = res.err
 		return r.v, r.err
@@ -149,8 +156,7 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	if decode == nil {
 		decode = func(*Decoder) (zero T) { return }
 	}
-	r := &Reply[T]{decode: decode}
-	c.start.Do(func() { go c.read() })
+	r := &Reply[T]{conn: c, decode: decode}
 	cl := &call{proc: proc, done: make(chan result, 1), sent: time.Now()}
 	c.mu.Lock()
 	if c.lost != nil {
@@ -162,11 +168,13 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	serial := c.serial
 	r.call = cl
 	c.pending[serial] = cl
-	c.inflight.Add(1)
 	c.mu.Unlock()
 
 	// The pending lock is not held while writing: a daemon blocked on
-	// writing a reply to us must not keep the reader from taking it.
+	// writing a reply to us must not keep a reader from taking it. (Our
+	// writes do not wait for reads: a call is a few dozen bytes, the
+	// callers keep at most a handful in flight, and the daemon queues its
+	// replies rather than blocking on them.)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	b := c.wbuf[:0]
@@ -176,7 +184,7 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	b = append(b, args...)
 	c.wbuf = b
 	if _, err := c.nc.Write(b); err != nil {
-		// Closing makes the reader fail this call (unless its reply
+		// Closing makes the next read fail this call (unless its reply
 		// came first) and every other one, naming err as the cause.
 		c.mu.Lock()
 		if c.werr == nil {
@@ -188,26 +196,66 @@ func send[T any](c *Conn, proc uint32, args []byte, decode func(*Decoder) T) *Re
 	return r
 }
 
-// read is the connection's only reader: it hands each reply to the call
-// with its serial, until the connection fails; then it fails every pending
-// call and every later one.
-func (c *Conn) read() {
-	br := bufio.NewReader(c.nc)
-	var err error
-	for err == nil {
-		err = c.readOne(br)
+// await returns cl's result. While it has not come, the caller takes the
+// turn to read, one message per turn, handing each to its call; another
+// caller reading meanwhile may deliver it instead.
+func (c *Conn) await(cl *call) result {
+	for {
+		select {
+		case res := <-cl.done:
+			return res
+		case c.turn <- struct{}{}:
+		}
+		select {
+		case res := <-cl.done: // delivered by the turn before
+			<-c.turn
+			return res
+		default:
+		}
+		c.readTurn()
+		<-c.turn
+	}
+}
+
+// drain reads until no call is in flight or the connection is given up.
+func (c *Conn) drain() {
+	for {
+		c.turn <- struct{}{}
+		c.mu.Lock()
+		idle := len(c.pending) == 0
+		c.mu.Unlock()
+		if !idle {
+			c.readTurn()
+		}
+		<-c.turn
+		if idle {
+			return
+		}
+	}
+}
+
+// readTurn reads one message and delivers it; the caller holds the turn.
+// When the connection fails, it gives it up: every pending call and every
+// later one fails.
+func (c *Conn) readTurn() {
+	if c.br == nil {
+		c.br = bufio.NewReader(c.nc)
+	}
+	err := c.readOne(c.br)
+	if err == nil {
+		return
 	}
 	c.mu.Lock()
 	if c.werr != nil {
 		err = c.werr
 	}
-	c.lost = fmt.Errorf("%w: %w", ErrConnLost, err)
+	lost := fmt.Errorf("%w: %w", ErrConnLost, err)
+	c.lost = lost
 	pending := c.pending
 	c.pending = nil
 	c.mu.Unlock()
 	for _, cl := range pending {
-		cl.done <- result{err: c.lost}
-		c.inflight.Done()
+		cl.done <- result{err: lost}
 	}
 }
 
@@ -251,7 +299,6 @@ func (c *Conn) readOne(br *bufio.Reader) error {
 		c.Trace("libvirt %s #%d: %s in %.2f ms", procName(cl.proc), h.serial, outcome, float64(time.Since(cl.sent).Microseconds())/1000)
 	}
 	cl.done <- res
-	c.inflight.Done()
 	return nil
 }
 

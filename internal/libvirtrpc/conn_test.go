@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -240,6 +241,70 @@ func TestOutOfOrder(t *testing.T) {
 	f.write(frame(reply(got[0].h, statusOK), domainBody(Domain{Name: "one", ID: 1})))
 	if d, err := a.Wait(); err != nil || d.Name != "one" {
 		t.Fatalf("first call: %+v, %v", d, err)
+	}
+}
+
+// TestSharedReading: no goroutine of the Conn reads; the callers that wait
+// do, and each reply reaches its own call whoever read it: replies in any
+// order, callers waiting at once or one after the other, and a call nobody
+// waits for, whose reply a later caller reads past.
+func TestSharedReading(t *testing.T) {
+	tests := []struct {
+		name     string
+		calls    int
+		answer   []int // the order the daemon answers the calls in
+		together bool  // the callers wait at once, each in its goroutine
+		waited   []int // the calls waited for, in this order
+	}{
+		{"answered in order, waited in reverse", 3, []int{0, 1, 2}, false, []int{2, 1, 0}},
+		{"answered in reverse, waited in order", 3, []int{2, 1, 0}, false, []int{0, 1, 2}},
+		{"waited together, answered in reverse", 8, []int{7, 6, 5, 4, 3, 2, 1, 0}, true, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"waited together, answered interleaved", 6, []int{1, 0, 3, 2, 5, 4}, true, []int{0, 1, 2, 3, 4, 5}},
+		{"a call nobody waits for", 2, []int{0, 1}, false, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeDaemon(t, func(header, []byte) (uint32, []byte, bool) { return 0, nil, false })
+			replies := make([]*Reply[Domain], tt.calls)
+			for i := range replies {
+				replies[i] = f.c.LookupByID(int32(i))
+			}
+			got := f.waitCalls(t, tt.calls)
+			var b []byte
+			for _, i := range tt.answer {
+				b = append(b, frame(reply(got[i].h, statusOK), domainBody(Domain{Name: fmt.Sprint("dom", i), ID: int32(i)}))...)
+			}
+			f.write(b)
+			check := func(i int) error {
+				d, err := replies[i].Wait()
+				if err != nil || d.Name != fmt.Sprint("dom", i) {
+					return fmt.Errorf("call %d: %+v, %v", i, d, err)
+				}
+				return nil
+			}
+			if !tt.together {
+				for _, i := range tt.waited {
+					if err := check(i); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Every answer is in: nothing of the Conn runs on.
+				buf := make([]byte, 1<<20)
+				if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "libvirtrpc.(*Conn)") {
+					t.Fatalf("a goroutine is still in the Conn:\n%s", stacks)
+				}
+				return
+			}
+			errs := make(chan error, len(tt.waited))
+			for _, i := range tt.waited {
+				go func() { errs <- check(i) }()
+			}
+			for range tt.waited {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
 

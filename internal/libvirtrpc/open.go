@@ -45,15 +45,15 @@ func (c *Conn) Open(uri string, flags OpenFlags) error {
 	return nil
 }
 
-// Close ends the connection politely: it waits for the calls in flight,
-// sends CONNECT_CLOSE, waits for its answer, then closes the socket. The
+// Close ends the connection politely: it reads the answers to the calls in
+// flight (awaited or not), sends CONNECT_CLOSE, waits for its answer, then closes the socket. The
 // daemon logs an error for a reply it cannot write to a socket already gone
 // ("Cannot write data: Broken pipe"), for a client that hangs up without
 // CONNECT_CLOSE ("End of file while reading data"), and runs calls in
 // flight concurrently with CONNECT_CLOSE; so nothing is cut short. A
 // watchdog closing NetConn bounds the wait.
 func (c *Conn) Close() error {
-	c.inflight.Wait()
+	c.drain()
 	_, err := c.ConnectClose().Wait()
 	if cerr := c.nc.Close(); err == nil && cerr != nil {
 		err = cerr
