@@ -56,6 +56,7 @@ type plainEnv struct {
 	port     string
 	leaseDir string
 	cfg      string
+	cfgOff   string // cfg without the plain-names drop-in
 }
 
 func newPlainEnv(t *testing.T) *plainEnv {
@@ -95,6 +96,10 @@ func newPlainEnv(t *testing.T) *plainEnv {
 		t.Fatal(err)
 	}
 	user := `# The user's own blocks, read first.
+Host myalias
+    HostName 10.0.0.5
+Host 10.0.0.5
+    Port 2200
 Host alias1
     HostName web01
 Host routed
@@ -110,6 +115,8 @@ Host late
 `
 	e.cfg = filepath.Join(dir, "ssh_config")
 	writeFile(t, e.cfg, strings.Replace(string(cc), "Include "+e.s.DropIn, user+"Match all\nInclude "+main+"\nInclude "+plain+"\n"+late, 1), 0o644)
+	e.cfgOff = filepath.Join(dir, "ssh_config.off")
+	writeFile(t, e.cfgOff, strings.Replace(string(cc), "Include "+e.s.DropIn, user+"Match all\nInclude "+main+"\n"+late, 1), 0o644)
 	return e
 }
 
@@ -213,6 +220,28 @@ func TestPlainNamesSSHConfig(t *testing.T) {
 				t.Errorf("the user's ProxyCommand got ProxyUseFdpass %q", got["proxyusefdpass"])
 			}
 		})
+	}
+}
+
+// TestPlainNamesUntouched: for every name the plain-names rules do not
+// match, ssh -G says exactly what it says with the drop-in off: no option
+// of any block changes (a Match final would: ssh would read everything
+// again with the HostName as host name, and Host 10.0.0.5's Port would
+// apply to myalias).
+func TestPlainNamesUntouched(t *testing.T) {
+	e := newPlainEnv(t)
+	for _, h := range []string{"myalias", "example.com", "late", "alias1", "routed", "pcdom", "jumpdom", "twin", "stopped", "qemu/web01", "10.0.0.5"} {
+		t.Run(h, func(t *testing.T) {
+			t.Parallel()
+			on := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-G", h))
+			off := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfgOff, "-G", h))
+			if on.Code != 0 || off.Code != 0 || on.Stdout != off.Stdout {
+				t.Errorf("ssh -G %s differs with plain names on:\non:  %s\noff: %s", h, on, off)
+			}
+		})
+	}
+	if r := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-G", "myalias")); !strings.Contains(r.Stdout, "\nport 22\n") {
+		t.Errorf("ssh -G myalias: want port 22, not Host 10.0.0.5's: %s", r)
 	}
 }
 
