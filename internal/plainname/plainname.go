@@ -1,8 +1,9 @@
 // Package plainname decides whether a plain host name — `ssh user@web01`,
 // no qemu/ prefix — is one the helper reaches, and which domain it means.
 // The opt-in drop-in's check (Match exec), the ProxyCommand it then runs
-// (--plain) and doctor all ask Resolve, so they cannot disagree; list
-// applies Eligible and the same lookup order over its listing (sshname).
+// (--plain) and doctor all ask Rules.Resolve, so they cannot disagree;
+// list applies Eligible, Routed and the same lookup order over its listing
+// (sshname.Plain).
 //
 // A name the user routes elsewhere is never matched: one that ssh's
 // configuration gives a HostName (Eligible, from ssh's %h), one the hosts
@@ -12,7 +13,8 @@
 // The rules, first match wins:
 //
 //  1. a domain on the searched URIs (those of qemu/NAME) has that name or
-//     UUID — running, or the name is taken and nothing else may have it;
+//     UUID and runs (one that exists but does not run keeps its name: then
+//     nothing matches);
 //  2. exactly one guest holds an unexpired DHCP lease with that hostname in
 //     libvirt's dnsmasq lease files (the libvirt NSS module's match), and
 //     its domain runs on the system URIs.
