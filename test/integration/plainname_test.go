@@ -187,6 +187,7 @@ func TestPlainNamesSSHConfig(t *testing.T) {
 		{"nosuchhost", false, "hostname nosuchhost"},
 		{"1", false, "hostname 0.0.0.1"}, // web01's ID, but an address to ssh
 		{"127.0.0.2", false, "hostname 127.0.0.2"},
+		{"localhost", false, "hostname localhost"},
 		{"alias1", false, "hostname web01"},     // the user's alias of a domain's name
 		{"routed", false, "hostname 127.0.0.9"}, // a domain the user gives a HostName
 		{"pcdom", false, "proxycommand /bin/false %h %p"},
@@ -266,6 +267,7 @@ func TestPlainNamesCheck(t *testing.T) {
 		{[]string{"stoppedbox", "stoppedbox"}, 1, `domain "stopped"`},
 		{[]string{"nosuchhost", "nosuchhost"}, 1, "no domain is named nosuchhost"},
 		{[]string{"10.1", "10.1"}, 1, "is an IP address"},
+		{[]string{"localhost", "localhost"}, 1, "localhost is this host"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {
