@@ -155,7 +155,8 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/libvirtconf:FuzzParse \
 	internal/libvirtrpc:FuzzReadMessage internal/libvirtrpc:FuzzDecodeReply \
 	internal/domainxml:FuzzDomainXMLAgainstEtree \
-	internal/leases:FuzzOwners internal/plainname:FuzzEligible
+	internal/leases:FuzzOwners internal/plainname:FuzzEligible \
+	internal/plainname:FuzzListed
 FUZZTIME ?= 10m
 
 fuzz:

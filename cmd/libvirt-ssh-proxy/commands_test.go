@@ -79,7 +79,7 @@ func TestListOutput(t *testing.T) {
 	uris := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
 	var rows []listed
 	for i := range ls.Entries {
-		rows = append(rows, listEntry(ls, &ls.Entries[i], uris))
+		rows = append(rows, listEntry(ls, &ls.Entries[i], uris, nil))
 	}
 	var table strings.Builder
 	if err := printListTable(&table, rows); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
 
@@ -51,9 +52,10 @@ func list(c *invocation) int {
 		uris, _ := r.SearchURIs(s)
 		return uris
 	}
+	hosts := plainname.ReadHosts(plainname.HostsFile)
 	rows := make([]listed, 0, len(ls.Entries))
 	for i := range ls.Entries {
-		rows = append(rows, listEntry(&ls, &ls.Entries[i], searchURIs))
+		rows = append(rows, listEntry(&ls, &ls.Entries[i], searchURIs, hosts))
 	}
 	var perr error
 	switch {
@@ -73,8 +75,9 @@ func list(c *invocation) int {
 	return 0
 }
 
-// listEntry is what list prints about e.
-func listEntry(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []string) listed {
+// listEntry is what list prints about e; hosts is the hosts file, for
+// the plain name.
+func listEntry(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []string, hosts []byte) listed {
 	l := listed{URI: e.URI, Name: e.Name, UUID: e.UUID, State: e.State}
 	if e.Active() {
 		l.ID = &e.ID
@@ -96,8 +99,8 @@ func listEntry(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) 
 	if n.SCP != "" {
 		l.SCP = &n.SCP
 	}
-	if n.Plain != "" {
-		l.Plain = &n.Plain
+	if p := sshname.Plain(ls, e, searchURIs, hosts); p != "" {
+		l.Plain = &p
 	}
 	return l
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
@@ -24,7 +23,7 @@ func plainName(c *invocation) int {
 	var m plainname.Match
 	if err == nil {
 		ctx, cancel := c.context()
-		m, err = plainname.Resolve(ctx, c.resolver(), c.leaseDir, c.host, 22, time.Now())
+		m, err = plainname.Rules{Resolver: c.resolver(), LeaseDir: c.leaseDir}.Resolve(ctx, c.host, 22)
 		cancel()
 	}
 	if m.Rule == 0 {
@@ -43,7 +42,7 @@ func (c *invocation) goRoad(ctx context.Context, r *route.Road, spec host.Spec, 
 	if !c.plain {
 		return r.Go(ctx, spec, port, reach, route.Observer{})
 	}
-	m, err := plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, c.host, port, time.Now())
+	m, err := plainname.Rules{Resolver: &r.Resolver, LeaseDir: r.LeaseDir}.Resolve(ctx, c.host, port)
 	if m.Rule == 0 {
 		return target.Target{}, nil, err
 	}

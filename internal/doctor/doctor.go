@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
@@ -344,7 +343,7 @@ func checkPlain(ctx context.Context, r route.Road, name, sshHost string, port ui
 	err := plainname.Eligible(name, sshHost)
 	var m plainname.Match
 	if err == nil {
-		m, err = plainname.Resolve(ctx, &r.Resolver, r.LeaseDir, name, port, time.Now())
+		m, err = plainname.Rules{Resolver: &r.Resolver, LeaseDir: r.LeaseDir}.Resolve(ctx, name, port)
 	}
 	if m.Rule == 0 {
 		add(Check{Status: Fail, Text: what + ": no rule matches", Err: err})

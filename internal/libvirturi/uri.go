@@ -59,7 +59,7 @@ type Search struct {
 	Logf func(format string, args ...any)
 }
 
-func (r Search) logf(format string, args ...any) {
+func (r *Search) logf(format string, args ...any) {
 	if r.Logf != nil {
 		r.Logf(format, args...)
 	}
@@ -68,7 +68,7 @@ func (r Search) logf(format string, args ...any) {
 // SearchURIs returns the URIs a domain spec of the given scope searches, in
 // order: the --connect URIs with aliases expanded when given, else
 // libvirt's defaults. An alias libvirt.conf does not define is an error.
-func (r Search) SearchURIs(scope host.Scope) ([]string, error) {
+func (r *Search) SearchURIs(scope host.Scope) ([]string, error) {
 	return r.SearchList(scope, "")
 }
 
@@ -78,7 +78,7 @@ func (r Search) SearchURIs(scope host.Scope) ([]string, error) {
 // transport but a local unix socket. Only the ProxyCommand form reaches
 // through, over ssh (Hop).
 // domain, when not "", is the domain looked up, for the hint.
-func (r Search) SearchList(scope host.Scope, domain string) ([]string, error) {
+func (r *Search) SearchList(scope host.Scope, domain string) ([]string, error) {
 	uris, err := r.expand(scope)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (h Hop) formHint(domain string) string {
 // every URI is local. A list mixing hosts is refused: the same name would
 // mean one VM or another depending on which daemon answers first, and a
 // CID only means something on its own host. domain is for the hint.
-func (r Search) Hop(scope host.Scope, domain string) (*Hop, error) {
+func (r *Search) Hop(scope host.Scope, domain string) (*Hop, error) {
 	uris, err := r.expand(scope)
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (r Search) Hop(scope host.Scope, domain string) (*Hop, error) {
 // expand returns r.URIs with aliases expanded, or else the defaults.
 // libvirt.conf is read only when an entry can be an alias (a URI never
 // can: it has a ':'), so the plain qemu/ path reads no file.
-func (r Search) expand(scope host.Scope) ([]string, error) {
+func (r *Search) expand(scope host.Scope) ([]string, error) {
 	if len(r.URIs) == 0 {
 		return DefaultURIs(scope, r.Euid), nil
 	}
@@ -319,7 +319,7 @@ func existing(paths []string) string {
 
 // Socket returns the daemon socket uri is reached on, by libvirt's client
 // rule, or an error wrapping the reason there is none (ErrNoSocket).
-func (r Search) Socket(uri string) (string, error) {
+func (r *Search) Socket(uri string) (string, error) {
 	e, err := EndpointFor(uri, r.Env)
 	if err != nil {
 		return "", err

@@ -51,7 +51,7 @@ func ClientGone(stdin *os.File) bool {
 // Serve hands conn to the client: the fd itself, or a relay until either
 // side ends. It returns nil for every clean end of a session; a failure is
 // a *failure.Error of class HandOff or Relay.
-func (h Handoff) Serve(conn *os.File) error {
+func (h *Handoff) Serve(conn *os.File) error {
 	if h.FD {
 		h.logf("passing the connection to ssh")
 		return SendFDToSSH(h.Stdout, conn)
@@ -99,7 +99,7 @@ func SendFDToSSH(stdout, conn *os.File) error {
 	return nil
 }
 
-func (h Handoff) logf(format string, args ...any) {
+func (h *Handoff) logf(format string, args ...any) {
 	if h.Logf != nil {
 		h.Logf(format, args...)
 	}

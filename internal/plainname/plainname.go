@@ -1,13 +1,20 @@
 // Package plainname decides whether a plain host name — `ssh user@web01`,
 // no qemu/ prefix — is one the helper reaches, and which domain it means.
 // The opt-in drop-in's check (Match exec), the ProxyCommand it then runs
-// (--plain) and doctor all ask Resolve, so they cannot disagree; list
-// applies Eligible and the same lookup order over its listing (sshname).
+// (--plain) and doctor all ask Rules.Resolve, so they cannot disagree;
+// list applies Eligible, Routed and the same lookup order over its listing
+// (sshname.Plain).
+//
+// A name the user routes elsewhere is never matched: one that ssh's
+// configuration gives a HostName (Eligible, from ssh's %h), one the hosts
+// file lists, and localhost (Routed); a ProxyCommand or ProxyJump of the
+// user's is read by ssh before the drop-in and wins there.
 //
 // The rules, first match wins:
 //
 //  1. a domain on the searched URIs (those of qemu/NAME) has that name or
-//     UUID — running, or the name is taken and nothing else may have it;
+//     UUID and runs (one that exists but does not run keeps its name: then
+//     nothing matches);
 //  2. exactly one guest holds an unexpired DHCP lease with that hostname in
 //     libvirt's dnsmasq lease files (the libvirt NSS module's match), and
 //     its domain runs on the system URIs.
@@ -19,9 +26,12 @@
 package plainname
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -120,15 +130,29 @@ func lowerASCII(s string) string {
 	}, s)
 }
 
+// Rules are where the plain-names rules look.
+type Rules struct {
+	// Resolver searches the URIs of qemu/NAME.
+	Resolver *lookup.Resolver
+	// LeaseDir holds the lease files; "" means leases.DefaultDir.
+	LeaseDir string
+	// HostsFile is the hosts file whose names are the user's own; ""
+	// means HostsFile.
+	HostsFile string
+}
+
 // Resolve finds the domain the plain name means (see the package rules),
-// with port as the guest port. r searches the URIs of qemu/NAME; leaseDir
-// is where the lease files are ("" = leases.DefaultDir). When the name is
-// a domain that is found but has no usable vsock, the Match names it with
-// the lookup's error, as lookup.Resolver.Resolve does, for the IP fallback.
-func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, port uint32, now time.Time) (Match, error) {
+// with port as the guest port. When the name is a domain that is found but
+// has no usable vsock, the Match names it with the lookup's error, as
+// lookup.Resolver.Resolve does, for the IP fallback.
+func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, error) {
 	if err := Eligible(name, ""); err != nil {
 		return Match{}, err
 	}
+	if err := Routed(ReadHosts(cmp.Or(p.HostsFile, HostsFile)), name); err != nil {
+		return Match{}, err
+	}
+	r := p.Resolver
 	spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: name}
 	t, err := r.Resolve(ctx, spec, port)
 	if rule := ruleOf(t, name); rule != 0 {
@@ -138,16 +162,15 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 		return Match{}, err // not running, or no daemon answered: no match
 	}
 	// Found by ID only ("7"), or not at all: ask the leases.
-	if leaseDir == "" {
-		leaseDir = leases.DefaultDir
-	}
-	owners, problems := leases.Owners(leaseDir, name, now)
+	leaseDir := cmp.Or(p.LeaseDir, leases.DefaultDir)
+	owners, problems := leases.Owners(leaseDir, name, time.Now())
 	for _, p := range problems {
 		logf(r, "%v", p)
 	}
 	switch len(owners) {
 	case 0:
-		return Match{}, failure.New(failure.NotFound, "no domain is named %s, nor has that UUID, and no guest has it as DHCP hostname in %s", name, leaseDir)
+		return Match{}, failure.New(failure.NotFound, "no domain is named %s, nor has that UUID, and no guest has it as DHCP hostname in %s", name, leaseDir).
+			WithHint("libvirt-ssh-proxy list shows each running domain's plain name")
 	case 1:
 	default:
 		e := failure.New(failure.NotFound, "guests of %d domains (%s) give DHCP hostname %s in %s: it names none of them", len(owners), strings.Join(owners, ", "), name, leaseDir).
@@ -166,6 +189,58 @@ func Resolve(ctx context.Context, r *lookup.Resolver, leaseDir, name string, por
 		return Match{}, fmt.Errorf("guest hostname %s: %w", name, err)
 	}
 	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
+}
+
+// HostsFile is where the system's resolver reads names of the user's own
+// (nsswitch's "files", which comes before libvirt's NSS modules).
+const HostsFile = "/etc/hosts"
+
+// maxHosts bounds what is read of the hosts file, which the check reads on
+// every ssh: a real one is a few hundred bytes.
+const maxHosts = 1 << 20
+
+// ReadHosts returns the hosts file at path, up to maxHosts bytes; nil when
+// it cannot be read (then it lists nothing).
+func ReadHosts(path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, maxHosts))
+	return b
+}
+
+// Routed says, with an error, when the hosts file (its contents hosts)
+// lists name, in any ASCII case as the resolver matches: the user routes it
+// there; and "localhost" is always the host itself.
+func Routed(hosts []byte, name string) error {
+	switch {
+	case lowerASCII(name) == "localhost":
+		return failure.New(failure.NotFound, "%s is this host", name).WithHint("reach a domain of that name with qemu/%s", name)
+	case Listed(hosts, name):
+		return failure.New(failure.NotFound, "%s is in %s: ssh goes where it says", name, HostsFile).
+			WithHint("take it out of %s to reach the domain by its plain name, or use qemu/%s", HostsFile, name)
+	}
+	return nil
+}
+
+// Listed says whether the hosts file contents hosts give name an address:
+// a line "ADDRESS NAME [ALIAS...]", '#' starting a comment.
+func Listed(hosts []byte, name string) bool {
+	if name == "" {
+		return false
+	}
+	for line := range strings.Lines(string(hosts)) {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		for _, n := range f[min(1, len(f)):] {
+			if lowerASCII(n) == lowerASCII(name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ruleOf says by which rule the lookup of name found t: its name or its

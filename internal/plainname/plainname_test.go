@@ -2,10 +2,14 @@ package plainname
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 )
 
 func TestEligible(t *testing.T) {
@@ -74,5 +78,63 @@ func FuzzEligible(f *testing.F) {
 		if c := failure.ClassOf(err); c != failure.Usage && c != failure.NotFound {
 			t.Fatalf("class %d for %q, %q", c, name, sshHost)
 		}
+	})
+}
+
+func TestRouted(t *testing.T) {
+	hosts := []byte("127.0.0.1\tlocalhost\n::1 localhost ip6-localhost\n192.168.122.5 Web01 web01.lab  # a VM by address\n" +
+		"# 10.0.0.8 commented\n10.0.0.9\n   \n10.0.0.10 tail#comment\n")
+	tests := []struct {
+		name   string
+		routed bool
+	}{
+		{"web01", true}, {"WEB01", true}, {"web01.lab", true}, // names and aliases, any ASCII case
+		{"tail", true},       // a comment right after it
+		{"localhost", true},  // always this host
+		{"LocalHost", true},  // in any case
+		{"commented", false}, // only in a comment
+		{"10.0.0.9", false},  // an address is no name (Eligible refuses those)
+		{"192.168.122.5", false},
+		{"web", false}, {"web01.l", false}, {"", false},
+	}
+	for _, tt := range tests {
+		if err := Routed(hosts, tt.name); (err != nil) != tt.routed {
+			t.Errorf("Routed(%q) = %v, want routed %v", tt.name, err, tt.routed)
+		}
+	}
+	if err := Routed(nil, "web01"); err != nil {
+		t.Errorf("no hosts file: %v", err)
+	}
+}
+
+// TestResolveRouted: a name the hosts file lists is no match, before any
+// lookup (the resolver here has nothing to search).
+func TestResolveRouted(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(f, []byte("10.0.0.9 mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Rules{Resolver: &lookup.Resolver{}, HostsFile: f}.Resolve(t.Context(), "mine", 22)
+	if m.Rule != 0 || err == nil || !strings.Contains(err.Error(), "mine is in /etc/hosts") {
+		t.Errorf("Resolve(mine) = %+v, %v; want no match, the hosts file named", m, err)
+	}
+}
+
+func FuzzListed(f *testing.F) {
+	f.Add([]byte("127.0.0.1 localhost\n10.0.0.9 web01 # x\n"), "web01")
+	f.Add([]byte("# 1.2.3.4 a\n1.2.3.4\tb\tc\n"), "C")
+	f.Fuzz(func(t *testing.T, hosts []byte, name string) {
+		if !Listed(hosts, name) {
+			return
+		}
+		// A listed name is a field of some line's text before its '#',
+		// after the address.
+		for line := range strings.Lines(string(hosts)) {
+			line, _, _ = strings.Cut(line, "#")
+			if f := strings.Fields(line); len(f) > 1 && slices.ContainsFunc(f[1:], func(n string) bool { return strings.EqualFold(n, name) }) {
+				return
+			}
+		}
+		t.Fatalf("Listed(%q, %q) with no such line", hosts, name)
 	})
 }

@@ -93,7 +93,7 @@ type Session struct {
 // other end goes to the client, and Run returns; the inner ssh ends when
 // the client closes its end. Otherwise Run waits for it. It returns nil for
 // every clean end of a session.
-func (s Session) Run(hv string, argv []string) error {
+func (s *Session) Run(hv string, argv []string) error {
 	sshPath, err := exec.LookPath(argv[0])
 	if err != nil {
 		return failure.Wrap(failure.Usage, err, "reach hypervisor %s", hv).
@@ -110,7 +110,7 @@ func (s Session) Run(hv string, argv []string) error {
 
 // passSession starts cmd on one end of a socketpair and passes the other
 // end to the client.
-func (s Session) passSession(cmd *exec.Cmd, hv string) error {
+func (s *Session) passSession(cmd *exec.Cmd, hv string) error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return failure.Wrap(failure.HandOff, err, "socketpair")
@@ -133,7 +133,7 @@ func (s Session) passSession(cmd *exec.Cmd, hv string) error {
 }
 
 // relaySession runs cmd on the client's stdin and stdout until it ends.
-func (s Session) relaySession(cmd *exec.Cmd, hv string) error {
+func (s *Session) relaySession(cmd *exec.Cmd, hv string) error {
 	cmd.Stdin, cmd.Stdout = s.Stdin, s.Stdout
 	// ssh ends its ProxyCommand with SIGHUP; pass that (and SIGTERM) on so
 	// that no inner ssh is left behind. The handler goes in before the
@@ -180,7 +180,7 @@ func (s Session) relaySession(cmd *exec.Cmd, hv string) error {
 	return failure.Wrap(failure.Relay, err, "ssh to hypervisor %s", hv)
 }
 
-func (s Session) logf(format string, args ...any) {
+func (s *Session) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
 	}

@@ -47,10 +47,6 @@ func Refused(s string) error {
 type Names struct {
 	SSH string // for ssh and sftp: qemu/NAME, or a scoped or UUID form
 	SCP string // for scp and rsync, which split "x/y:path": qemu%NAME, ...
-	// Plain is the plain name (ssh user@NAME) that reaches a running e
-	// with the plain-names drop-in on: its name, else its UUID, by the
-	// rules of internal/plainname.
-	Plain string
 }
 
 // For picks, for the listed entry e, the first host name in this order that
@@ -78,17 +74,27 @@ func For(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []stri
 			}
 		}
 	}
-	if e.State == "running" || e.State == "idle" {
-		for _, id := range []string{e.Name, e.UUID} {
-			// Find goes name, UUID, ID, as the plain-names check's lookup
-			// does; Eligible refuses what is an ID ("7" is an address).
-			spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: id}
-			if n.Plain == "" && Refused(id) == nil && plainname.Eligible(id, "") == nil && ls.Find(spec, searchURIs(host.Any)) == e {
-				n.Plain = id
-			}
+	return n
+}
+
+// Plain returns the plain name (ssh user@NAME) that reaches the listed
+// entry e with the plain-names drop-in on, by the rules of
+// internal/plainname: its name, else its UUID, when ssh takes it, the
+// rules take it (hosts is the hosts file, whose names are the user's) and
+// the lookup finds e by it; "" when e does not run.
+func Plain(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []string, hosts []byte) string {
+	if e.State != "running" && e.State != "idle" {
+		return ""
+	}
+	for _, id := range []string{e.Name, e.UUID} {
+		// Find goes name, UUID, ID, as the plain-names check's lookup
+		// does; Eligible refuses what is an ID ("7" is an address).
+		spec := host.Spec{Kind: host.Domain, Scope: host.Any, Domain: id}
+		if Refused(id) == nil && plainname.Eligible(id, "") == nil && plainname.Routed(hosts, id) == nil && ls.Find(spec, searchURIs(host.Any)) == e {
+			return id
 		}
 	}
-	return n
+	return ""
 }
 
 // reaches says whether ssh accepts name and the helper resolves it to e.

@@ -155,10 +155,11 @@ func BenchmarkForAll(b *testing.B) {
 	}
 }
 
-// TestForPlain: the plain name of a running domain is its name when the
-// plain-names rules take it and the lookup finds this domain by it, else
-// its UUID; a domain that does not run has none.
-func TestForPlain(t *testing.T) {
+// TestPlain: the plain name of a running domain is its name when the
+// plain-names rules take it (not an address, not the user's in the hosts
+// file, not localhost) and the lookup finds this domain by it, else its
+// UUID; a domain that does not run has none.
+func TestPlain(t *testing.T) {
 	const u = "-0000-4000-8000-000000000000"
 	e := func(uri, name, uuid, state string) lookup.Entry {
 		return lookup.Entry{Domain: target.Domain{URI: uri, Name: name, UUID: uuid, ID: 1, State: state}}
@@ -174,11 +175,17 @@ func TestForPlain(t *testing.T) {
 		e(libvirturi.SystemURI, "paused", "00000008"+u, "paused"),
 		e(libvirturi.SystemURI, "qemu%x", "00000009"+u, "running"), // the helper's own form
 	}}
-	want := []string{"web01", "Dev-Box", "00000003" + u, "00000004" + u, "00000005" + u, "shared", "00000007" + u, "", "00000009" + u}
+	hosts := []byte("127.0.0.1 localhost\n10.0.0.9 LISTED # the user's\n# 10.0.0.8 commented\n")
+	ls.Entries = append(ls.Entries,
+		e(libvirturi.SystemURI, "listed", "0000000a"+u, "running"),    // in the hosts file
+		e(libvirturi.SystemURI, "commented", "0000000b"+u, "running"), // only in a comment there
+		e(libvirturi.SystemURI, "localhost", "0000000c"+u, "running"))
+	want := []string{"web01", "Dev-Box", "00000003" + u, "00000004" + u, "00000005" + u, "shared", "00000007" + u, "", "00000009" + u,
+		"0000000a" + u, "commented", "0000000c" + u}
 	defaults := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
 	for i, w := range want {
-		if got := For(ls, &ls.Entries[i], defaults).Plain; got != w {
-			t.Errorf("For(%q on %s).Plain = %q, want %q", ls.Entries[i].Name, ls.Entries[i].URI, got, w)
+		if got := Plain(ls, &ls.Entries[i], defaults, hosts); got != w {
+			t.Errorf("Plain(%q on %s) = %q, want %q", ls.Entries[i].Name, ls.Entries[i].URI, got, w)
 		}
 	}
 }

@@ -54,4 +54,5 @@ type Address struct {
 	Source string     // e.g. "libvirt lease", "lease file /var/lib/libvirt/dnsmasq/virbr0.status"
 }
 
+// String is the address and where it was found, as -v and doctor print it.
 func (a Address) String() string { return a.IP.String() + " (" + a.Source + ")" }

@@ -56,6 +56,7 @@ type plainEnv struct {
 	port     string
 	leaseDir string
 	cfg      string
+	cfgOff   string // cfg without the plain-names drop-in
 }
 
 func newPlainEnv(t *testing.T) *plainEnv {
@@ -95,6 +96,10 @@ func newPlainEnv(t *testing.T) *plainEnv {
 		t.Fatal(err)
 	}
 	user := `# The user's own blocks, read first.
+Host myalias
+    HostName 10.0.0.5
+Host 10.0.0.5
+    Port 2200
 Host alias1
     HostName web01
 Host routed
@@ -110,6 +115,8 @@ Host late
 `
 	e.cfg = filepath.Join(dir, "ssh_config")
 	writeFile(t, e.cfg, strings.Replace(string(cc), "Include "+e.s.DropIn, user+"Match all\nInclude "+main+"\nInclude "+plain+"\n"+late, 1), 0o644)
+	e.cfgOff = filepath.Join(dir, "ssh_config.off")
+	writeFile(t, e.cfgOff, strings.Replace(string(cc), "Include "+e.s.DropIn, user+"Match all\nInclude "+main+"\n"+late, 1), 0o644)
 	return e
 }
 
@@ -180,6 +187,7 @@ func TestPlainNamesSSHConfig(t *testing.T) {
 		{"nosuchhost", false, "hostname nosuchhost"},
 		{"1", false, "hostname 0.0.0.1"}, // web01's ID, but an address to ssh
 		{"127.0.0.2", false, "hostname 127.0.0.2"},
+		{"localhost", false, "hostname localhost"},
 		{"alias1", false, "hostname web01"},     // the user's alias of a domain's name
 		{"routed", false, "hostname 127.0.0.9"}, // a domain the user gives a HostName
 		{"pcdom", false, "proxycommand /bin/false %h %p"},
@@ -216,6 +224,28 @@ func TestPlainNamesSSHConfig(t *testing.T) {
 	}
 }
 
+// TestPlainNamesUntouched: for every name the plain-names rules do not
+// match, ssh -G says exactly what it says with the drop-in off: no option
+// of any block changes (a Match final would: ssh would read everything
+// again with the HostName as host name, and Host 10.0.0.5's Port would
+// apply to myalias).
+func TestPlainNamesUntouched(t *testing.T) {
+	e := newPlainEnv(t)
+	for _, h := range []string{"myalias", "example.com", "late", "alias1", "routed", "pcdom", "jumpdom", "twin", "stopped", "qemu/web01", "10.0.0.5"} {
+		t.Run(h, func(t *testing.T) {
+			t.Parallel()
+			on := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-G", h))
+			off := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfgOff, "-G", h))
+			if on.Code != 0 || off.Code != 0 || on.Stdout != off.Stdout {
+				t.Errorf("ssh -G %s differs with plain names on:\non:  %s\noff: %s", h, on, off)
+			}
+		})
+	}
+	if r := runCmd(t, helperLimit, guarded(t.Context(), "ssh", "-F", e.cfg, "-G", "myalias")); !strings.Contains(r.Stdout, "\nport 22\n") {
+		t.Errorf("ssh -G myalias: want port 22, not Host 10.0.0.5's: %s", r)
+	}
+}
+
 // TestPlainNamesCheck runs the check itself: exit 0 on a match and 1 on
 // none, silent but for -v, which names the rule; a domain name wins over a
 // guest's lease that claims it; no daemon socket means no match, at once.
@@ -237,6 +267,7 @@ func TestPlainNamesCheck(t *testing.T) {
 		{[]string{"stoppedbox", "stoppedbox"}, 1, `domain "stopped"`},
 		{[]string{"nosuchhost", "nosuchhost"}, 1, "no domain is named nosuchhost"},
 		{[]string{"10.1", "10.1"}, 1, "is an IP address"},
+		{[]string{"localhost", "localhost"}, 1, "localhost is this host"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {
@@ -459,7 +490,8 @@ func TestPlainNamesList(t *testing.T) {
 // TestPlainNamesNoDaemon: with plain names on and no daemon to ask, or
 // one that never answers, real ssh -G goes its normal way for a name: no
 // ProxyCommand, nothing on stderr, and the hung daemon costs ssh the
-// check's --timeout 1, not more.
+// check's --timeout 1, not more (give or take timeoutSlack on a loaded
+// machine); without a socket there is nothing to wait for.
 func TestPlainNamesNoDaemon(t *testing.T) {
 	needHelper(t)
 	requireBins(t, "ssh")
@@ -468,8 +500,8 @@ func TestPlainNamesNoDaemon(t *testing.T) {
 		name, sock string
 		limit      time.Duration
 	}{
-		{"no socket", filepath.Join(dir, "no-such-sock"), time.Second},
-		{"hung daemon", HungDaemon(t, dir), 3 * time.Second},
+		{"no socket", filepath.Join(dir, "no-such-sock"), timeoutSlack},
+		{"hung daemon", HungDaemon(t, dir), time.Second + timeoutSlack},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sub := shortTempDir(t)
