@@ -142,6 +142,10 @@ func (r *Reply[T]) Wait() (T, error) {
 
 // Call sends procedure proc of the remote program with XDR-encoded args
 // and returns its raw result, for procedures this package does not wrap.
+// The helper only reads, so nothing in it calls this: it is the seam of
+// the integration fixtures (test/integration's CreateDomain and
+// DestroyDomain), which change domains on their private libvirtd over the
+// same framing rather than a second copy of it.
 func (c *Conn) Call(proc uint32, args []byte) *Reply[[]byte] {
 	return send(c, proc, args, func(d *Decoder) []byte {
 		b := d.b
