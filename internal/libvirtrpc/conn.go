@@ -70,8 +70,9 @@ var ErrConnLost = errors.New("connection to libvirt lost")
 // the result arrives when the daemon answers.
 type Conn struct {
 	nc net.Conn
-	// Trace, when set before the first call, is told each call's reply:
-	// procedure, serial, outcome and the time since the call was sent.
+	// Trace, when set, is told each call's reply: procedure, serial,
+	// outcome and the time since the call was sent. It may change only
+	// while no call is in flight (the caller that waits reads it).
 	Trace func(format string, args ...any)
 
 	// turn is held (a value in it) by the one caller reading the socket;
