@@ -12,7 +12,8 @@
 //     Without the rig these rows say it is absent and why, and nothing is
 //     guessed.
 //   - exit on a bad host name (no libvirt at all) against a minimal static
-//     Go binary, exec'd interleaved run by run, and the peak RSS of that
+//     Go binary, exec'd interleaved run by run: wall time, the CPU time of
+//     the process (steadier on a loaded machine), and the peak RSS of that
 //     exit under GNU time.
 //   - relay throughput, both directions over a unix socket and over TCP,
 //     against a plain io.Copy pair (BenchmarkRelay in internal/pipe).
@@ -305,11 +306,15 @@ func badHostRows(helper string, runs int) ([]row, error) {
 		return nil, fmt.Errorf("build the minimal Go binary: %v: %s", err, out)
 	}
 	cmds := [][]string{{helper, "bad host", "22"}, {minimal}}
+	// Wall time swings with the load of a shared machine; the CPU time
+	// the process used (its rusage) is what it costs itself.
 	times := make([][]float64, len(cmds))
+	cpus := make([][]float64, len(cmds))
 	for i := range runs + 3 {
 		for j, argv := range cmds {
+			cmd := exec.Command(argv[0], argv[1:]...)
 			start := time.Now()
-			err := exec.Command(argv[0], argv[1:]...).Run()
+			err := cmd.Run()
 			d := time.Since(start)
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
@@ -317,6 +322,8 @@ func badHostRows(helper string, runs int) ([]row, error) {
 			}
 			if i >= 3 { // warm-up: page cache, first exec
 				times[j] = append(times[j], float64(d)/float64(time.Millisecond))
+				cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				cpus[j] = append(cpus[j], float64(cpu)/float64(time.Millisecond))
 			}
 		}
 	}
@@ -332,6 +339,7 @@ func badHostRows(helper string, runs int) ([]row, error) {
 	}
 	return []row{
 		{figure: "exit on a bad host name", unit: "ms", ours: times[0], yard: times[1], yardName: "minimal static Go binary"},
+		{figure: "exit on a bad host name (CPU)", unit: "ms", ours: cpus[0], yard: cpus[1], yardName: "minimal static Go binary"},
 		{figure: "peak RSS, bad-host exit (GNU time)", unit: "MB", ours: rss[0], yard: rss[1], yardName: "minimal static Go binary"},
 	}, nil
 }

@@ -53,9 +53,9 @@ REMOTE='sha256sum && echo "guest=$RIG_GUEST user=$(id -un)"'
 
 # as_alice CMD: run CMD in a real login session of alice's (ssh to L1's own sshd:
 # pam_systemd gives her XDG_RUNTIME_DIR, as a user has it), with no environment of ours
-as_alice() { timeout "${SSH_TIMEOUT:-300}" ssh -o User="$ALICE" localhost "$@"; }
+as_alice() { timeout "${SSH_TIMEOUT:-600}" ssh -o User="$ALICE" localhost "$@"; }
 # sshr ARGS: root's ssh, the system config and drop-in as installed
-sshr() { timeout "${SSH_TIMEOUT:-300}" ssh "$@"; }
+sshr() { timeout "${SSH_TIMEOUT:-600}" ssh "$@"; }
 
 # the L2 kernel and initramfs (tier 2's) where libvirt's QEMU may read them
 B=/var/lib/libvirt/boot
@@ -252,8 +252,8 @@ login() {
 c_scp() {
   local who=$1 host=$2
   if [ "$who" = root ]; then
-    timeout 300 scp -q "$W/data/big" "root@$host:/tmp/scp.up"
-    timeout 300 scp -q "root@$host:/tmp/scp.up" "$O/$CHECK.down"
+    timeout 600 scp -q "$W/data/big" "root@$host:/tmp/scp.up"
+    timeout 600 scp -q "root@$host:/tmp/scp.up" "$O/$CHECK.down"
   else
     as_alice "cp $W/data/big /tmp/alice.big && scp -q /tmp/alice.big root@$host:/tmp/scp.up && scp -q root@$host:/tmp/scp.up /tmp/alice.down"
     cp /tmp/alice.down "$O/$CHECK.down"
