@@ -34,6 +34,8 @@ const (
 	Session              // qemu:session/
 )
 
+// String names the scope as the scoped host forms spell it
+// (qemu:system/, qemu%session%); "any" for Any, which they leave out.
 func (s Scope) String() string {
 	switch s {
 	case System:
@@ -42,6 +44,19 @@ func (s Scope) String() string {
 		return "session"
 	}
 	return "any"
+}
+
+// Prefix spells the qemu prefix that Parse reads as scope s, with sep
+// between its parts: '/' for ssh (qemu/, qemu:system/), '%' for scp and
+// rsync, which take "x/y:path" for a local path (qemu%, qemu%system%).
+func (s Scope) Prefix(sep byte) string {
+	switch {
+	case s == Any:
+		return "qemu" + string(sep)
+	case sep == '/':
+		return "qemu:" + s.String() + "/"
+	}
+	return "qemu%" + s.String() + "%"
 }
 
 // Spec is a parsed host name.

@@ -242,3 +242,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestScopePrefix: each scope's spelling, with either separator, is one
+// Parse reads back as that scope (ssh-config's ProxyCommands, list's SSH
+// and SCP names and the HV/FORM hint are spelled with Prefix).
+func TestScopePrefix(t *testing.T) {
+	tests := []struct {
+		scope Scope
+		sep   byte
+		want  string
+	}{
+		{Any, '/', "qemu/"},
+		{Any, '%', "qemu%"},
+		{System, '/', "qemu:system/"},
+		{System, '%', "qemu%system%"},
+		{Session, '/', "qemu:session/"},
+		{Session, '%', "qemu%session%"},
+	}
+	for _, tt := range tests {
+		got := tt.scope.Prefix(tt.sep)
+		if got != tt.want {
+			t.Errorf("%v.Prefix(%q) = %q, want %q", tt.scope, tt.sep, got, tt.want)
+		}
+		spec, err := Parse(got + "vm")
+		if err != nil || spec != (Spec{Kind: Domain, Scope: tt.scope, Domain: "vm"}) {
+			t.Errorf("Parse(%q) = %+v, %v; want domain vm, scope %v", got+"vm", spec, err, tt.scope)
+		}
+	}
+}

@@ -70,8 +70,9 @@ var ErrConnLost = errors.New("connection to libvirt lost")
 // the result arrives when the daemon answers.
 type Conn struct {
 	nc net.Conn
-	// Trace, when set before the first call, is told each call's reply:
-	// procedure, serial, outcome and the time since the call was sent.
+	// Trace, when set, is told each call's reply: procedure, serial,
+	// outcome and the time since the call was sent. It may change only
+	// while no call is in flight (the caller that waits reads it).
 	Trace func(format string, args ...any)
 
 	// turn is held (a value in it) by the one caller reading the socket;
@@ -142,6 +143,10 @@ func (r *Reply[T]) Wait() (T, error) {
 
 // Call sends procedure proc of the remote program with XDR-encoded args
 // and returns its raw result, for procedures this package does not wrap.
+// The helper only reads, so nothing in it calls this: it is the seam of
+// the integration fixtures (test/integration's CreateDomain and
+// DestroyDomain), which change domains on their private libvirtd over the
+// same framing rather than a second copy of it.
 func (c *Conn) Call(proc uint32, args []byte) *Reply[[]byte] {
 	return send(c, proc, args, func(d *Decoder) []byte {
 		b := d.b

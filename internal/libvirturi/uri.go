@@ -43,6 +43,18 @@ func DefaultURIs(scope host.Scope, euid int) []string {
 	return []string{SystemURI, SessionURI}
 }
 
+// ScopeOf returns the scope whose host form searches uri alone when no
+// --connect is given (DefaultURIs), and false when none does.
+func ScopeOf(uri string) (host.Scope, bool) {
+	switch uri {
+	case SystemURI:
+		return host.System, true
+	case SessionURI:
+		return host.Session, true
+	}
+	return host.Any, false
+}
+
 // Search picks the daemons a domain spec searches: the --connect URIs (or
 // LIBVIRT_SSH_PROXY_CONNECT's) when given, else libvirt's defaults.
 type Search struct {
@@ -153,11 +165,11 @@ func HopOf(uri string) (Hop, bool, error) {
 // host name only (its user and port come from ssh's configuration), and
 // its FORM searches the default URIs there.
 func (h Hop) Form(domain string) string {
-	scope := map[string]string{SystemURI: "system", SessionURI: "session"}[h.URI]
-	if scope == "" || h.User != "" || h.Port != "" {
+	scope, ok := ScopeOf(h.URI)
+	if !ok || h.User != "" || h.Port != "" {
 		return ""
 	}
-	return h.Host + "/qemu:" + scope + "/" + domain
+	return h.Host + "/" + scope.Prefix('/') + domain
 }
 
 // formHint is ", or reach it with HV/FORM: ssh HV/qemu:SCOPE/DOMAIN" when

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -134,6 +135,11 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 	}
 	r.logf("%s has %d domains", uri, len(entries))
 	step.Store(fmt.Sprintf("reading the XML of %d domains on %s", len(entries), uri))
+	// -v: one line for the XML reads, not one a domain (10,000 on a big
+	// host); CONNECT_CLOSE is traced again.
+	trace, start := l.Trace, time.Now()
+	l.Trace = nil
+	defer func() { l.Trace = trace }()
 	replies := make([]*libvirtrpc.Reply[string], len(entries))
 	take := func(i int) error {
 		e := &entries[i]
@@ -165,6 +171,9 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 		if err := take(j); err != nil {
 			return nil, err
 		}
+	}
+	if len(entries) > 0 {
+		r.logf("libvirt DOMAIN_GET_XML_DESC x%d, %d in flight: ok in %.2f ms", len(entries), min(len(entries), listInFlight), float64(time.Since(start).Microseconds())/1000)
 	}
 	return entries, nil
 }

@@ -3,6 +3,7 @@
 package pipe
 
 import (
+	"context"
 	"io"
 	"os"
 	"testing"
@@ -74,7 +75,7 @@ func benchRelay(b *testing.B, transport, dir, mode string) {
 	switch mode {
 	case "splice":
 		nbg = 1
-		go func() { bg <- Relay(in, out, conn) }()
+		go func() { bg <- Relay(context.Background(), in, out, conn) }()
 	case "iocopy":
 		nbg = 2
 		go func() {

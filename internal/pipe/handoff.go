@@ -71,7 +71,7 @@ func (h *Handoff) Serve(conn *os.File) error {
 	// nothing left to report.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	err := RelayContext(ctx, h.Stdin, h.Stdout, conn)
+	err := Relay(ctx, h.Stdin, h.Stdout, conn)
 	switch {
 	case err == nil:
 		return nil

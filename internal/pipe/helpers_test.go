@@ -3,6 +3,7 @@
 package pipe
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -89,7 +90,7 @@ func tcpPair(t testing.TB) (a, b *os.File) {
 	return a, b
 }
 
-// rig is a relay under test: Relay(in, out, conn) plus the test's ends.
+// rig is a relay under test: Relay(ctx, in, out, conn) plus the test's ends.
 type rig struct {
 	in, inW   *os.File // test writes inW, relay reads in
 	out, outR *os.File // relay writes out, test reads outR
@@ -147,7 +148,7 @@ func (r *rig) close() {
 // start runs Relay in the background.
 func (r *rig) start() <-chan error {
 	errc := make(chan error, 1)
-	go func() { errc <- Relay(r.in, r.out, r.conn) }()
+	go func() { errc <- Relay(context.Background(), r.in, r.out, r.conn) }()
 	return errc
 }
 

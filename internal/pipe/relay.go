@@ -4,9 +4,9 @@ package pipe
 
 // The relay engine, and why each part is here (issue 14 asked for every
 // part to earn its place; a goroutine per direction with blocking read and
-// write would be a third of this, and cannot be stopped, see RelayContext):
+// write would be a third of this, and cannot be stopped, see Relay):
 //
-//   - RelayContext: checks and restores fd flags, grows ssh's pipes, and runs
+//   - Relay: checks and restores fd flags, grows ssh's pipes, and runs
 //     the loop: each half steps until it would block, then one poll(2) for
 //     both. One thread, so a failure in either direction ends the relay at
 //     once, and a stop (SIGTERM) returns through the restores.
@@ -70,12 +70,7 @@ const (
 	stepRounds = 16
 )
 
-// Relay is RelayContext without a way to stop it early.
-func Relay(in, out, conn *os.File) error {
-	return RelayContext(context.Background(), in, out, conn)
-}
-
-// RelayContext copies in -> conn and conn -> out until both directions have
+// Relay copies in -> conn and conn -> out until both directions have
 // ended. EOF on in shuts down the write side of conn (shutdown(SHUT_WR)) and
 // keeps reading; EOF from conn closes out. It returns nil only if both
 // directions ended cleanly; an error in either direction (reset, EPIPE on
@@ -86,7 +81,7 @@ func Relay(in, out, conn *os.File) error {
 // When ctx is done the relay stops where it is and returns an error that
 // wraps context.Cause(ctx) (ErrStopped as well). This is how a signal
 // handler ends a relay: it cancels, and the process exits only after
-// RelayContext returned, because by then every descriptor has its original
+// Relay returned, because by then every descriptor has its original
 // flags back (an os.Exit from the handler would leave a shared socket
 // non-blocking for whoever else holds it).
 //
@@ -123,7 +118,7 @@ func Relay(in, out, conn *os.File) error {
 // that is how ssh learns the session is over. in and conn are never closed.
 // The files must stay open and must not be used by anyone else while Relay
 // runs; in and out must be different files.
-func RelayContext(ctx context.Context, in, out, conn *os.File) error {
+func Relay(ctx context.Context, in, out, conn *os.File) error {
 	if in == nil || out == nil || conn == nil {
 		return errors.New("pipe: relay: nil file")
 	}
@@ -205,7 +200,7 @@ func RelayContext(ctx context.Context, in, out, conn *os.File) error {
 // ErrStopped is wrapped in the error of a relay stopped through its context.
 var ErrStopped = errors.New("stopped")
 
-// relay is the state of one RelayContext call that the poll loop needs.
+// relay is the state of one Relay call that the poll loop needs.
 type relay struct {
 	in, conn, out *fdInfo
 	up, down      *half

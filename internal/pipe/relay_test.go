@@ -268,7 +268,7 @@ func TestRelayFiles(t *testing.T) {
 		defer conn.Close()
 		defer peer.Close()
 		errc := make(chan error, 1)
-		go func() { errc <- Relay(in, out, conn) }()
+		go func() { errc <- Relay(context.Background(), in, out, conn) }()
 		expectSame(t, "file->conn", sent, recv(peer))
 		shutWrite(t, peer)
 		if got := recv(outR); got.n != 0 || got.err != nil {
@@ -292,7 +292,7 @@ func TestRelayFiles(t *testing.T) {
 		const tn = 512<<10 + 3
 		got := goResult(func() streamResult { return recv(io.LimitReader(master, tn)) })
 		errc := make(chan error, 1)
-		go func() { errc <- Relay(in, slave, conn) }()
+		go func() { errc <- Relay(context.Background(), in, slave, conn) }()
 		sent := send(peer, 13, tn)
 		shutWrite(t, peer)
 		expectSame(t, "conn->tty", sent, <-got)
@@ -315,7 +315,7 @@ func relayToFile(t *testing.T, path string, flag int, n int64) {
 	defer conn.Close()
 	defer peer.Close()
 	errc := make(chan error, 1)
-	go func() { errc <- Relay(in, out, conn) }()
+	go func() { errc <- Relay(context.Background(), in, out, conn) }()
 	sent := send(peer, 14, n)
 	shutWrite(t, peer)
 	inW.Close()
@@ -435,7 +435,7 @@ func TestRelayNoLeaks(t *testing.T) {
 func TestRelayStdoutEPIPE(t *testing.T) {
 	if os.Getenv("PIPE_TEST_EPIPE_CHILD") == "1" {
 		conn := os.NewFile(3, "conn")
-		err := Relay(os.Stdin, os.Stdout, conn)
+		err := Relay(context.Background(), os.Stdin, os.Stdout, conn)
 		fmt.Fprintf(os.Stderr, "relay error: %v\n", err)
 		os.Exit(3)
 	}
@@ -564,7 +564,7 @@ func TestRelaySharedStdioSocket(t *testing.T) {
 	flags := fileFlags(t, in)
 
 	errc := make(chan error, 1)
-	go func() { errc <- Relay(in, out, conn) }()
+	go func() { errc <- Relay(context.Background(), in, out, conn) }()
 
 	// The VM finishes first: far sees that data and EOF (out shut down).
 	downSent := send(peer, 19, 200<<10)
@@ -659,11 +659,11 @@ func pipeFDs(t testing.TB) int {
 	return n
 }
 
-// TestRelayContextStop stops relays through their context, idle and in the
-// middle of a transfer, and checks that RelayContext returns the cause only
+// TestRelayStop stops relays through their context, idle and in the
+// middle of a transfer, and checks that Relay returns the cause only
 // after every descriptor it made non-blocking is blocking again: a signal
 // handler that exits after the return leaves shared sockets as it found them.
-func TestRelayContextStop(t *testing.T) {
+func TestRelayStop(t *testing.T) {
 	errTerm := errors.New("SIGTERM")
 	states := []struct {
 		name  string
@@ -695,12 +695,12 @@ func TestRelayContextStop(t *testing.T) {
 				ctx, cancel := context.WithCancelCause(context.Background())
 				defer cancel(nil)
 				errc := make(chan error, 1)
-				go func() { errc <- RelayContext(ctx, r.in, r.out, r.conn) }()
+				go func() { errc <- Relay(ctx, r.in, r.out, r.conn) }()
 				st.setup(t, r)
 				cancel(errTerm)
 				err := waitErr(t, errc, 5*time.Second)
 				if !errors.Is(err, errTerm) || !errors.Is(err, ErrStopped) {
-					t.Fatalf("RelayContext = %v, want ErrStopped and the cause", err)
+					t.Fatalf("Relay = %v, want ErrStopped and the cause", err)
 				}
 				for i, f := range files {
 					if got := fileFlags(t, f); got != flags[i] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
@@ -73,13 +74,10 @@ func Blocks(want []Wanted, exe string, connect bool, target func(*lookup.Entry) 
 // scoped to uri by the host form for the default URIs, else with --connect.
 func ProxyCommand(exe, uri, id string, connect bool) string {
 	args := []string{sshconfig.QuoteArg(exe)}
-	switch {
-	case !connect && uri == libvirturi.SystemURI:
-		args = append(args, sshconfig.QuoteArg("qemu:system/"+id))
-	case !connect && uri == libvirturi.SessionURI:
-		args = append(args, sshconfig.QuoteArg("qemu:session/"+id))
-	default:
-		args = append(args, "--connect", sshconfig.QuoteArg(uri), sshconfig.QuoteArg("qemu/"+id))
+	if scope, ok := libvirturi.ScopeOf(uri); ok && !connect {
+		args = append(args, sshconfig.QuoteArg(scope.Prefix('/')+id))
+	} else {
+		args = append(args, "--connect", sshconfig.QuoteArg(uri), sshconfig.QuoteArg(host.Any.Prefix('/')+id))
 	}
 	return strings.Join(append(args, "%p"), " ")
 }

@@ -60,11 +60,8 @@ type Names struct {
 func For(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []string) Names {
 	var n Names
 	for _, id := range []string{e.Name, e.UUID} {
-		for _, scope := range []string{"", "system", "session"} {
-			slash, pct := "qemu/", "qemu%"
-			if scope != "" {
-				slash, pct = "qemu:"+scope+"/", "qemu%"+scope+"%"
-			}
+		for _, scope := range []host.Scope{host.Any, host.System, host.Session} {
+			slash, pct := scope.Prefix('/'), scope.Prefix('%')
 			if n.SSH == "" && reaches(ls, e, slash+id, searchURIs) {
 				n.SSH = slash + id
 			}

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -197,6 +198,36 @@ func TestListURIs(t *testing.T) {
 	}
 	r = runHelper(t, "list", "--timeout", "1", "-c", e.hung)
 	expectExit(t, r, 9, "timed out")
+}
+
+// TestListVerbose: -v list traces each daemon's connection calls but sums up
+// the XML reads in one line a daemon, not one a domain (10,000 lines on a
+// big host).
+func TestListVerbose(t *testing.T) {
+	sys, sess := newListEnv(t)
+	r := runHelper(t, "-v", "list", "-c", sys, "-c", sess)
+	if r.Code != 0 {
+		t.Fatalf("-v list: %s", r)
+	}
+	for _, want := range []struct {
+		text string
+		n    int
+	}{
+		{"libvirt CONNECT_OPEN #", 2},
+		{"libvirt CONNECT_CLOSE #", 2},
+		{"libvirt DOMAIN_GET_XML_DESC #", 0},
+		{fmt.Sprintf("libvirt DOMAIN_GET_XML_DESC x%d, 5 in flight: ok in ", len(listSystem)), 1},
+		{fmt.Sprintf("libvirt DOMAIN_GET_XML_DESC x%d, %d in flight: ok in ", len(sessionDomains), len(sessionDomains)), 1},
+	} {
+		if got := strings.Count(r.Stderr, want.text); got != want.n {
+			t.Errorf("%q %d times on stderr, want %d:\n%s", want.text, got, want.n, r.Stderr)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n") {
+		if !strings.HasPrefix(line, "libvirt-ssh-proxy: ") {
+			t.Errorf("-v line not in the helper's form: %q", line)
+		}
+	}
 }
 
 // dropInWith writes the product drop-in with `-c URI` in its ProxyCommands,
