@@ -18,6 +18,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -164,7 +165,7 @@ func (d *Doctor) checkSSH(ctx context.Context, add func(Check)) (sshconfig.Confi
 		hint := fmt.Sprintf("install the drop-in (make install puts it in /etc/ssh/ssh_config.d/%s) and check the Include line below", DropIn)
 		if _, err := host.Parse(d.Host); err != nil {
 			hint = "HOST is none of the helper's forms (qemu/NAME, vsock/CID, vsock-mux/PATH, unix/PATH) and no Host block names it; `libvirt-ssh-proxy ssh-config` writes aliases, " +
-				"or turn plain names on: " + d.plainNamesOn()
+				d.plainNamesHint()
 		}
 		add(Check{Status: Fail, Text: what, Err: failure.New(failure.SSHConfig, "no ProxyCommand applies to %s", d.Host).WithHint("%s", hint)})
 		return cfg, false, Helper{}
@@ -247,12 +248,9 @@ func applied(a []sshconfig.Applied) string {
 // when ssh does not run the helper anyway (an alias block, or -F with its
 // own Include).
 func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
-	sys := d.SystemConfig
-	if sys == "" {
-		sys = DefaultSystemConfig
-	}
-	dropIn := filepath.Join(filepath.Dir(sys), "ssh_config.d", DropIn)
-	what := fmt.Sprintf("%s includes %s", sys, filepath.Join(filepath.Dir(sys), "ssh_config.d", "*.conf"))
+	sys := d.systemConfig()
+	dropIn := filepath.Join(d.sshConfigD(), DropIn)
+	what := fmt.Sprintf("%s includes %s", sys, filepath.Join(d.sshConfigD(), "*.conf"))
 	lines, err := sshconfig.Includes(sys, dropIn)
 	_, missing := os.Stat(dropIn)
 	switch {
@@ -272,7 +270,18 @@ func (d *Doctor) checkSystemConfig(routed bool, add func(Check)) {
 	}
 	add(Check{Status: Fail, Text: what, Err: failure.Wrap(failure.SSHConfig, err, "the drop-in is not read").
 		WithHint("add `Include %s` as the first line of %s (upstream OpenSSH's stock file has no such line)",
-			filepath.Join(filepath.Dir(sys), "ssh_config.d", "*.conf"), sys)})
+			filepath.Join(d.sshConfigD(), "*.conf"), sys)})
+}
+
+// sshConfigD is the ssh_config.d beside the system ssh_config doctor
+// checks, where the drop-ins go.
+func (d *Doctor) sshConfigD() string {
+	return filepath.Join(filepath.Dir(d.systemConfig()), "ssh_config.d")
+}
+
+// systemConfig is the system ssh_config doctor checks.
+func (d *Doctor) systemConfig() string {
+	return cmp.Or(d.SystemConfig, DefaultSystemConfig)
 }
 
 // lookupSteps are the lookup's lines, in the order the lookup passes them.
@@ -353,14 +362,29 @@ func checkPlain(ctx context.Context, r route.Road, name, sshHost string, port ui
 	return m, err
 }
 
-// plainNamesOn says how to turn the plain-names drop-in on: the link to
-// make, from where this helper's prefix installs it when it is there.
-func (d *Doctor) plainNamesOn() string {
+// plainNamesHint is the end of the hint for a plain name ssh does not run
+// the helper for: how to turn the plain-names drop-in on (the link to
+// make, from where this helper's prefix installs it when it is there), or,
+// when the link is there, that the plain-name line says why no rule takes
+// the name. A link that dangles (ln -s takes any target: the package's path
+// after make install, or a file uninstalled since) ssh skips without a
+// word, so it is named with the command that points it at the file.
+func (d *Doctor) plainNamesHint() string {
 	conf := filepath.Join(filepath.Dir(filepath.Dir(d.Self)), "share", "libvirt-ssh-proxy", "plain-names.conf")
 	if _, err := os.Stat(conf); d.Self == "" || err != nil {
 		conf = "PREFIX/share/libvirt-ssh-proxy/plain-names.conf"
 	}
-	return "ln -s " + conf + " /etc/ssh/ssh_config.d/" + PlainDropIn + " (man libvirt-ssh-proxy, Plain names)"
+	link := filepath.Join(d.sshConfigD(), PlainDropIn)
+	const man = " (man libvirt-ssh-proxy, Plain names)"
+	to, err := os.Readlink(link)
+	switch _, serr := os.Stat(link); {
+	case err == nil && serr != nil:
+		return fmt.Sprintf("or turn plain names on: %s links to %s, which does not exist, so ssh skips it: ln -sfn %s",
+			shquote.Quote(link), shquote.Quote(to), shquote.Join(conf, link)) + man
+	case serr == nil:
+		return "plain names are on (" + shquote.Quote(link) + "): the plain name line below says why none of their rules takes it"
+	}
+	return "or turn plain names on: ln -s " + shquote.Join(conf, link) + man
 }
 
 // PlainDropIn is the name the plain-names drop-in is linked under in

@@ -282,3 +282,49 @@ func TestCheckFallback(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainNamesHint: for a plain name ssh does not run the helper for,
+// the hint gives the link that turns plain names on, from this helper's
+// prefix; a link already there that dangles (the package's path after make
+// install, the README's trap) is named with the command that repoints it;
+// a link that works sends the reader to the plain-name line instead.
+func TestPlainNamesHint(t *testing.T) {
+	root := t.TempDir()
+	self := filepath.Join(root, "usr/local/bin/libvirt-ssh-proxy")
+	conf := filepath.Join(root, "usr/local/share/libvirt-ssh-proxy/plain-names.conf")
+	sys := filepath.Join(root, "etc/ssh/ssh_config")
+	link := filepath.Join(root, "etc/ssh/ssh_config.d", PlainDropIn)
+	for _, f := range []string{self, conf, sys} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, target, want string
+	}{
+		{"no link", "", "or turn plain names on: ln -s " + conf + " " + link + " (man libvirt-ssh-proxy, Plain names)"},
+		{"dangling link", "/usr/share/libvirt-ssh-proxy/plain-names.conf", "or turn plain names on: " + link +
+			" links to /usr/share/libvirt-ssh-proxy/plain-names.conf, which does not exist, so ssh skips it: ln -sfn " + conf + " " + link + " (man libvirt-ssh-proxy, Plain names)"},
+		{"working link", conf, "plain names are on (" + link + "): the plain name line below says why none of their rules takes it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(link)
+			if tt.target != "" {
+				if err := os.Symlink(tt.target, link); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d := &Doctor{Self: self, SystemConfig: sys}
+			if got := d.plainNamesHint(); got != tt.want {
+				t.Errorf("hint:\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
