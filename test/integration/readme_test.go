@@ -1,0 +1,213 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// readmeBlock returns the lines of the README's first code block after
+// the line lead, comments and blank lines dropped.
+func readmeBlock(t *testing.T, lead string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n"+lead+"\n\n```sh\n")
+	if !ok {
+		t.Fatalf("README has no code block after the line %q", lead)
+	}
+	block, _, _ := strings.Cut(rest, "\n```")
+	var lines []string
+	for _, l := range strings.Split(block, "\n") {
+		if l, _, _ = strings.Cut(l, " #"); strings.TrimSpace(l) != "" {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	return lines
+}
+
+// readmeWeb01 is the README's web01: its UUID begins as the README's
+// `qemu/6f0d1b2a-...` does, which the test completes with this one.
+const readmeWeb01 = "6f0d1b2a-0000-4000-8000-000000000001"
+
+// TestREADMEThenExamples runs each command of the README's "Then:" block
+// as printed (ssh, scp, rsync, with only -F added for the test's
+// ssh_config, which includes the product's drop-in), under the AF_VSOCK
+// guard, against a private libvirtd with the README's domains (web01 with
+// CID 42, Dev-Box, a 7th domain for qemu/7). Each must get as far as the
+// vsock step for the domain its comment names and fail there with the
+// helper's documented line on ssh's stderr; the ProxyCommand ssh -G shows
+// for its host, run as ssh runs it, exits 11 (no VM holds the CID). A line
+// added to the block without an expectation here fails the test.
+func TestREADMEThenExamples(t *testing.T) {
+	requireBins(t, "ssh", "scp", "rsync")
+	needHelper(t)
+	doms := []Domain{{Name: "web01", UUID: readmeWeb01, CID: 42}, {Name: "Dev-Box", CID: 55}}
+	for _, n := range []string{"f3", "f4", "f5", "f6"} {
+		doms = append(doms, Domain{Name: n, CID: 4300 + int(n[1]-'0')})
+	}
+	doms = append(doms, Domain{Name: "seventh", CID: 4307}) // ID 7: running domains get IDs in file order
+	d := StartLibvirtd(t, HostXML(doms...))
+	dir := shortTempDir(t)
+	cfg := filepath.Join(dir, "ssh_config")
+	writeFile(t, cfg, "BatchMode yes\nGlobalKnownHostsFile /dev/null\nUserKnownHostsFile /dev/null\nInclude "+dropInWith(t, dir, d.URI())+"\n", 0o644)
+	writeFile(t, filepath.Join(dir, "notes.txt"), "notes\n", 0o644)
+	if err := os.Mkdir(filepath.Join(dir, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "dir", "f"), "f\n", 0o644)
+
+	// What each host of the block must reach: the helper's line on ssh's
+	// stderr, after "libvirt-ssh-proxy: HOST".
+	want := map[string]string{
+		"qemu/web01":                 ": no VM holds vsock CID 42:",
+		"qemu:session/Dev-Box":       ": no VM holds vsock CID 55:",
+		"qemu%web01":                 ": no VM holds vsock CID 42:",
+		"qemu%system%web01":          ": no VM holds vsock CID 42:",
+		"qemu/" + readmeWeb01:        ` (domain "web01"): no VM holds vsock CID 42:`,
+		"qemu/7":                     ` (domain "seventh"): no VM holds vsock CID 4307:`,
+		"vsock/42":                   ": no VM holds vsock CID 42:",
+		"vsock-mux/run/fc/vm1.vsock": ": no socket at /run/fc/vm1.vsock:",
+	}
+	seen := map[string]bool{}
+	for _, line := range readmeBlock(t, "Then:") {
+		words := strings.Fields(strings.ReplaceAll(line, "6f0d1b2a-...", readmeWeb01))
+		// The host: the word with the user's "alice@", up to scp's and
+		// rsync's ":path" (after the host form's own '/').
+		var hostName, port string
+		for i, w := range words {
+			if h, ok := strings.CutPrefix(w, "alice@"); ok {
+				if words[0] != "ssh" {
+					slash := strings.IndexAny(h, "/%")
+					if c := strings.LastIndex(h, ":"); c > slash {
+						h = h[:c]
+					}
+				}
+				hostName = h
+			}
+			if w == "-p" && i+1 < len(words) {
+				port = words[i+1]
+			}
+		}
+		msg, ok := want[hostName]
+		if !ok {
+			t.Errorf("README line %q: host %q has no expectation in this test", line, hostName)
+			continue
+		}
+		seen[hostName] = true
+		t.Run(line, func(t *testing.T) {
+			args := append([]string{"-F", cfg}, words[1:]...)
+			if words[0] == "rsync" {
+				args = append([]string{"-e", "ssh -F " + cfg}, words[1:]...)
+			}
+			cmd := guarded(context.Background(), words[0], args...)
+			cmd.Dir = dir
+			r := runCmd(t, helperLimit, cmd)
+			if r.Code == 0 || !strings.Contains(r.Stderr, "libvirt-ssh-proxy: "+hostName+msg) {
+				t.Errorf("want the helper's line %q on stderr: %s", "libvirt-ssh-proxy: "+hostName+msg, r)
+			}
+			// The ProxyCommand ssh runs for it, as ssh runs it: exit 11.
+			gArgs := []string{"-G", "-F", cfg, hostName}
+			if port != "" {
+				gArgs = append([]string{"-p", port}, gArgs...)
+			}
+			g := runCmd(t, helperLimit, exec.Command("ssh", gArgs...))
+			var pc, gotPort string
+			for _, l := range strings.Split(g.Stdout, "\n") {
+				if v, ok := strings.CutPrefix(l, "proxycommand "); ok {
+					pc = v
+				}
+				if v, ok := strings.CutPrefix(l, "port "); ok {
+					gotPort = v
+				}
+			}
+			if pc == "" || port != "" && gotPort != port {
+				t.Fatalf("ssh -G %s: want our ProxyCommand and port %q: %s", hostName, port, g)
+			}
+			pc = strings.NewReplacer("%n", hostName, "%p", gotPort).Replace(pc)
+			expectExit(t, runCmd(t, helperLimit, guarded(context.Background(), "sh", "-c", pc+" </dev/null")), 11,
+				"libvirt-ssh-proxy: "+hostName+msg)
+		})
+	}
+	for h := range want {
+		if !seen[h] {
+			t.Errorf("the README's Then: block no longer shows %s", h)
+		}
+	}
+}
+
+// lineNo is the line of the Include that doctor names: the README's
+// system config is not the test's.
+var lineNo = regexp.MustCompile(` \(line [0-9]+\)$`)
+
+// TestREADMEDoctorSample: the README's `doctor qemu/web01` sample is what
+// doctor prints for its case, a running domain with CID 42 whose guest has
+// nothing on vsock port 22 (the guard answers ECONNREFUSED) and a leased
+// address: the same checks in the same order with the same verdicts, the
+// same summary line on stderr, and the exit code the sample's `echo $?`
+// shows.
+func TestREADMEDoctorSample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sample, ok := strings.Cut(string(b), "```console\n$ libvirt-ssh-proxy doctor qemu/web01\n")
+	if !ok {
+		t.Fatal("README has no console block starting with $ libvirt-ssh-proxy doctor qemu/web01")
+	}
+	sample, _, _ = strings.Cut(sample, "```")
+	var checks []string // "OK    domain exists", ...: verdict and check, up to its ':'
+	var summary, code string
+	lines := strings.Split(strings.TrimSuffix(sample, "\n"), "\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "OK    "), strings.HasPrefix(l, "FAIL  "), strings.HasPrefix(l, "SKIP  "):
+			c, _, _ := strings.Cut(l, ":")
+			checks = append(checks, lineNo.ReplaceAllString(c, ""))
+		case strings.HasPrefix(l, "libvirt-ssh-proxy: "):
+			summary = l
+		case l == "$ echo $?" && i+1 < len(lines):
+			code = lines[i+1]
+		}
+	}
+	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42, NICs: []NIC{{"52:54:00:00:00:42", "nosuch"}}}))
+	dir := shortTempDir(t)
+	leases := filepath.Join(dir, "leases")
+	if err := os.Mkdir(leases, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(leases, "virbr0.status"), `[{"ip-address":"192.168.122.10","mac-address":"52:54:00:00:00:42"}]`, 0o644)
+	confD := filepath.Join(dir, "ssh_config.d")
+	if err := os.Mkdir(confD, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dropIn, err := os.ReadFile(dropInWith(t, dir, d.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(confD, "30-libvirt-ssh-proxy.conf"), string(dropIn), 0o644)
+	sys := filepath.Join(dir, "ssh_config")
+	writeFile(t, sys, "Include "+confD+"/*.conf\n", 0o644)
+	r := runHelperErrno(t, "ECONNREFUSED", "doctor", "-F", sys, "--system-config", sys, "--lease-dir", leases, "-c", d.URI(), "qemu/web01")
+	// The test's system config stands in for /etc/ssh/ssh_config.
+	stdout := strings.NewReplacer(confD, "/etc/ssh/ssh_config.d", sys, "/etc/ssh/ssh_config").Replace(r.Stdout)
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		c, _, _ := strings.Cut(l, ":")
+		got = append(got, lineNo.ReplaceAllString(c, ""))
+	}
+	if strings.Join(got, "\n") != strings.Join(checks, "\n") {
+		t.Errorf("doctor's checks differ from the README's sample:\n got %q\nwant %q\n%s", got, checks, r)
+	}
+	if strings.TrimSuffix(r.Stderr, "\n") != summary || code != "8" || r.Code != 8 {
+		t.Errorf("want exit %s (README: %s) and stderr %q: %s", code, "8", summary, r)
+	}
+}
