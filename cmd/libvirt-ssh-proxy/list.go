@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -138,11 +137,11 @@ func printListTable(w io.Writer, rows []listed) error {
 	return tw.Flush()
 }
 
-// cell quotes s when it is empty or holds blanks or unprintable
-// characters, which would break a table row.
+// cell is s as a table row shows it: printable, and quoted when it is
+// empty or holds a blank, which would split or hide a column.
 func cell(s string) string {
-	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+	if s == "" || strings.Contains(s, " ") {
 		return strconv.Quote(s)
 	}
-	return s
+	return printable(s)
 }

@@ -149,11 +149,14 @@ func (c *invocation) say(who, msg string) {
 	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
 }
 
-// printable returns HOST as typed, or quoted when it holds control
-// characters or invalid UTF-8: a hostile HOST must neither break the
-// one-line message nor send escape sequences to the terminal.
+// printable returns s (HOST, a name) as typed, or quoted with Go's escapes
+// when it holds invalid UTF-8 or a rune a terminal does not show as itself:
+// control characters, format characters such as a bidi override, blanks
+// other than ' '. A hostile name must neither break the one-line message
+// or a table row, nor send escape sequences, nor reorder what is shown.
+// The one rule for what we print of others' text; list's cell adds blanks.
 func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return s
 	}
 	return strconv.Quote(s)

@@ -35,6 +35,18 @@ type Entry struct {
 // active domain has an ID, and only an active domain can be reached.
 func (e *Entry) Active() bool { return e.ID != -1 }
 
+// Runs says whether the domain runs as a connect needs it to (the rule
+// Resolve applies, by the state name List reports): a paused domain is
+// active but does not run.
+func (e *Entry) Runs() bool {
+	for s, name := range stateNames {
+		if e.State == name {
+			return runs(int32(s))
+		}
+	}
+	return false
+}
+
 // Listing is what List found: every domain on every URI it reached.
 type Listing struct {
 	// URIs are the URIs searched, in order.
@@ -205,9 +217,9 @@ func domainsWithState(l *libvirtrpc.Conn, uri string) ([]Entry, error) {
 			return nil, fmt.Errorf("list domains: %w", err)
 		}
 		for _, d := range doms {
-			st := "running"
+			st := stateName(stateRunning)
 			if d.ID == -1 {
-				st = "shut off"
+				st = stateName(stateShutoff)
 			}
 			entries = append(entries, entry(uri, d, st))
 		}

@@ -23,6 +23,10 @@ const (
 // stateNames are virsh's words for the states (idle is blocked).
 var stateNames = []string{"no state", "running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended"}
 
+// runs is the rule for a domain a connect can reach: running, or blocked on
+// a resource (virsh's idle). checkRunning and Entry.Runs apply it.
+func runs(state int32) bool { return state == stateRunning || state == stateBlocked }
+
 func stateName(s int32) string {
 	if s >= 0 && int(s) < len(stateNames) {
 		return stateNames[s]
@@ -67,10 +71,11 @@ func virsh(uri string, args ...string) string {
 func checkRunning(d *target.Domain, state, reason int32) *failure.Error {
 	name := stateName(state)
 	start := "start it: " + virsh(d.URI, "start", d.Name)
+	if runs(state) {
+		return nil
+	}
 	var e *failure.Error
 	switch state {
-	case stateRunning, stateBlocked:
-		return nil
 	case statePaused:
 		by := "reason " + strconv.Itoa(int(reason))
 		if reason >= 0 && int(reason) < len(pausedBy) {

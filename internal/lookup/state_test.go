@@ -61,3 +61,36 @@ func TestCheckRunning(t *testing.T) {
 		})
 	}
 }
+
+// TestEntryRuns: a listed domain runs exactly when Resolve would let a
+// connect through (list's PLAIN column and the plain-names check agree),
+// and a state no listing gives runs never.
+func TestEntryRuns(t *testing.T) {
+	tests := []struct {
+		state string
+		want  bool
+	}{
+		{"running", true},
+		{"idle", true},
+		{"paused", false},
+		{"in shutdown", false},
+		{"shut off", false},
+		{"crashed", false},
+		{"pmsuspended", false},
+		{"no state", false},
+		{"gone", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		e := &Entry{Domain: target.Domain{State: tt.state}}
+		if got := e.Runs(); got != tt.want {
+			t.Errorf("Entry{State: %q}.Runs() = %v, want %v", tt.state, got, tt.want)
+		}
+	}
+	for s, name := range stateNames {
+		e := &Entry{Domain: target.Domain{State: name}}
+		if want := checkRunning(&target.Domain{}, int32(s), 0) == nil; e.Runs() != want {
+			t.Errorf("%q: Runs() = %v, checkRunning lets it through: %v", name, e.Runs(), want)
+		}
+	}
+}

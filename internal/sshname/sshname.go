@@ -80,7 +80,7 @@ func For(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []stri
 // rules take it (hosts is the hosts file, whose names are the user's) and
 // the lookup finds e by it; "" when e does not run.
 func Plain(ls *lookup.Listing, e *lookup.Entry, searchURIs func(host.Scope) []string, hosts []byte) string {
-	if e.State != "running" && e.State != "idle" {
+	if !e.Runs() {
 		return ""
 	}
 	for _, id := range []string{e.Name, e.UUID} {
