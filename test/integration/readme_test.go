@@ -241,3 +241,36 @@ func TestREADMEDoctorSample(t *testing.T) {
 		t.Errorf("want exit %s (README: %s) and stderr %q: %s", code, "8", summary, r)
 	}
 }
+
+// TestREADMESSHConfigSample: the README's `ssh-config qemu/web01
+// qemu/Dev-Box` sample is ssh-config's output for those two domains, but
+// for what the test's daemon changes: its URI for qemu:///system (and so
+// the ProxyCommand's `--connect URI` for `qemu:system/`), the helper's
+// path, and the UUIDs the sample shortens.
+func TestREADMESSHConfigSample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box\n"
+	_, sample, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README has no line %q", cmd)
+	}
+	sample, _, _ = strings.Cut(sample, "\n$ ")
+	const devBox = "3e5a9c1d-0000-4000-8000-000000000055"
+	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42}, Domain{Name: "Dev-Box", UUID: devBox, CID: 55}))
+	r := runHelper(t, "ssh-config", "-c", d.URI(), "qemu/web01", "qemu/Dev-Box")
+	if r.Code != 0 {
+		t.Fatalf("ssh-config: %s", r)
+	}
+	got := strings.NewReplacer(
+		helperBin+" --connect '"+d.URI()+"' qemu/", "/usr/local/bin/libvirt-ssh-proxy qemu:system/",
+		d.URI(), "qemu:///system",
+		readmeWeb01, readmeWeb01[:8]+"-...",
+		devBox, devBox[:8]+"-...",
+	).Replace(strings.TrimSuffix(r.Stdout, "\n"))
+	if got != sample {
+		t.Errorf("ssh-config's output differs from the README's sample:\n got:\n%s\nwant:\n%s", got, sample)
+	}
+}
