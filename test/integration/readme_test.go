@@ -5,7 +5,6 @@ package integration
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -38,58 +37,44 @@ func readmeBlock(t *testing.T, lead string) []string {
 // `qemu/6f0d1b2a-...` does, which the test completes with this one.
 const readmeWeb01 = "6f0d1b2a-0000-4000-8000-000000000001"
 
-// TestREADMEThenExamples runs each command of the README's "Then:" block
-// as printed (ssh, scp, rsync, with only -F added for the test's
-// ssh_config, which includes the product's drop-in), under the AF_VSOCK
-// guard, against a private libvirtd with the README's domains (web01 with
-// CID 42, Dev-Box, a 7th domain for qemu/7). Each must get as far as the
-// vsock step for the domain its comment names and fail there with the
-// helper's documented line on ssh's stderr; the ProxyCommand ssh -G shows
-// for its host, run as ssh runs it, exits 11 (no VM holds the CID). A line
-// added to the block without an expectation here fails the test.
-func TestREADMEThenExamples(t *testing.T) {
-	requireBins(t, "ssh", "scp", "rsync")
-	needHelper(t)
-	doms := []Domain{{Name: "web01", UUID: readmeWeb01, CID: 42}, {Name: "Dev-Box", CID: 55}}
-	for _, n := range []string{"f3", "f4", "f5", "f6"} {
-		doms = append(doms, Domain{Name: n, CID: 4300 + int(n[1]-'0')})
-	}
-	doms = append(doms, Domain{Name: "seventh", CID: 4307}) // ID 7: running domains get IDs in file order
-	d := StartLibvirtd(t, HostXML(doms...))
+// readmeWant is what one host of a README block must come to: the
+// helper's line on ssh's stderr after "libvirt-ssh-proxy: HOST", and the
+// exit code of the ProxyCommand ssh runs for it.
+type readmeWant struct {
+	msg  string
+	code int
+}
+
+// readmeDir is a directory holding what the README's commands copy.
+func readmeDir(t *testing.T) string {
+	t.Helper()
 	dir := shortTempDir(t)
-	cfg := filepath.Join(dir, "ssh_config")
-	writeFile(t, cfg, "BatchMode yes\nGlobalKnownHostsFile /dev/null\nUserKnownHostsFile /dev/null\nInclude "+dropInWith(t, dir, d.URI())+"\n", 0o644)
 	writeFile(t, filepath.Join(dir, "notes.txt"), "notes\n", 0o644)
 	if err := os.Mkdir(filepath.Join(dir, "dir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "dir", "f"), "f\n", 0o644)
+	return dir
+}
 
-	// What each host of the block must reach: the helper's line on ssh's
-	// stderr, after "libvirt-ssh-proxy: HOST".
-	want := map[string]string{
-		"qemu/web01":                 ": no VM holds vsock CID 42:",
-		"qemu:session/Dev-Box":       ": no VM holds vsock CID 55:",
-		"qemu%web01":                 ": no VM holds vsock CID 42:",
-		"qemu%system%web01":          ": no VM holds vsock CID 42:",
-		"qemu/" + readmeWeb01:        ` (domain "web01"): no VM holds vsock CID 42:`,
-		"qemu/7":                     ` (domain "seventh"): no VM holds vsock CID 4307:`,
-		"vsock/42":                   ": no VM holds vsock CID 42:",
-		"vsock-mux/run/fc/vm1.vsock": ": no socket at /run/fc/vm1.vsock:",
-	}
+// runREADMEBlock runs each line of the README's block after lead as
+// printed, in dir, with only ssh's -F cfg added (rsync: -e "ssh -F cfg"),
+// under the AF_VSOCK guard, and checks that each host comes to what want
+// says: the helper's line on the client's stderr, and the ProxyCommand ssh
+// -G shows for it, run as ssh runs it, with that exit code. A line whose
+// host want lacks, or a host of want no line shows, fails the test: the
+// block and the test change together.
+func runREADMEBlock(t *testing.T, lead, cfg, dir string, want map[string]readmeWant) {
 	seen := map[string]bool{}
-	for _, line := range readmeBlock(t, "Then:") {
+	for _, line := range readmeBlock(t, lead) {
 		words := strings.Fields(strings.ReplaceAll(line, "6f0d1b2a-...", readmeWeb01))
-		// The host: the word with the user's "alice@", up to scp's and
-		// rsync's ":path" (after the host form's own '/').
+		// The host: the word with the user's "alice@", for scp and rsync
+		// up to the first ':', where they split it.
 		var hostName, port string
 		for i, w := range words {
 			if h, ok := strings.CutPrefix(w, "alice@"); ok {
 				if words[0] != "ssh" {
-					slash := strings.IndexAny(h, "/%")
-					if c := strings.LastIndex(h, ":"); c > slash {
-						h = h[:c]
-					}
+					h, _, _ = strings.Cut(h, ":")
 				}
 				hostName = h
 			}
@@ -97,7 +82,7 @@ func TestREADMEThenExamples(t *testing.T) {
 				port = words[i+1]
 			}
 		}
-		msg, ok := want[hostName]
+		w, ok := want[hostName]
 		if !ok {
 			t.Errorf("README line %q: host %q has no expectation in this test", line, hostName)
 			continue
@@ -111,15 +96,16 @@ func TestREADMEThenExamples(t *testing.T) {
 			cmd := guarded(context.Background(), words[0], args...)
 			cmd.Dir = dir
 			r := runCmd(t, helperLimit, cmd)
-			if r.Code == 0 || !strings.Contains(r.Stderr, "libvirt-ssh-proxy: "+hostName+msg) {
-				t.Errorf("want the helper's line %q on stderr: %s", "libvirt-ssh-proxy: "+hostName+msg, r)
+			if r.Code == 0 || !strings.Contains(r.Stderr, "libvirt-ssh-proxy: "+hostName+w.msg) {
+				t.Errorf("want the helper's line %q on stderr: %s", "libvirt-ssh-proxy: "+hostName+w.msg, r)
 			}
-			// The ProxyCommand ssh runs for it, as ssh runs it: exit 11.
+			// The ProxyCommand ssh runs for it, as ssh runs it (ssh -G runs
+			// the plain-names check: under the guard too).
 			gArgs := []string{"-G", "-F", cfg, hostName}
 			if port != "" {
 				gArgs = append([]string{"-p", port}, gArgs...)
 			}
-			g := runCmd(t, helperLimit, exec.Command("ssh", gArgs...))
+			g := runCmd(t, helperLimit, guarded(context.Background(), "ssh", gArgs...))
 			var pc, gotPort string
 			for _, l := range strings.Split(g.Stdout, "\n") {
 				if v, ok := strings.CutPrefix(l, "proxycommand "); ok {
@@ -133,15 +119,59 @@ func TestREADMEThenExamples(t *testing.T) {
 				t.Fatalf("ssh -G %s: want our ProxyCommand and port %q: %s", hostName, port, g)
 			}
 			pc = strings.NewReplacer("%n", hostName, "%p", gotPort).Replace(pc)
-			expectExit(t, runCmd(t, helperLimit, guarded(context.Background(), "sh", "-c", pc+" </dev/null")), 11,
-				"libvirt-ssh-proxy: "+hostName+msg)
+			expectExit(t, runCmd(t, helperLimit, guarded(context.Background(), "sh", "-c", pc+" </dev/null")), w.code,
+				"libvirt-ssh-proxy: "+hostName+w.msg)
 		})
 	}
 	for h := range want {
 		if !seen[h] {
-			t.Errorf("the README's Then: block no longer shows %s", h)
+			t.Errorf("the README's block after %q no longer shows %s", lead, h)
 		}
 	}
+}
+
+// TestREADMEThenExamples runs the README's "Then:" block as printed
+// (runREADMEBlock) against a private libvirtd with the README's domains
+// (web01 with CID 42, Dev-Box, a 7th domain for qemu/7): each command gets
+// as far as the vsock step for the domain its comment names and fails
+// there with the helper's documented line, its ProxyCommand with exit 11
+// (no VM holds the CID).
+func TestREADMEThenExamples(t *testing.T) {
+	requireBins(t, "ssh", "scp", "rsync")
+	needHelper(t)
+	doms := []Domain{{Name: "web01", UUID: readmeWeb01, CID: 42}, {Name: "Dev-Box", CID: 55}}
+	for _, n := range []string{"f3", "f4", "f5", "f6"} {
+		doms = append(doms, Domain{Name: n, CID: 4300 + int(n[1]-'0')})
+	}
+	doms = append(doms, Domain{Name: "seventh", CID: 4307}) // ID 7: running domains get IDs in file order
+	d := StartLibvirtd(t, HostXML(doms...))
+	dir := readmeDir(t)
+	cfg := filepath.Join(dir, "ssh_config")
+	writeFile(t, cfg, "BatchMode yes\nGlobalKnownHostsFile /dev/null\nUserKnownHostsFile /dev/null\nInclude "+dropInWith(t, dir, d.URI())+"\n", 0o644)
+	runREADMEBlock(t, "Then:", cfg, dir, map[string]readmeWant{
+		"qemu/web01":                 {": no VM holds vsock CID 42:", 11},
+		"qemu:session/Dev-Box":       {": no VM holds vsock CID 55:", 11},
+		"qemu%web01":                 {": no VM holds vsock CID 42:", 11},
+		"qemu%system%web01":          {": no VM holds vsock CID 42:", 11},
+		"qemu/" + readmeWeb01:        {` (domain "web01"): no VM holds vsock CID 42:`, 11},
+		"qemu/7":                     {` (domain "seventh"): no VM holds vsock CID 4307:`, 11},
+		"vsock/42":                   {": no VM holds vsock CID 42:", 11},
+		"vsock-mux/run/fc/vm1.vsock": {": no socket at /run/fc/vm1.vsock:", 11},
+	})
+}
+
+// TestREADMEPlainNamesExamples runs the README's plain-names block as
+// printed through the plain-names drop-in (newPlainEnv): web01 reaches the
+// vsock step of the domain web01 (exit 11), oldbox the domain legacybox,
+// whose guest's lease gives that hostname and which has no vsock device:
+// its IP fallback finds no sshd on port 22 there (exit 6).
+func TestREADMEPlainNamesExamples(t *testing.T) {
+	requireBins(t, "scp")
+	e := newPlainEnv(t)
+	runREADMEBlock(t, "### Plain names (opt-in)", e.cfg, readmeDir(t), map[string]readmeWant{
+		"web01":  {": no VM holds vsock CID 5101:", 11},
+		"oldbox": {` (domain "legacybox"): domain "legacybox" on ` + e.d.URI() + " has no vsock device, and the IP fallback failed", 6},
+	})
 }
 
 // lineNo is the line of the Include that doctor names: the README's
@@ -209,5 +239,38 @@ func TestREADMEDoctorSample(t *testing.T) {
 	}
 	if strings.TrimSuffix(r.Stderr, "\n") != summary || code != "8" || r.Code != 8 {
 		t.Errorf("want exit %s (README: %s) and stderr %q: %s", code, "8", summary, r)
+	}
+}
+
+// TestREADMESSHConfigSample: the README's `ssh-config qemu/web01
+// qemu/Dev-Box` sample is ssh-config's output for those two domains, but
+// for what the test's daemon changes: its URI for qemu:///system (and so
+// the ProxyCommand's `--connect URI` for `qemu:system/`), the helper's
+// path, and the UUIDs the sample shortens.
+func TestREADMESSHConfigSample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box\n"
+	_, sample, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README has no line %q", cmd)
+	}
+	sample, _, _ = strings.Cut(sample, "\n$ ")
+	const devBox = "3e5a9c1d-0000-4000-8000-000000000055"
+	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42}, Domain{Name: "Dev-Box", UUID: devBox, CID: 55}))
+	r := runHelper(t, "ssh-config", "-c", d.URI(), "qemu/web01", "qemu/Dev-Box")
+	if r.Code != 0 {
+		t.Fatalf("ssh-config: %s", r)
+	}
+	got := strings.NewReplacer(
+		helperBin+" --connect '"+d.URI()+"' qemu/", "/usr/local/bin/libvirt-ssh-proxy qemu:system/",
+		d.URI(), "qemu:///system",
+		readmeWeb01, readmeWeb01[:8]+"-...",
+		devBox, devBox[:8]+"-...",
+	).Replace(strings.TrimSuffix(r.Stdout, "\n"))
+	if got != sample {
+		t.Errorf("ssh-config's output differs from the README's sample:\n got:\n%s\nwant:\n%s", got, sample)
 	}
 }
