@@ -274,3 +274,44 @@ func TestREADMESSHConfigSample(t *testing.T) {
 		t.Errorf("ssh-config's output differs from the README's sample:\n got:\n%s\nwant:\n%s", got, sample)
 	}
 }
+
+// TestREADMEListSample: the README's `list` sample is list's output for
+// its domains (Dev-Box, autocid, db:main, "my vm", novsock, old shut off,
+// web01), column for column, with the test daemon's URI for
+// qemu:///system; the columns' widths follow the URI, so only the words
+// of each line are compared.
+func TestREADMEListSample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ libvirt-ssh-proxy list\n"
+	_, sample, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README has no line %q", cmd)
+	}
+	sample, _, _ = strings.Cut(sample, "\n$ ")
+	d := StartLibvirtd(t, HostXML(
+		Domain{Name: "web01", UUID: readmeWeb01, CID: 42},
+		Domain{Name: "Dev-Box", CID: 55},
+		Domain{Name: "autocid", AutoCID: true},
+		Domain{Name: "db:main", CID: 60},
+		Domain{Name: "my vm", UUID: "6f0d1b2a-0000-4000-8000-00000000000c", CID: 62},
+		Domain{Name: "novsock"},
+		Domain{Name: "old", CID: 77, Stopped: true},
+	))
+	r := runHelper(t, "list", "-c", d.URI())
+	if r.Code != 0 {
+		t.Fatalf("list: %s", r)
+	}
+	words := func(s string) string {
+		var ls []string
+		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			ls = append(ls, strings.Join(strings.Fields(l), " "))
+		}
+		return strings.Join(ls, "\n")
+	}
+	if got, want := words(strings.ReplaceAll(r.Stdout, d.URI(), "qemu:///system")), words(sample); got != want {
+		t.Errorf("list's output differs from the README's sample:\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
