@@ -72,6 +72,8 @@ type Error struct {
 	Lasting bool
 }
 
+// Error is the failure line's text after HOST: the message, the cause
+// and the hint in parentheses.
 func (e *Error) Error() string {
 	s := e.Msg
 	if e.Err != nil {
@@ -83,6 +85,7 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
 // New returns an Error of class c with a formatted message.

@@ -359,6 +359,7 @@ type Error struct {
 	Message string
 }
 
+// Error is the daemon's message, or its error code when it sent none.
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "libvirt error " + strconv.Itoa(int(e.Code))

@@ -53,6 +53,7 @@ const (
 	GuestHostname                 // the DHCP hostname of a guest's lease
 )
 
+// String names the rule as -v and doctor say it ("matched by domain name").
 func (r Rule) String() string {
 	switch r {
 	case DomainName:
