@@ -30,8 +30,14 @@ func plainName(c *invocation) int {
 		c.logf("no match: %v", err)
 		return 1
 	}
-	c.logf("matched by %s: domain %q on %s", m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)
+	c.logMatch(m)
 	return 0
+}
+
+// logMatch tells -v which rule matched HOST, in one form for the check and
+// the ProxyCommand it runs.
+func (c *invocation) logMatch(m plainname.Match) {
+	c.logf("matched by %s: domain %q on %s", m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)
 }
 
 // goRoad takes r for spec as far as reach. With --plain (the ProxyCommand
@@ -46,6 +52,6 @@ func (c *invocation) goRoad(ctx context.Context, r *route.Road, spec host.Spec, 
 	if m.Rule == 0 {
 		return target.Target{}, nil, err
 	}
-	c.logf("%s is domain %q on %s by the %s rule", c.host, m.Target.Domain.Name, m.Target.Domain.URI, m.Rule)
+	c.logMatch(m)
 	return r.From(ctx, m.Target, err, reach, route.Observer{})
 }

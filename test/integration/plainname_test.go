@@ -285,6 +285,12 @@ func TestPlainNamesCheck(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		expectExit(t, runHelper(t, "plain-name"), 2, "plain-name takes NAME")
 	})
+	t.Run("--plain -v names the rule as the check does", func(t *testing.T) {
+		r := runHelper(t, append(opts, "-v", "resolve", "--plain", "oldbox")...)
+		if want := `libvirt-ssh-proxy: oldbox: matched by guest hostname (DHCP lease): domain "legacybox" on `; r.Code != 0 || !strings.Contains(r.Stderr, want) {
+			t.Errorf("want exit 0 and %q on stderr, got %s", want, r)
+		}
+	})
 	t.Run("--plain --wait", func(t *testing.T) {
 		// A name no rule matches yet is waited for; one two guests claim
 		// fails at once.
