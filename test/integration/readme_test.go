@@ -11,15 +11,34 @@ import (
 	"testing"
 )
 
-// readmeBlock returns the lines of the README's first code block after
-// the line lead, comments and blank lines dropped.
-func readmeBlock(t *testing.T, lead string) []string {
+// readmeText is the README.
+func readmeText(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "\n"+lead+"\n\n```sh\n")
+	return string(b)
+}
+
+// readmeSample is what a console block of the README shows after the line
+// "$ CMD": the lines up to the next command or the block's end.
+func readmeSample(t *testing.T, cmd string) string {
+	t.Helper()
+	_, sample, ok := strings.Cut(readmeText(t), "\n$ "+cmd+"\n")
+	if !ok {
+		t.Fatalf("README has no line %q", "$ "+cmd)
+	}
+	sample, _, _ = strings.Cut(sample, "\n```")
+	sample, _, _ = strings.Cut(sample, "\n$ ")
+	return sample
+}
+
+// readmeBlock returns the lines of the README's first code block after
+// the line lead, comments and blank lines dropped.
+func readmeBlock(t *testing.T, lead string) []string {
+	t.Helper()
+	_, rest, ok := strings.Cut(readmeText(t), "\n"+lead+"\n\n```sh\n")
 	if !ok {
 		t.Fatalf("README has no code block after the line %q", lead)
 	}
@@ -185,29 +204,18 @@ var lineNo = regexp.MustCompile(` \(line [0-9]+\)$`)
 // same summary line on stderr, and the exit code the sample's `echo $?`
 // shows.
 func TestREADMEDoctorSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sample, ok := strings.Cut(string(b), "```console\n$ libvirt-ssh-proxy doctor qemu/web01\n")
-	if !ok {
-		t.Fatal("README has no console block starting with $ libvirt-ssh-proxy doctor qemu/web01")
-	}
-	sample, _, _ = strings.Cut(sample, "```")
 	var checks []string // "OK    domain exists", ...: verdict and check, up to its ':'
-	var summary, code string
-	lines := strings.Split(strings.TrimSuffix(sample, "\n"), "\n")
-	for i, l := range lines {
+	var summary string
+	for _, l := range strings.Split(readmeSample(t, "libvirt-ssh-proxy doctor qemu/web01"), "\n") {
 		switch {
 		case strings.HasPrefix(l, "OK    "), strings.HasPrefix(l, "FAIL  "), strings.HasPrefix(l, "SKIP  "):
 			c, _, _ := strings.Cut(l, ":")
 			checks = append(checks, lineNo.ReplaceAllString(c, ""))
 		case strings.HasPrefix(l, "libvirt-ssh-proxy: "):
 			summary = l
-		case l == "$ echo $?" && i+1 < len(lines):
-			code = lines[i+1]
 		}
 	}
+	code := readmeSample(t, "echo $?")
 	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42, NICs: []NIC{{"52:54:00:00:00:42", "nosuch"}}}))
 	dir := shortTempDir(t)
 	leases := filepath.Join(dir, "leases")
@@ -237,8 +245,9 @@ func TestREADMEDoctorSample(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(checks, "\n") {
 		t.Errorf("doctor's checks differ from the README's sample:\n got %q\nwant %q\n%s", got, checks, r)
 	}
+	// 8, nothing listening, is this case's code; the README must show it.
 	if strings.TrimSuffix(r.Stderr, "\n") != summary || code != "8" || r.Code != 8 {
-		t.Errorf("want exit %s (README: %s) and stderr %q: %s", code, "8", summary, r)
+		t.Errorf("want exit 8 (the README's echo $? shows %q) and stderr %q: %s", code, summary, r)
 	}
 }
 
@@ -248,16 +257,7 @@ func TestREADMEDoctorSample(t *testing.T) {
 // the ProxyCommand's `--connect URI` for `qemu:system/`), the helper's
 // path, and the UUIDs the sample shortens.
 func TestREADMESSHConfigSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box\n"
-	_, sample, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README has no line %q", cmd)
-	}
-	sample, _, _ = strings.Cut(sample, "\n$ ")
+	sample := readmeSample(t, "libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box")
 	const devBox = "3e5a9c1d-0000-4000-8000-000000000055"
 	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42}, Domain{Name: "Dev-Box", UUID: devBox, CID: 55}))
 	r := runHelper(t, "ssh-config", "-c", d.URI(), "qemu/web01", "qemu/Dev-Box")
@@ -281,16 +281,7 @@ func TestREADMESSHConfigSample(t *testing.T) {
 // qemu:///system; the columns' widths follow the URI, so only the words
 // of each line are compared.
 func TestREADMEListSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ libvirt-ssh-proxy list\n"
-	_, sample, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README has no line %q", cmd)
-	}
-	sample, _, _ = strings.Cut(sample, "\n$ ")
+	sample := readmeSample(t, "libvirt-ssh-proxy list")
 	d := StartLibvirtd(t, HostXML(
 		Domain{Name: "web01", UUID: readmeWeb01, CID: 42},
 		Domain{Name: "Dev-Box", CID: 55},
