@@ -52,37 +52,31 @@ func newFixture(t *testing.T) fixture {
 	write(filepath.Join(dir, "ok", "ssh_config.d", DropIn), "Host qemu/*\n", 0o644)
 	write(f.sysNoDropIn, "Include ssh_config.d/*.conf\n", 0o644)
 	write(f.sysNoInclude, "Host *\n    SendEnv LANG LC_*\n", 0o644)
-	ln, err := net.Listen("unix", f.live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
+	// Each listener hands every connection it accepts to its func, until
+	// the test ends.
+	listen := func(path string, answer func(net.Conn)) {
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	ml, err := net.Listen("unix", f.mux)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ml.Close() })
-	go func() {
-		for {
-			c, err := ml.Accept()
-			if err != nil {
-				return
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				answer(c)
+				c.Close()
 			}
-			buf := make([]byte, 32)
-			c.Read(buf) // the CONNECT line, in one write
-			c.Write([]byte("OK 1\n"))
-			c.Close()
-		}
-	}()
+		}()
+	}
+	listen(f.live, func(net.Conn) {})
+	listen(f.mux, func(c net.Conn) {
+		buf := make([]byte, 32)
+		c.Read(buf) // the CONNECT line, in one write
+		c.Write([]byte("OK 1\n"))
+	})
 	dl, err := net.ListenUnix("unix", &net.UnixAddr{Name: f.dead, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)

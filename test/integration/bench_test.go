@@ -17,6 +17,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// manyDomains starts a private libvirtd whose test:///default holds n
+// running domains vm-00000... with CIDs from 1000, and returns them and its
+// URI. A host file of 10,000 domains would cost the daemon ~2.5 s per
+// connection (it re-parses the file each time): that would measure
+// libvirtd, not the helper. test:///default is built once.
+func manyDomains(b *testing.B, n int) ([]Domain, string) {
+	doms := make([]Domain, n)
+	for i := range doms {
+		doms[i] = Domain{Name: fmt.Sprintf("vm-%05d", i), CID: 1000 + i}
+	}
+	start := time.Now()
+	d := StartLibvirtd(b, HostXML())
+	uri := DefaultWith(b, d, doms)
+	b.Logf("%d domains created in %v", n, time.Since(start).Round(time.Millisecond))
+	return doms, uri
+}
+
 // BenchmarkLookup measures the helper's lookup latency, wall time from exec
 // to exit, against a private libvirtd with 10 and with 10,000 running
 // domains (in the daemon's shared test:///default driver, see DefaultWith):
@@ -39,17 +56,7 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	})
 	for _, n := range []int{10, 10000} {
-		doms := make([]Domain, n)
-		for i := range doms {
-			doms[i] = Domain{Name: fmt.Sprintf("vm-%05d", i), CID: 1000 + i}
-		}
-		// A host file of 10,000 domains costs the daemon ~2.5 s per
-		// connection (it re-parses the file each time): that would measure
-		// libvirtd, not the helper. test:///default is built once.
-		start := time.Now()
-		d := StartLibvirtd(b, HostXML())
-		uri := DefaultWith(b, d, doms)
-		b.Logf("%d domains created in %v", n, time.Since(start).Round(time.Millisecond))
+		doms, uri := manyDomains(b, n)
 		name := doms[n/2].Name
 		b.Run(fmt.Sprintf("domains=%d/resolve", n), func(b *testing.B) {
 			benchExec(b, 0, func() Result { return runHelper(b, "resolve", "qemu/"+name, "-c", uri) })

@@ -244,12 +244,7 @@ func TestBashCompletion(t *testing.T) {
 func BenchmarkCompleteHosts(b *testing.B) {
 	needHelper(b)
 	requireBins(b, "libvirtd")
-	doms := make([]Domain, 1000)
-	for i := range doms {
-		doms[i] = Domain{Name: fmt.Sprintf("vm-%04d", i), CID: 1000 + i}
-	}
-	d := StartLibvirtd(b, HostXML())
-	uri := DefaultWith(b, d, doms)
+	_, uri := manyDomains(b, 1000)
 	b.Run("helper", func(b *testing.B) {
 		benchExec(b, 0, func() Result {
 			r := runCmd(b, helperLimit, guarded(context.Background(), helperBin, "complete-hosts", "-c", uri, "qemu/"))
@@ -259,18 +254,18 @@ func BenchmarkCompleteHosts(b *testing.B) {
 			return r
 		})
 	})
-	// The whole Tab in bash: bash-completion's _ssh for "ssh qemu/vm-09",
+	// The whole Tab in bash: bash-completion's _ssh for "ssh qemu/vm-009",
 	// timed inside one interactive bash (no bash start-up counted).
 	b.Run("bash-ssh-tab", func(b *testing.B) {
 		bc := newBashCompletion(b, uri)
 		script := fmt.Sprintf(`
 source /usr/share/bash-completion/bash_completion || exit 97
 __load_completion ssh || exit 98
-COMP_WORDS=(ssh qemu/vm-09); COMP_CWORD=1; COMP_LINE="ssh qemu/vm-09"; COMP_POINT=${#COMP_LINE}
+COMP_WORDS=(ssh qemu/vm-009); COMP_CWORD=1; COMP_LINE="ssh qemu/vm-009"; COMP_POINT=${#COMP_LINE}
 for ((i = 0; i < %d; i++)); do
     COMPREPLY=()
     t0=$EPOCHREALTIME
-    _ssh ssh qemu/vm-09 ssh
+    _ssh ssh qemu/vm-009 ssh
     t1=$EPOCHREALTIME
     echo "$(( (${t1/./} - ${t0/./}) )) ${#COMPREPLY[@]}"
 done

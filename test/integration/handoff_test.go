@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -99,11 +100,7 @@ func TestHandoffDirect(t *testing.T) {
 			return
 		}
 		// The fd is the connection to the target: talk through it.
-		c := passedConn(t, fd)
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		c.Write([]byte("through the passed fd"))
-		c.(*net.UnixConn).CloseWrite()
-		got, err := io.ReadAll(c)
+		got, err := talkPassed(t, fd, "through the passed fd")
 		if string(got) != "echo:through the passed fd" {
 			t.Errorf("through the passed fd: got %q, %v", got, err)
 		}
@@ -144,17 +141,14 @@ func TestHandoffDirect(t *testing.T) {
 // runCmdStdin runs the guarded helper with stdin from r and stdout a pipe.
 func runCmdStdin(t *testing.T, r io.Reader, args ...string) Result {
 	t.Helper()
-	needHelper(t)
-	cmd := guarded(context.Background(), helperBin, args...)
-	cmd.Stdin = r
-	res := runCmd(t, helperLimit, cmd)
-	res.Args = append([]string{"libvirt-ssh-proxy"}, args...)
-	return res
+	return runGuardedHelper(t, func(cmd *exec.Cmd) { cmd.Stdin = r }, args...)
 }
 
-// passedConn is the connection behind an fd the helper passed, closed when
-// the test ends.
-func passedConn(t testing.TB, fd int) net.Conn {
+// talkPassed talks through the connection behind an fd the helper passed:
+// it writes msg, shuts down its write side and returns all the other end
+// sent until it closed (10 s at most). The connection is closed when the
+// test ends.
+func talkPassed(t testing.TB, fd int, msg string) ([]byte, error) {
 	t.Helper()
 	f := os.NewFile(uintptr(fd), "passed")
 	c, err := net.FileConn(f)
@@ -163,7 +157,10 @@ func passedConn(t testing.TB, fd int) net.Conn {
 		t.Fatalf("passed fd is no socket: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write([]byte(msg))
+	c.(*net.UnixConn).CloseWrite()
+	return io.ReadAll(c)
 }
 
 // runFdpass runs the guarded helper with --fdpass and fd 0 and fd 1 both one

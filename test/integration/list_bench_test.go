@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // BenchmarkList measures `libvirt-ssh-proxy list`, wall time from exec to
@@ -21,14 +20,7 @@ func BenchmarkList(b *testing.B) {
 	needHelper(b)
 	requireBins(b, "libvirtd")
 	const n = 1000
-	doms := make([]Domain, n)
-	for i := range doms {
-		doms[i] = Domain{Name: fmt.Sprintf("vm-%04d", i), CID: 1000 + i}
-	}
-	start := time.Now()
-	d := StartLibvirtd(b, HostXML())
-	uri := DefaultWith(b, d, doms)
-	b.Logf("%d domains created in %v", n, time.Since(start).Round(time.Millisecond))
+	_, uri := manyDomains(b, n)
 	// What is timed must be a full listing: every domain and its CID
 	// (test:///default holds its own domain "test" too).
 	r := runHelper(b, "list", "--json", "-c", uri)

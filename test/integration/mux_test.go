@@ -250,11 +250,7 @@ func TestMuxHandoff(t *testing.T) {
 	if fd < 0 {
 		return
 	}
-	c := passedConn(t, fd)
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	c.Write([]byte("hi"))
-	c.(*net.UnixConn).CloseWrite()
-	got, _ := io.ReadAll(c)
+	got, _ := talkPassed(t, fd, "hi")
 	if string(got) != "GUEST-BANNER\necho:hi" {
 		t.Errorf("through the passed fd: got %q, want the banner then the echo", got)
 	}

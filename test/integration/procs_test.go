@@ -219,9 +219,17 @@ func runHelper(t testing.TB, args ...string) Result {
 // runHelperIn is runHelper in the working directory dir ("": this one).
 func runHelperIn(t testing.TB, dir string, args ...string) Result {
 	t.Helper()
+	return runGuardedHelper(t, func(cmd *exec.Cmd) { cmd.Dir = dir }, args...)
+}
+
+// runGuardedHelper runs the helper under the guard with args, as setup
+// leaves its command (a working directory, a stdin), and returns how it
+// ended.
+func runGuardedHelper(t testing.TB, setup func(*exec.Cmd), args ...string) Result {
+	t.Helper()
 	needHelper(t)
 	cmd := guarded(context.Background(), helperBin, args...)
-	cmd.Dir = dir
+	setup(cmd)
 	r := runCmd(t, helperLimit, cmd)
 	r.Args = append([]string{"libvirt-ssh-proxy"}, args...)
 	if r.Code == 126 && strings.HasPrefix(r.Stderr, "nofsock:") {

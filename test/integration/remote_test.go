@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // remoteRig is a guest on "another hypervisor": hv1 is an sshd on loopback
@@ -36,7 +38,7 @@ func startRemoteRig(t *testing.T) *remoteRig {
 	dir := shortTempDir(t)
 	wrapper := filepath.Join(dir, "remote-helper")
 	r.hvPort, r.wrapper = port, wrapper
-	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s -- %s \"$@\"\n", shellWord(nofsockBin), shellWord(helperBin)), 0o755)
+	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s -- %s \"$@\"\n", shquote.Quote(nofsockBin), shquote.Quote(helperBin)), 0o755)
 	r.cfg = filepath.Join(dir, "ssh_config")
 	writeFile(t, r.cfg, fmt.Sprintf(`# Written by TestRemote: hv1 is a hypervisor on loopback TCP.
 Host hv1
@@ -53,7 +55,20 @@ Match all
 	return r
 }
 
-func shellWord(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// expectGone fails t unless every process whose command line holds marker
+// has ended within 10 s (they end on EOF, not at once) after what happened.
+func expectGone(t *testing.T, marker, after string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if left = marked(marker); len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("processes left after %s:\n%s", after, strings.Join(left, "\n"))
+	}
+}
 
 // marked lists the live processes whose command line holds marker.
 func marked(marker string) []string {
@@ -90,15 +105,7 @@ func TestRemote(t *testing.T) {
 					t.Fatalf("ssh: %s", res)
 				}
 				// Every process of the chain names the guest's socket.
-				var left []string
-				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-					if left = marked(r.guest.Sock); len(left) == 0 || time.Now().After(deadline) {
-						break
-					}
-				}
-				if len(left) > 0 {
-					t.Errorf("processes left after ssh exited:\n%s", strings.Join(left, "\n"))
-				}
+				expectGone(t, r.guest.Sock, "ssh exited")
 			})
 		}
 	}
@@ -121,15 +128,7 @@ func TestRemoteKilled(t *testing.T) {
 			}
 			cmd.Process.Kill()
 			cmd.Wait()
-			var left []string
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				if left = marked(r.guest.Sock); len(left) == 0 || time.Now().After(deadline) {
-					break
-				}
-			}
-			if len(left) > 0 {
-				t.Errorf("processes left after ssh was killed:\n%s", strings.Join(left, "\n"))
-			}
+			expectGone(t, r.guest.Sock, "ssh was killed")
 		})
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 // remoteURIEnv is a private libvirtd that also listens on TCP loopback, so
@@ -82,7 +84,7 @@ func recordingSSH(t *testing.T, dir string) (bin, argvFile string) {
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(bin, "ssh"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > "+shellWord(argvFile)+"\n", 0o755)
+	writeFile(t, filepath.Join(bin, "ssh"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > "+shquote.Quote(argvFile)+"\n", 0o755)
 	return bin, argvFile
 }
 

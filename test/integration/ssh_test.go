@@ -350,19 +350,9 @@ func TestSSHTransfers(t *testing.T) {
 func dropInConnect(t *testing.T, uri string) string {
 	t.Helper()
 	dir := shortTempDir(t)
-	b, err := os.ReadFile(DropIn(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog := filepath.Join(binDir, "libvirt-ssh-proxy")
-	dropin := strings.ReplaceAll(string(b), prog+" ", prog+" -c '"+uri+"' ")
-	if strings.Count(dropin, "-c '") < 2 {
-		t.Fatalf("could not insert -c into the drop-in's ProxyCommands:\n%s", dropin)
-	}
-	writeFile(t, filepath.Join(dir, "dropin-c.conf"), dropin, 0o644)
 	cfg := filepath.Join(dir, "ssh_config")
 	writeFile(t, cfg, "BatchMode yes\nUserKnownHostsFile /dev/null\nGlobalKnownHostsFile /dev/null\n"+
-		"Include "+filepath.Join(dir, "dropin-c.conf")+"\n", 0o644)
+		"Include "+dropInWith(t, dir, uri)+"\n", 0o644)
 	return cfg
 }
 
