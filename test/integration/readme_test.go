@@ -5,21 +5,42 @@ package integration
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
-// readmeBlock returns the lines of the README's first code block after
-// the line lead, comments and blank lines dropped.
-func readmeBlock(t *testing.T, lead string) []string {
+// readmeText is the README.
+func readmeText(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "\n"+lead+"\n\n```sh\n")
+	return string(b)
+}
+
+// readmeSample is what a console block of the README shows after the line
+// "$ CMD": the lines up to the next command or the block's end.
+func readmeSample(t *testing.T, cmd string) string {
+	t.Helper()
+	_, sample, ok := strings.Cut(readmeText(t), "\n$ "+cmd+"\n")
+	if !ok {
+		t.Fatalf("README has no line %q", "$ "+cmd)
+	}
+	sample, _, _ = strings.Cut(sample, "\n```")
+	sample, _, _ = strings.Cut(sample, "\n$ ")
+	return sample
+}
+
+// readmeBlock returns the lines of the README's first code block after
+// the line lead, comments and blank lines dropped.
+func readmeBlock(t *testing.T, lead string) []string {
+	t.Helper()
+	_, rest, ok := strings.Cut(readmeText(t), "\n"+lead+"\n\n```sh\n")
 	if !ok {
 		t.Fatalf("README has no code block after the line %q", lead)
 	}
@@ -185,29 +206,18 @@ var lineNo = regexp.MustCompile(` \(line [0-9]+\)$`)
 // same summary line on stderr, and the exit code the sample's `echo $?`
 // shows.
 func TestREADMEDoctorSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sample, ok := strings.Cut(string(b), "```console\n$ libvirt-ssh-proxy doctor qemu/web01\n")
-	if !ok {
-		t.Fatal("README has no console block starting with $ libvirt-ssh-proxy doctor qemu/web01")
-	}
-	sample, _, _ = strings.Cut(sample, "```")
 	var checks []string // "OK    domain exists", ...: verdict and check, up to its ':'
-	var summary, code string
-	lines := strings.Split(strings.TrimSuffix(sample, "\n"), "\n")
-	for i, l := range lines {
+	var summary string
+	for _, l := range strings.Split(readmeSample(t, "libvirt-ssh-proxy doctor qemu/web01"), "\n") {
 		switch {
 		case strings.HasPrefix(l, "OK    "), strings.HasPrefix(l, "FAIL  "), strings.HasPrefix(l, "SKIP  "):
 			c, _, _ := strings.Cut(l, ":")
 			checks = append(checks, lineNo.ReplaceAllString(c, ""))
 		case strings.HasPrefix(l, "libvirt-ssh-proxy: "):
 			summary = l
-		case l == "$ echo $?" && i+1 < len(lines):
-			code = lines[i+1]
 		}
 	}
+	code := readmeSample(t, "echo $?")
 	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42, NICs: []NIC{{"52:54:00:00:00:42", "nosuch"}}}))
 	dir := shortTempDir(t)
 	leases := filepath.Join(dir, "leases")
@@ -237,8 +247,9 @@ func TestREADMEDoctorSample(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(checks, "\n") {
 		t.Errorf("doctor's checks differ from the README's sample:\n got %q\nwant %q\n%s", got, checks, r)
 	}
+	// 8, nothing listening, is this case's code; the README must show it.
 	if strings.TrimSuffix(r.Stderr, "\n") != summary || code != "8" || r.Code != 8 {
-		t.Errorf("want exit %s (README: %s) and stderr %q: %s", code, "8", summary, r)
+		t.Errorf("want exit 8 (the README's echo $? shows %q) and stderr %q: %s", code, summary, r)
 	}
 }
 
@@ -248,16 +259,7 @@ func TestREADMEDoctorSample(t *testing.T) {
 // the ProxyCommand's `--connect URI` for `qemu:system/`), the helper's
 // path, and the UUIDs the sample shortens.
 func TestREADMESSHConfigSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box\n"
-	_, sample, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README has no line %q", cmd)
-	}
-	sample, _, _ = strings.Cut(sample, "\n$ ")
+	sample := readmeSample(t, "libvirt-ssh-proxy ssh-config qemu/web01 qemu/Dev-Box")
 	const devBox = "3e5a9c1d-0000-4000-8000-000000000055"
 	d := StartLibvirtd(t, HostXML(Domain{Name: "web01", UUID: readmeWeb01, CID: 42}, Domain{Name: "Dev-Box", UUID: devBox, CID: 55}))
 	r := runHelper(t, "ssh-config", "-c", d.URI(), "qemu/web01", "qemu/Dev-Box")
@@ -281,16 +283,7 @@ func TestREADMESSHConfigSample(t *testing.T) {
 // qemu:///system; the columns' widths follow the URI, so only the words
 // of each line are compared.
 func TestREADMEListSample(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ libvirt-ssh-proxy list\n"
-	_, sample, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README has no line %q", cmd)
-	}
-	sample, _, _ = strings.Cut(sample, "\n$ ")
+	sample := readmeSample(t, "libvirt-ssh-proxy list")
 	d := StartLibvirtd(t, HostXML(
 		Domain{Name: "web01", UUID: readmeWeb01, CID: 42},
 		Domain{Name: "Dev-Box", CID: 55},
@@ -313,5 +306,48 @@ func TestREADMEListSample(t *testing.T) {
 	}
 	if got, want := words(strings.ReplaceAll(r.Stdout, d.URI(), "qemu:///system")), words(sample); got != want {
 		t.Errorf("list's output differs from the README's sample:\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// readmeInstalledPath is a path of ours in the README's code blocks: a file
+// under /usr or /etc whose name has libvirt-ssh-proxy in it.
+var readmeInstalledPath = regexp.MustCompile(`/(?:usr|etc)/[A-Za-z0-9_./-]*libvirt-ssh-proxy[A-Za-z0-9_./-]*`)
+
+// TestREADMEPathsInstalled: the README's first command is `sudo make
+// install`, so every path of ours its code blocks show (what a user copies:
+// the plain-names link, a ProxyCommand of their own, the sample output) is
+// one that `make install` with the default PREFIX puts there, not the
+// package's /usr/bin or /usr/share: a link to a file that is not there
+// dangles, and ssh skips it without a word. The one path the user makes,
+// the plain-names link in ssh_config.d, is the link's name, not a file.
+func TestREADMEPathsInstalled(t *testing.T) {
+	requireBins(t, "make")
+	var paths []string
+	inBlock := false
+	for _, line := range strings.Split(readmeText(t), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if inBlock {
+			paths = append(paths, readmeInstalledPath.FindAllString(line, -1)...)
+		}
+	}
+	if len(paths) == 0 {
+		t.Fatal("found no path of ours in the README's code blocks: the pattern no longer matches them")
+	}
+	dest := t.TempDir()
+	cmd := exec.Command("make", "-C", repoRoot, "install", "DESTDIR="+dest)
+	if r := runCmd(t, 5*time.Minute, cmd); r.Code != 0 {
+		t.Fatalf("make install: %s", r)
+	}
+	const userLink = "/etc/ssh/ssh_config.d/90-libvirt-ssh-proxy-plain-names.conf"
+	for _, p := range paths {
+		if p == userLink {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dest, p)); err != nil {
+			t.Errorf("the README shows %s, which make install does not install (a package path?)", p)
+		}
 	}
 }
