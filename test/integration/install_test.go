@@ -83,4 +83,7 @@ func TestMakeInstall(t *testing.T) {
 	if len(left) > 0 {
 		t.Fatalf("make uninstall left %v", left)
 	}
+	if _, err := os.Stat(filepath.Dir(plain)); err == nil {
+		t.Errorf("make uninstall left its own directory %s", filepath.Dir(plain))
+	}
 }
