@@ -80,6 +80,21 @@ const (
 	AuthPolkit AuthType = 2
 )
 
+// String names the auth type as libvirtd.conf's auth_unix_ro does (a
+// number when it has no name), for the error of a daemon that asks for
+// one the helper does not speak.
+func (a AuthType) String() string {
+	switch a {
+	case AuthNone:
+		return "none"
+	case AuthSASL:
+		return "sasl"
+	case AuthPolkit:
+		return "polkit"
+	}
+	return strconv.Itoa(int(a))
+}
+
 // AuthList asks which authentication the daemon wants before CONNECT_OPEN.
 // For a root client on a polkit socket the daemon takes this call itself as
 // the authentication and answers AuthNone.

@@ -404,6 +404,7 @@ func TestOpen(t *testing.T) {
 		{"empty auth list", []uint32{0}, false, []uint32{procAuthList, procConnectOpen}, ""},
 		{"polkit", []uint32{1, 2}, false, []uint32{procAuthList, procAuthPolkit, procConnectOpen}, ""},
 		{"sasl", []uint32{1, 1}, false, []uint32{procAuthList}, "other than none or polkit"},
+		{"sasl named", []uint32{2, 1, 7}, false, []uint32{procAuthList}, "(auth types [sasl 7])"},
 		{"open refused", []uint32{1, 0}, true, []uint32{procAuthList, procConnectOpen}, "open qemu:///system: no connection driver available"},
 	}
 	for _, tt := range tests {
