@@ -288,9 +288,10 @@ type IPAddr struct {
 }
 
 // The sources InterfaceAddresses asks (virDomainInterfaceAddressesSource).
+// Not 1, the guest agent: libvirt refuses it on the read-only connections
+// the helper opens.
 const (
 	AddrSrcLease = 0 // the DHCP leases of libvirt's networks
-	AddrSrcAgent = 1 // the guest agent
 	AddrSrcARP   = 2 // the host's ARP table
 )
 
