@@ -170,7 +170,7 @@ func TestCalls(t *testing.T) {
 		want     string // the result, formatted by %+v
 	}{
 		{"AuthList", func(c *Conn) (any, error) { return c.AuthList().Wait() }, procAuthList,
-			nil, words(2, 2, 0), "[2 0]"},
+			nil, words(2, 2, 0), "[polkit none]"}, // AuthType 2, 0
 		{"AuthPolkit", func(c *Conn) (any, error) { return c.AuthPolkit().Wait() }, procAuthPolkit,
 			nil, words(1), "{}"},
 		{"ConnectOpen", func(c *Conn) (any, error) { return c.ConnectOpen("qemu:///system", ReadOnly).Wait() }, procConnectOpen,
