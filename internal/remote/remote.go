@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -101,7 +100,7 @@ func (s *Session) Run(hv string, argv []string) error {
 	}
 	cmd := exec.Command(sshPath, argv[1:]...)
 	cmd.Stderr = s.Stderr // the hypervisor's errors reach the user
-	s.logf("running %s", strings.Join(argv, " "))
+	s.logf("running %s", shquote.Join(argv...))
 	if s.FD {
 		return s.passSession(cmd, hv)
 	}

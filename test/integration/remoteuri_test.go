@@ -233,6 +233,14 @@ func TestRemoteURIAlias(t *testing.T) {
 			}
 		})
 	}
+	t.Run("-v shows the ssh command line to copy", func(t *testing.T) {
+		cfg := filepath.Join(dir, "my ssh config")
+		r, _ := run(nil, "-v", "-F", cfg, "--relay", "-c", "hv", "qemu/vm", "22")
+		line := "libvirt-ssh-proxy: qemu/vm: running " + shquote.Join(append([]string{"ssh", "-F", cfg}, want...)...) + "\n"
+		if r.Code != 0 || !strings.Contains(r.Stderr, line) {
+			t.Errorf("want exit 0 and %q on stderr, got %s", line, r)
+		}
+	})
 	t.Run("resolve", func(t *testing.T) {
 		r, argv := run(nil, "resolve", "-c", "hv", "qemu/vm")
 		expectExit(t, r, 2, "URI on host hv1, which only the ProxyCommand form reaches")
