@@ -129,6 +129,18 @@ func TestRelayErrors(t *testing.T) {
 	// A bound against hanging, not a timing assertion: generous for a
 	// loaded 2-core machine.
 	const prompt = 5 * time.Second
+	// ended checks the relay's end after what happened at start: prompt,
+	// in direction dir, with one of errnos.
+	ended := func(t *testing.T, errc <-chan error, start time.Time, dir string, errnos ...unix.Errno) {
+		t.Helper()
+		err := waitErr(t, errc, 5*time.Second)
+		if d := time.Since(start); d > prompt {
+			t.Errorf("Relay took %v to notice", d)
+		}
+		if !isErrno(err, errnos...) || !strings.Contains(err.Error(), dir) {
+			t.Errorf("Relay = %v, want %s %v", err, dir, errnos[0])
+		}
+	}
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, r *rig, errc <-chan error)
@@ -147,13 +159,7 @@ func TestRelayErrors(t *testing.T) {
 			}
 			start := time.Now()
 			abort(t, r.peer)
-			err := waitErr(t, errc, 5*time.Second)
-			if d := time.Since(start); d > prompt {
-				t.Errorf("Relay took %v to notice the reset", d)
-			}
-			if !isErrno(err, unix.ECONNRESET) || !strings.Contains(err.Error(), "conn->out") {
-				t.Errorf("Relay = %v, want conn->out ECONNRESET", err)
-			}
+			ended(t, errc, start, "conn->out", unix.ECONNRESET)
 			r.out.Close()
 			<-drained
 		}},
@@ -165,26 +171,14 @@ func TestRelayErrors(t *testing.T) {
 			}
 			start := time.Now()
 			r.outR.Close()
-			err := waitErr(t, errc, 5*time.Second)
-			if d := time.Since(start); d > prompt {
-				t.Errorf("Relay took %v to notice", d)
-			}
-			if !isErrno(err, unix.EPIPE, unix.ECONNRESET) || !strings.Contains(err.Error(), "conn->out") {
-				t.Errorf("Relay = %v, want conn->out EPIPE", err)
-			}
+			ended(t, errc, start, "conn->out", unix.EPIPE, unix.ECONNRESET)
 			r.peer.Close() // stops the sender
 		}},
 		{"out reader closes while idle", func(t *testing.T, r *rig, errc <-chan error) {
 			time.Sleep(20 * time.Millisecond) // let Relay settle into poll
 			start := time.Now()
 			r.outR.Close()
-			err := waitErr(t, errc, 5*time.Second)
-			if d := time.Since(start); d > prompt {
-				t.Errorf("Relay took %v to notice", d)
-			}
-			if !isErrno(err, unix.EPIPE, unix.ECONNRESET) || !strings.Contains(err.Error(), "conn->out") {
-				t.Errorf("Relay = %v, want conn->out EPIPE", err)
-			}
+			ended(t, errc, start, "conn->out", unix.EPIPE, unix.ECONNRESET)
 		}},
 		{"conn reset after conn->out finished, in silent", func(t *testing.T, r *rig, errc <-chan error) {
 			if _, err := r.inW.Write([]byte("unread")); err != nil {
@@ -197,13 +191,7 @@ func TestRelayErrors(t *testing.T) {
 			}
 			start := time.Now()
 			abort(t, r.peer)
-			err := waitErr(t, errc, 5*time.Second)
-			if d := time.Since(start); d > prompt {
-				t.Errorf("Relay took %v to notice the reset", d)
-			}
-			if !isErrno(err, unix.ECONNRESET, unix.EPIPE) || !strings.Contains(err.Error(), "in->conn") {
-				t.Errorf("Relay = %v, want in->conn ECONNRESET", err)
-			}
+			ended(t, errc, start, "in->conn", unix.ECONNRESET, unix.EPIPE)
 		}},
 		{"peer gone, in sends more", func(t *testing.T, r *rig, errc <-chan error) {
 			drained := goResult(func() streamResult { return recv(r.outR) })
