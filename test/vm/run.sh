@@ -44,6 +44,7 @@ chmod 755 "$W"
 LOG=$W/log
 mkdir -p "$LOG/steps" "$LOG/checks" "$LOG/guest" "$W/results" "$W/bin" "$W/ssh" "$W/data" "$W/guest"
 QPID=
+VPID=
 TAILPID=
 FAILED=
 STEPS=()
@@ -76,6 +77,8 @@ cleanup() {
     kill -KILL "$QPID" 2>/dev/null
     wait "$QPID" 2>/dev/null
   fi
+  # idlevsock ends with QEMU's connection; this is for a QEMU that never connected
+  if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; fi
   if [ -n "$FAILED" ] || [ $rc -ne 0 ]; then
     dump_logs
     say "FAILED ($FAILED) after $(secs "$START") s"
@@ -229,6 +232,8 @@ build() {
     # L1 installs the product the way a user does: its .debs (`make deb`)
     tmo packaging/build.sh deb "$W/pkg"
     ls -la "$W/pkg"
+    # runs here, next to L1's QEMU (not in $W/bin, which the guests copy)
+    CGO_ENABLED=0 tmo go build -o "$W/host/idlevsock" ./test/vm/idlevsock
   fi
   if [ "$TIER" = bench ]; then
     # prebuilt: the guest has no fast compiler; the guest script reads the size from a file
@@ -265,6 +270,7 @@ setup() {
   if [ "$TIER" = tier3 ]; then
     mk_l2_initrd
     cp "$KDIR/boot/vmlinux" "$W/vmlinux"
+    echo "$L1_CID" > "$W/guest/l1-cid"
     return 0
   fi
   mk_l1_initrd
@@ -356,6 +362,27 @@ mk_l2_initrd() {
   ls -la "$W/l2-initrd.cpio"
 }
 
+# tier 3: L1's own CID, from its idle vhost-user-vsock device (idlevsock). Far
+# above the CIDs libvirt picks for L2 guests (3, 4, 5, ...): vhost_vsock refuses
+# an L2 guest the CID of L1's own guest transport.
+L1_CID=1000
+
+# start_idlevsock: the back end of L1's vhost-user-vsock device, which gives L1
+# a guest transport and CID 1000 and carries nothing (see test/vm/idlevsock);
+# its socket path appears once it listens
+start_idlevsock() {
+  local sock=$1 i
+  "$W/host/idlevsock" -cid "$L1_CID" "$sock" > "$LOG/steps/idlevsock.log" 2>&1 &
+  VPID=$!
+  for i in $(seq 200); do
+    [ ! -S "$sock" ] || return 0
+    kill -0 "$VPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  FAILED="idlevsock did not listen on $sock (see $LOG/steps/idlevsock.log)"
+  exit 1
+}
+
 # boot_l1: run L1 (QEMU TCG) until it powers off, booting the tier's disk or
 # initramfs; the shared work dir is its only link to this machine
 boot_l1() {
@@ -368,6 +395,13 @@ boot_l1() {
     boot=(-kernel "$ROOTFS/vmlinuz" -initrd "$ROOTFS/initrd.img" -nic none
       -drive "file=$ROOTFS/disk.img,if=virtio,format=raw,snapshot=on,cache=unsafe"
       -append "root=/dev/vda rw console=ttyS0 quiet panic=-1 libvirt-ssh-proxy.rig=l1 libvirt-ssh-proxy.share=$W libvirt-ssh-proxy.tier=$TIER libvirt-ssh-proxy.budget=$(( $(remaining) - 30 ))")
+    # a virtio-vsock device, so that L1 is a vsock guest too (what
+    # systemd-ssh-generator wants): vhost-user, as this machine has no
+    # /dev/vhost-vsock; vhost-user hands the back end L1's memory, so it must be
+    # shareable (a memfd), or QEMU refuses to start the device
+    start_idlevsock "$W/idlevsock.sock"
+    boot+=(-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -machine memory-backend=mem
+      -chardev "socket,id=vsock,path=$W/idlevsock.sock" -device vhost-user-vsock-pci,chardev=vsock)
   else
     # a busybox initramfs that chroots into this machine's root (read-only 9p)
     what="the rig's kernel and initramfs"

@@ -170,51 +170,69 @@ c_no_vsock() {
 }
 check t3/3-life/no-vsock c_no_vsock
 
-# check 5, the stock guest side. systemd >= 256 puts sshd on vsock::22 in a VM whose
-# local CID names it from outside (a guest transport, CID >= 3). L1 is a vsock *host*:
-# its local CID is 2 (vhost_vsock) or none, which systemd-ssh-generator refuses at
-# every run (boot and each daemon-reload), so L1 gets no sshd-vsock.socket by itself.
-# Our guest package covers exactly that case: its socket starts because the
-# generator's is absent, and vsock/1 (vsock_loopback) reaches L1's stock sshd.
-c_generator() {
-  systemd-detect-virt || true
-  modprobe vsock_loopback
-  systemctl daemon-reload   # the generators run again, now with vhost_vsock and vsock_loopback loaded
-  journalctl -b --no-pager -o short-monotonic -t systemd-ssh-generator | tail -n 5
-  if [ -e /run/systemd/generator/sshd-vsock.socket ]; then
-    echo "sshd-vsock.socket generated:"; cat /run/systemd/generator/sshd-vsock.socket
-    detail "the generator made sshd-vsock.socket in L1"
-  else
-    journalctl -b -q -t systemd-ssh-generator | grep -q 'Failed to query local AF_VSOCK CID'
-    detail "systemd $(systemctl --version | awk 'NR==1{print $2}') in L1 (vsock host, CID 2): no sshd-vsock.socket; the generator: $(journalctl -b -q -o cat -t systemd-ssh-generator | tail -n 1)"
-  fi
-}
-check t3/5-guest/generator c_generator
-
-c_guest_deb() {
-  local deb out
-  deb=$(ls "$W"/pkg/libvirt-ssh-proxy-guest_*_all.deb)
-  dpkg -i "$deb"
-  systemctl status --no-pager libvirt-sshd-vsock.socket || true
-  systemctl is-enabled libvirt-sshd-vsock.socket
-  if [ -e /run/systemd/generator/sshd-vsock.socket ]; then
-    # stands aside: the generator's socket holds port 22
-    ! systemctl is-active libvirt-sshd-vsock.socket
-  else
-    systemctl is-active libvirt-sshd-vsock.socket
-  fi
-  ss -l --vsock | tee "$O/listen"
-  want "vsock listeners on port 22" "$(grep -c ':22 ' "$O/listen")" 1
+# check 5, the stock guest side. systemd >= 256 puts sshd on vsock::22 in a VM that
+# has a local CID (a guest transport). L1 is a vsock host for its L2 guests
+# (vhost_vsock) and a vsock guest too: run.sh gives it a virtio-vsock device through
+# vhost-user (test/vm/idlevsock: an idle device that carries nothing), so its local
+# CID is $L1_CID and systemd-ssh-generator makes sshd-vsock.socket at boot, with no
+# unit of ours. vsock/1 (vsock_loopback) reaches L1's stock sshd through it. With
+# both transports, CID 1 and L1's own go over loopback, 2 and below to the idle
+# device (a connect there times out), 3 and up to the L2 guests: no check dials 2.
+L1_CID=$(cat "$W/guest/l1-cid")
+GEN=/run/systemd/generator/sshd-vsock.socket
+# vsock1_login: ssh root@vsock/1 through the installed drop-in, L1's sshd answers
+vsock1_login() {
+  local out
   out=$(sshr root@vsock/1 'echo "user=$(id -un) host=$(hostname)"' 2> "$O/$CHECK.err")
   echo "$out"
   want "vsock/1 login" "$out" "user=root host=l1"
   quiet "$O/$CHECK.err"
+}
+# vsock_listeners PORT: how many sockets listen on vsock PORT (any CID)
+vsock_listeners() {
+  ss -Hl --vsock > "$O/$CHECK.listen"
+  cat "$O/$CHECK.listen" >&2
+  awk -v p=":$1" '{for (i = 1; i <= NF; i++) if ($i ~ p"$") {n++; break}} END {print n + 0}' "$O/$CHECK.listen"
+}
+c_generator() {
+  systemd-detect-virt || true
+  want "L1's local CID" "$("$RIG" cid)" "$L1_CID"
+  # it logs only a failure (at boot and at every daemon-reload)
+  journalctl -b --no-pager -o short-monotonic -t systemd-ssh-generator || true
+  if [ ! -e "$GEN" ]; then echo "MISMATCH: systemd-ssh-generator made no $GEN"; return 1; fi
+  ls -l /run/systemd/generator/ /run/systemd/generator/sockets.target.wants/
+  systemctl cat sshd-vsock.socket 'sshd-vsock@.service' || true
+  want "sshd-vsock.socket" "$(systemctl is-active sshd-vsock.socket)" active
+  if dpkg-query -W libvirt-ssh-proxy-guest 2> /dev/null || systemctl cat libvirt-sshd-vsock.socket > /dev/null 2>&1; then
+    echo "MISMATCH: a unit of ours is installed"; return 1
+  fi
+  want "vsock listeners on port 22" "$(vsock_listeners 22)" 1
+  # the client's way to CID 1: vsock_loopback (without it CID 1 would go to the idle device)
+  lsmod | grep -E '^(vsock|vmw_vsock|vhost_vsock)' || true
+  modprobe vsock_loopback
+  vsock1_login
+  detail "systemd $(systemctl --version | awk 'NR==1{print $2}') made sshd-vsock.socket at boot (L1's CID $L1_CID, vhost-user device); vsock/1 logs in to L1's stock sshd through it, no unit of ours"
+}
+check t3/5-guest/generator c_generator
+
+# our guest package under systemd >= 256: installed and enabled, its socket stands
+# aside (its ConditionPathExists names the generator's unit), purged clean
+c_guest_deb() {
+  local deb
+  deb=$(ls "$W"/pkg/libvirt-ssh-proxy-guest_*_all.deb)
+  dpkg -i "$deb"
+  systemctl status --no-pager libvirt-sshd-vsock.socket || true
+  systemctl is-enabled libvirt-sshd-vsock.socket
+  want "our socket" "$(systemctl show -P ActiveState libvirt-sshd-vsock.socket) condition=$(systemctl show -P ConditionResult libvirt-sshd-vsock.socket)" "inactive condition=no"
+  want "the generator's socket" "$(systemctl is-active sshd-vsock.socket)" active
+  want "vsock listeners on port 22" "$(vsock_listeners 22)" 1
+  vsock1_login
   dpkg --purge libvirt-ssh-proxy-guest
   if systemctl cat libvirt-sshd-vsock.socket > /dev/null 2>&1; then echo "MISMATCH: unit left after purge"; return 1; fi
   if ls /etc/systemd/system/sockets.target.wants/libvirt-sshd-vsock.socket 2> /dev/null; then echo "MISMATCH: enable link left"; return 1; fi
-  ss -l --vsock | tee "$O/listen"
-  want "vsock listeners on port 22 after purge" "$(grep -c ':22 ' "$O/listen" || true)" 0
-  detail "our socket served vsock/1 ($out), one listener on port 22; purged clean"
+  want "vsock listeners on port 22 after purge (the generator's)" "$(vsock_listeners 22)" 1
+  vsock1_login
+  detail "installed and enabled, ours stood aside (condition failed, inactive), one listener on port 22, vsock/1 logs in; purged clean"
 }
 pcheck t3/5-guest/guest-deb c_guest_deb
 
