@@ -11,8 +11,9 @@
 // this machine over vsock, and the back end never reads or writes a virtqueue
 // (a packet L1 sends to CID 2 is never taken off its ring, so such a connect
 // times out in L1). It never creates an AF_VSOCK socket either: on this machine
-// every vsock connect leaves it. All it touches is its unix socket and the
-// memory and eventfd descriptors QEMU passes over it, which it closes unused.
+// every vsock connect leaves it (run.sh runs it under test/nofsock -k, which
+// would kill it for trying). All it touches is its unix socket and the memory
+// and eventfd descriptors QEMU passes over it, which it closes unused.
 //
 //	idlevsock -cid CID SOCKET
 //
