@@ -166,7 +166,7 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 	leaseDir := cmp.Or(p.LeaseDir, leases.DefaultDir)
 	owners, problems := leases.Owners(leaseDir, name, time.Now())
 	for _, p := range problems {
-		logf(r, "%v", p)
+		r.Logf.Printf("%v", p)
 	}
 	switch len(owners) {
 	case 0:
@@ -179,7 +179,7 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 		e.Lasting = true // --wait would wait for a guest to give the name up
 		return Match{}, e
 	}
-	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
+	r.Logf.Printf("%s is the DHCP hostname of a guest of domain %q", name, owners[0])
 	// libvirt's dnsmasq serves the system daemon's networks.
 	spec = host.Spec{Kind: host.Domain, Scope: host.System, Domain: owners[0]}
 	t, err = r.Resolve(ctx, spec, port)
@@ -258,10 +258,4 @@ func ruleOf(t target.Target, name string) Rule {
 		return DomainUUID
 	}
 	return 0
-}
-
-func logf(r *lookup.Resolver, format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
 }
