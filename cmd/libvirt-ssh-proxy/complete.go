@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
@@ -44,8 +43,6 @@ func completeHosts(c *invocation) int {
 			b.WriteString(h + "\n")
 		}
 	}
-	if _, err := fmt.Fprint(c.out, b.String()); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
-	}
-	return 0
+	_, err := fmt.Fprint(c.out, b.String())
+	return c.printed(err)
 }

@@ -8,10 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -19,6 +15,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -121,10 +118,19 @@ func (c *invocation) fail(err error) int {
 	return int(failure.ClassOf(err))
 }
 
+// printed returns the exit code once the output is written: 0, or an
+// internal failure when writing it failed (err).
+func (c *invocation) printed(err error) int {
+	if err != nil {
+		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+	}
+	return 0
+}
+
 // who is HOST as a failure names it: with the domain's name when HOST
 // spells the domain otherwise; empty without a HOST.
 func (c *invocation) who() string {
-	h := printable(c.host)
+	h := printable.String(c.host)
 	if c.host != "" && c.domain != "" {
 		h += fmt.Sprintf(" (domain %q)", c.domain)
 	}
@@ -134,7 +140,7 @@ func (c *invocation) who() string {
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		c.say(printable(c.host), fmt.Sprintf(format, args...))
+		c.say(printable.String(c.host), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -147,19 +153,6 @@ func (c *invocation) say(who, msg string) {
 		return
 	}
 	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
-}
-
-// printable returns s (HOST, a name) as typed, or quoted with Go's escapes
-// when it holds invalid UTF-8 or a rune a terminal does not show as itself:
-// control characters, format characters such as a bidi override, blanks
-// other than ' '. A hostile name must neither break the one-line message
-// or a table row, nor send escape sequences, nor reorder what is shown.
-// The one rule for what we print of others' text; list's cell adds blanks.
-func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return s
-	}
-	return strconv.Quote(s)
 }
 
 // road returns the road from HOST to the socket that the options describe.

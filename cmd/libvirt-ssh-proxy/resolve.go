@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/resolution"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -16,14 +16,11 @@ func resolve(c *invocation) int {
 	t, err := c.resolveHost()
 	if err != nil {
 		if c.json {
-			printFailure(c.out, c.host, err)
+			resolution.WriteFailure(c.out, c.host, err)
 		}
 		return c.fail(err)
 	}
-	if err := printTarget(c.out, c.host, t, c.json); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
-	}
-	return 0
+	return c.printed(resolution.Write(c.out, c.host, t, c.json))
 }
 
 // resolveHost takes the road for HOST as far as the target and the
