@@ -106,9 +106,7 @@ func run(argv []string, sys system) int {
 		fmt.Fprintf(c.out, "%s %s\n", prog, version)
 		return 0
 	}
-	if len(o.args) > 0 {
-		c.host = o.args[0]
-	}
+	c.host = c.arg(0)
 	return command(o.command)(c)
 }
 
@@ -118,13 +116,22 @@ func (c *invocation) fail(err error) int {
 	return int(failure.ClassOf(err))
 }
 
-// printed returns the exit code once the output is written: 0, or an
-// internal failure when writing it failed (err).
-func (c *invocation) printed(err error) int {
+// exit is the exit code for a command's outcome: 0 when err is nil, else
+// err's class, after its one line (fail).
+func (c *invocation) exit(err error) int {
 	if err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+		return c.fail(err)
 	}
 	return 0
+}
+
+// printed is exit once the output is written: writing it failed when err
+// is not nil, an internal failure.
+func (c *invocation) printed(err error) int {
+	if err != nil {
+		err = failure.Wrap(failure.Internal, err, "print")
+	}
+	return c.exit(err)
 }
 
 // who is HOST as a failure names it: with the domain's name when HOST
@@ -180,19 +187,26 @@ func (c *invocation) spec() (host.Spec, error) {
 }
 
 // port parses PORT, 22 when absent.
-func (c *invocation) port() (uint32, error) {
-	if len(c.args) > 1 {
-		return route.Port(c.args[1])
+func (c *invocation) port() (uint32, error) { return route.Port(c.arg(1)) }
+
+// arg is the i-th argument after the command, "" when it is not given.
+func (c *invocation) arg(i int) string {
+	if i < len(c.args) {
+		return c.args[i]
 	}
-	return route.Port("")
+	return ""
 }
 
-// resolveSpec resolves spec, HOST parsed, for the commands that resolve
-// without connecting (ssh-config), and notes the domain's name.
-func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (target.Target, error) {
-	t, err := r.Resolve(ctx, spec, port)
+// attempt takes r for spec as far as reach, retried by --wait and each
+// try bounded by --timeout (route.Attempt), and notes the domain's name.
+func (c *invocation) attempt(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (t target.Target, conn *os.File, err error) {
+	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
+		var err error
+		t, conn, err = c.goRoad(ctx, r, spec, port, reach)
+		return err
+	})
 	c.noteDomain(spec, t)
-	return t, err
+	return t, conn, err
 }
 
 // noteDomain remembers the domain's name when HOST spells it otherwise (a

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/resolution"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
@@ -34,13 +32,6 @@ func (c *invocation) resolveHost() (target.Target, error) {
 	if err != nil {
 		return target.Target{}, err
 	}
-	r := c.road()
-	var t target.Target
-	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
-		var err error
-		t, _, err = c.goRoad(ctx, r, spec, port, route.Resolve)
-		return err
-	})
-	c.noteDomain(spec, t)
+	t, _, err := c.attempt(c.road(), spec, port, route.Resolve)
 	return t, err
 }

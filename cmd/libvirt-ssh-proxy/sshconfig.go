@@ -87,7 +87,8 @@ func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lo
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.resolveSpec(ctx, r, spec, 22)
+	t, err := r.Resolve(ctx, spec, 22)
+	c.noteDomain(spec, t)
 	if err != nil {
 		return nil, err
 	}

@@ -192,6 +192,16 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
 }
 
+// Check is the drop-in's check (its Match exec) for name, ssh's %n, with
+// sshHost, its %h: whether ssh may hand name to the helper at all
+// (Eligible), then which domain the rules make of it (Resolve).
+func (p Rules) Check(ctx context.Context, name, sshHost string, port uint32) (Match, error) {
+	if err := Eligible(name, sshHost); err != nil {
+		return Match{}, err
+	}
+	return p.Resolve(ctx, name, port)
+}
+
 // HostsFile is where the system's resolver reads names of the user's own
 // (nsswitch's "files", which comes before libvirt's NSS modules).
 const HostsFile = "/etc/hosts"
