@@ -8,10 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
@@ -19,6 +15,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -109,9 +106,7 @@ func run(argv []string, sys system) int {
 		fmt.Fprintf(c.out, "%s %s\n", prog, version)
 		return 0
 	}
-	if len(o.args) > 0 {
-		c.host = o.args[0]
-	}
+	c.host = c.arg(0)
 	return command(o.command)(c)
 }
 
@@ -121,10 +116,28 @@ func (c *invocation) fail(err error) int {
 	return int(failure.ClassOf(err))
 }
 
+// exit is the exit code for a command's outcome: 0 when err is nil, else
+// err's class, after its one line (fail).
+func (c *invocation) exit(err error) int {
+	if err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// printed is exit once the output is written: writing it failed when err
+// is not nil, an internal failure.
+func (c *invocation) printed(err error) int {
+	if err != nil {
+		err = failure.Wrap(failure.Internal, err, "print")
+	}
+	return c.exit(err)
+}
+
 // who is HOST as a failure names it: with the domain's name when HOST
 // spells the domain otherwise; empty without a HOST.
 func (c *invocation) who() string {
-	h := printable(c.host)
+	h := printable.String(c.host)
 	if c.host != "" && c.domain != "" {
 		h += fmt.Sprintf(" (domain %q)", c.domain)
 	}
@@ -134,7 +147,7 @@ func (c *invocation) who() string {
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		c.say(printable(c.host), fmt.Sprintf(format, args...))
+		c.say(printable.String(c.host), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -147,19 +160,6 @@ func (c *invocation) say(who, msg string) {
 		return
 	}
 	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
-}
-
-// printable returns s (HOST, a name) as typed, or quoted with Go's escapes
-// when it holds invalid UTF-8 or a rune a terminal does not show as itself:
-// control characters, format characters such as a bidi override, blanks
-// other than ' '. A hostile name must neither break the one-line message
-// or a table row, nor send escape sequences, nor reorder what is shown.
-// The one rule for what we print of others' text; list's cell adds blanks.
-func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return s
-	}
-	return strconv.Quote(s)
 }
 
 // road returns the road from HOST to the socket that the options describe.
@@ -187,19 +187,26 @@ func (c *invocation) spec() (host.Spec, error) {
 }
 
 // port parses PORT, 22 when absent.
-func (c *invocation) port() (uint32, error) {
-	if len(c.args) > 1 {
-		return route.Port(c.args[1])
+func (c *invocation) port() (uint32, error) { return route.Port(c.arg(1)) }
+
+// arg is the i-th argument after the command, "" when it is not given.
+func (c *invocation) arg(i int) string {
+	if i < len(c.args) {
+		return c.args[i]
 	}
-	return route.Port("")
+	return ""
 }
 
-// resolveSpec resolves spec, HOST parsed, for the commands that resolve
-// without connecting (ssh-config), and notes the domain's name.
-func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (target.Target, error) {
-	t, err := r.Resolve(ctx, spec, port)
+// attempt takes r for spec as far as reach, retried by --wait and each
+// try bounded by --timeout (route.Attempt), and notes the domain's name.
+func (c *invocation) attempt(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (t target.Target, conn *os.File, err error) {
+	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
+		var err error
+		t, conn, err = c.goRoad(ctx, r, spec, port, reach)
+		return err
+	})
 	c.noteDomain(spec, t)
-	return t, err
+	return t, conn, err
 }
 
 // noteDomain remembers the domain's name when HOST spells it otherwise (a

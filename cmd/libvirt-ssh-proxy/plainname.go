@@ -15,17 +15,9 @@ import (
 // line. It is silent but for -v: ssh runs it for every host, and its
 // stderr is the user's terminal.
 func plainName(c *invocation) int {
-	sshHost := ""
-	if len(c.args) > 1 {
-		sshHost = c.args[1]
-	}
-	err := plainname.Eligible(c.host, sshHost)
-	var m plainname.Match
-	if err == nil {
-		ctx, cancel := c.context()
-		m, err = plainname.Rules{Resolver: c.resolver(), LeaseDir: c.leaseDir}.Resolve(ctx, c.host, 22)
-		cancel()
-	}
+	ctx, cancel := c.context()
+	defer cancel()
+	m, err := plainname.Rules{Resolver: c.resolver(), LeaseDir: c.leaseDir}.Check(ctx, c.host, c.arg(1), 22)
 	if m.Rule == 0 {
 		c.logf("no match: %v", err)
 		return 1

@@ -8,6 +8,7 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
@@ -49,7 +50,7 @@ func sshConfig(c *invocation) int {
 	// says --connect, which wins over an environment ssh may not have.
 	blocks := sshname.Blocks(want, exe, len(r.URIs) > 0, target)
 	if err := sshconfig.Write(c.out, blocks); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+		return c.printed(err)
 	}
 	return code
 }
@@ -69,7 +70,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 				code = n
 			}
 			// printable: a comment must stay one line of the config.
-			want = append(want, sshname.Wanted{LeftOut: printable(fmt.Sprintf("%s left out: %v", c.who(), err))})
+			want = append(want, sshname.Wanted{LeftOut: printable.String(fmt.Sprintf("%s left out: %v", c.who(), err))})
 			continue
 		}
 		want = append(want, sshname.Wanted{Dom: e})
@@ -86,7 +87,8 @@ func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lo
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.resolveSpec(ctx, r, spec, 22)
+	t, err := r.Resolve(ctx, spec, 22)
+	c.noteDomain(spec, t)
 	if err != nil {
 		return nil, err
 	}

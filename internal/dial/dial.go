@@ -20,6 +20,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/verbose"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/vsockmux"
 )
 
@@ -32,7 +33,7 @@ type Dialer struct {
 	// TCP dials a TCP address for the IP fallback; nil means a net.Dialer.
 	TCP func(ctx context.Context, network, address string) (net.Conn, error)
 	// Logf, when set, is told each address tried (-v).
-	Logf func(format string, args ...any)
+	Logf verbose.Logf
 }
 
 // KernelVSock dials cid:port with the kernel's AF_VSOCK. The kernel gives up

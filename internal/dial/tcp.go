@@ -42,17 +42,17 @@ func (d Dialer) dialTCP(ctx context.Context, t target.Target) (net.Conn, error) 
 		}
 		addr := netip.AddrPortFrom(a.IP, uint16(t.Port)).String()
 		budget := share(ctx, len(t.Addrs)-i)
-		d.logf("trying %s (from %s), up to %v", addr, a.Source, budget.Round(time.Millisecond))
+		d.Logf.Printf("trying %s (from %s), up to %v", addr, a.Source, budget.Round(time.Millisecond))
 		actx, cancel := context.WithTimeout(ctx, budget)
 		c, err := dial(actx, "tcp", addr)
 		if err == nil {
 			cancel()
-			d.logf("connected to %s (from %s)", addr, a.Source)
+			d.Logf.Printf("connected to %s (from %s)", addr, a.Source)
 			return c, nil
 		}
 		why := attemptError(actx, err, budget) // before cancel: it reads actx
 		cancel()
-		d.logf("%s: %s", addr, why)
+		d.Logf.Printf("%s: %s", addr, why)
 		tried = append(tried, fmt.Sprintf("%s (%s): %s", addr, a.Source, why))
 	}
 	list := strings.Join(tried, ", ")
@@ -98,10 +98,4 @@ func attemptError(actx context.Context, err error, budget time.Duration) string 
 		return se.Err.Error() // "connection refused", not "connect: connection refused"
 	}
 	return failure.OpCause(err).Error()
-}
-
-func (d Dialer) logf(format string, args ...any) {
-	if d.Logf != nil {
-		d.Logf(format, args...)
-	}
 }

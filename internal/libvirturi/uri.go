@@ -19,6 +19,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtconf"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/verbose"
 )
 
 // The URIs libvirt's own helper searches for qemu/ forms.
@@ -68,13 +69,7 @@ type Search struct {
 	// Env locates the session daemon's socket and the user's libvirt.conf.
 	Env Env
 	// Logf, when set, is told each step (-v).
-	Logf func(format string, args ...any)
-}
-
-func (r *Search) logf(format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
+	Logf verbose.Logf
 }
 
 // SearchURIs returns the URIs a domain spec of the given scope searches, in
@@ -239,7 +234,7 @@ func (r *Search) expand(scope host.Scope) ([]string, error) {
 			return nil, failure.New(failure.Usage, "%q is neither a libvirt URI nor an alias in uri_aliases of %s", u, conf.Name).
 				WithHint(`write a URI such as qemu:///system, or add "%s=URI" to uri_aliases there`, u)
 		}
-		r.logf("URI alias %q is %s (%s)", u, uri, conf.Name)
+		r.Logf.Printf("URI alias %q is %s (%s)", u, uri, conf.Name)
 		uris = append(uris, uri)
 	}
 	return uris, nil

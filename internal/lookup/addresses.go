@@ -33,19 +33,19 @@ var apiSources = []struct {
 func (r *Resolver) InterfaceAddresses(ctx context.Context, d *target.Domain) []target.Address {
 	e, err := libvirturi.EndpointFor(d.URI, r.Env)
 	if err != nil {
-		r.logf("libvirt addresses: %v", err)
+		r.Logf.Printf("libvirt addresses: %v", err)
 		return nil
 	}
 	var step atomic.Value
 	l, closeConn, err := r.open(ctx, e, &step)
 	if err != nil {
-		r.logf("libvirt addresses: %v", err)
+		r.Logf.Printf("libvirt addresses: %v", err)
 		return nil
 	}
 	defer closeConn()
 	dom, err := l.LookupByName(d.Name).Wait()
 	if err != nil {
-		r.logf("libvirt addresses: look up %q again on %s: %v", d.Name, d.URI, err)
+		r.Logf.Printf("libvirt addresses: look up %q again on %s: %v", d.Name, d.URI, err)
 		return nil
 	}
 	replies := make([]*libvirtrpc.Reply[[]libvirtrpc.Interface], len(apiSources))
@@ -56,7 +56,7 @@ func (r *Resolver) InterfaceAddresses(ctx context.Context, d *target.Domain) []t
 	for i, src := range apiSources {
 		ifaces, err := replies[i].Wait()
 		if err != nil {
-			r.logf("%s: %v", src.name, err)
+			r.Logf.Printf("%s: %v", src.name, err)
 			continue
 		}
 		n := len(out)
@@ -64,13 +64,13 @@ func (r *Resolver) InterfaceAddresses(ctx context.Context, d *target.Domain) []t
 			for _, a := range iface.Addrs {
 				ip, err := netip.ParseAddr(a.Addr)
 				if err != nil {
-					r.logf("%s: interface %s: %q is not an IP address", src.name, iface.Name, a.Addr)
+					r.Logf.Printf("%s: interface %s: %q is not an IP address", src.name, iface.Name, a.Addr)
 					continue
 				}
 				out = append(out, target.Address{IP: ip.Unmap(), Source: src.name})
 			}
 		}
-		r.logf("%s: %d addresses", src.name, len(out)-n)
+		r.Logf.Printf("%s: %d addresses", src.name, len(out)-n)
 	}
 	return out
 }

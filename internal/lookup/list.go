@@ -94,7 +94,7 @@ func (r *Resolver) List(ctx context.Context, scope host.Scope) (Listing, error) 
 		cancel()
 		switch {
 		case errors.Is(err, libvirturi.ErrNoSocket):
-			r.logf("skipping %s: %v", uri, err)
+			r.Logf.Printf("skipping %s: %v", uri, err)
 			ls.Skipped = append(ls.Skipped, uri)
 			failed = append(failed, outcome{uri: uri, err: err})
 		case err != nil:
@@ -134,7 +134,7 @@ func listFailure(failed []outcome, searched int) error {
 // listOne lists uri's domains: one call for every domain with its state,
 // then each domain's XML for its CID, several requests in flight.
 func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) ([]Entry, error) {
-	r.logf("listing %s", uri)
+	r.Logf.Printf("listing %s", uri)
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 	if err != nil {
 		return nil, err
 	}
-	r.logf("%s has %d domains", uri, len(entries))
+	r.Logf.Printf("%s has %d domains", uri, len(entries))
 	step.Store(fmt.Sprintf("reading the XML of %d domains on %s", len(entries), uri))
 	// -v: one line for the XML reads, not one a domain (10,000 on a big
 	// host); CONNECT_CLOSE is traced again.
@@ -185,7 +185,7 @@ func (r *Resolver) listOne(ctx context.Context, uri string, step *atomic.Value) 
 		}
 	}
 	if len(entries) > 0 {
-		r.logf("libvirt DOMAIN_GET_XML_DESC x%d, %d in flight: ok in %.2f ms", len(entries), min(len(entries), listInFlight), float64(time.Since(start).Microseconds())/1000)
+		r.Logf.Printf("libvirt DOMAIN_GET_XML_DESC x%d, %d in flight: ok in %.2f ms", len(entries), min(len(entries), listInFlight), float64(time.Since(start).Microseconds())/1000)
 	}
 	return entries, nil
 }

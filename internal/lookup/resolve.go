@@ -164,7 +164,7 @@ func (r *Resolver) search(ctx context.Context, uris []string, name string, port 
 		if o.err == nil {
 			for _, skipped := range outcomes {
 				if failure.ClassOf(skipped.err) == failure.Timeout {
-					r.logf("found %q on %s after %s did not answer on %s", name, uri, skipped.uri, skipped.sock)
+					r.Logf.Printf("found %q on %s after %s did not answer on %s", name, uri, skipped.uri, skipped.sock)
 				}
 			}
 			return t, nil
@@ -202,7 +202,7 @@ func (r *Resolver) searchOne(ctx context.Context, uri, name string, port uint32)
 
 func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, step *atomic.Value) (target.Target, outcome) {
 	o := outcome{uri: uri}
-	r.logf("searching %s", uri)
+	r.Logf.Printf("searching %s", uri)
 	l, closeConn, err := r.connect(ctx, uri, step)
 	if err != nil {
 		o.err, o.denied = err, denied(err)
@@ -221,7 +221,7 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 		return target.Target{}, o
 	}
 	d := &target.Domain{URI: uri, Name: dom.Name, UUID: dom.UUID.String(), ID: dom.ID}
-	r.logf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
+	r.Logf.Printf("found domain %q (uuid %s, id %d) on %s", d.Name, d.UUID, d.ID, uri)
 	// An inactive domain has no ID: shut off, with no need to ask. An ID
 	// only means active; paused, crashed and pmsuspended domains have one.
 	// The state and the XML go out together: one round trip, and the XML
@@ -261,7 +261,7 @@ func (r *Resolver) searchOn(ctx context.Context, uri, name string, port uint32, 
 	case err != nil:
 		o.err = failure.Wrap(failure.Internal, err, "domain %q on %s", d.Name, uri)
 	default:
-		r.logf("domain %q has vsock CID %d", d.Name, cid)
+		r.Logf.Printf("domain %q has vsock CID %d", d.Name, cid)
 		return target.Target{Network: target.VSock, CID: cid, Port: port, Domain: d}, o
 	}
 	return target.Target{}, o
@@ -294,7 +294,7 @@ func (r *Resolver) open(ctx context.Context, e libvirturi.Endpoint, step *atomic
 	if err != nil {
 		return nil, nil, err
 	}
-	r.logf("connecting to %s at %s", e.Name, addr)
+	r.Logf.Printf("connecting to %s at %s", e.Name, addr)
 	step.Store(fmt.Sprintf("waiting for the libvirt daemon at %s", addr))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", addr)
@@ -435,10 +435,4 @@ func notFound(name string, outcomes []outcome) error {
 			WithHint("list domains with: %s", virsh(first.uri, "list", "--all"))
 	}
 	return failure.New(failure.Unreachable, "cannot reach libvirt (%s)", searched).WithHint("%s", unreachableHint(outcomes))
-}
-
-func (r *Resolver) logf(format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/verbose"
 )
 
 // Handoff is the last step of the road: how a connection goes to the
@@ -20,7 +21,7 @@ type Handoff struct {
 	// FD passes the connection itself (ssh's ProxyUseFdpass); else relay.
 	FD bool
 	// Logf, when set, is told each step (-v).
-	Logf func(format string, args ...any)
+	Logf verbose.Logf
 }
 
 // WantFD says whether to hand the client the connection itself rather than
@@ -28,12 +29,12 @@ type Handoff struct {
 // for it: stdin and stdout are one socket (IsFDChannel), and ssh is at its
 // other end (libssh clients and socat EXEC: give the same shape but read the
 // fd's byte as the banner).
-func WantFD(stdin *os.File, fdChannel, fdpass, relay bool, logf func(string, ...any)) bool {
+func WantFD(stdin *os.File, fdChannel, fdpass, relay bool, logf verbose.Logf) bool {
 	if fdpass || relay || !fdChannel {
 		return fdpass
 	}
 	if !PeerIsSSH(stdin) {
-		logf("stdin and stdout are one socket, but not ssh's: relaying")
+		logf.Printf("stdin and stdout are one socket, but not ssh's: relaying")
 		return false
 	}
 	return true
@@ -53,10 +54,10 @@ func ClientGone(stdin *os.File) bool {
 // a *failure.Error of class HandOff or Relay.
 func (h *Handoff) Serve(conn *os.File) error {
 	if h.FD {
-		h.logf("passing the connection to ssh")
+		h.Logf.Printf("passing the connection to ssh")
 		return SendFDToSSH(h.Stdout, conn)
 	}
-	h.logf("relaying between stdin/stdout and the connection")
+	h.Logf.Printf("relaying between stdin/stdout and the connection")
 	// A reader that goes away must end the relay with an error, not kill
 	// the process silently.
 	signal.Ignore(syscall.SIGPIPE)
@@ -77,14 +78,14 @@ func (h *Handoff) Serve(conn *os.File) error {
 		return nil
 	case errors.Is(err, ErrStopped):
 		if !ProcessIsSSH(os.Getppid()) {
-			h.logf("stopped by SIGTERM, not under ssh: the client ended the session")
+			h.Logf.Printf("stopped by SIGTERM, not under ssh: the client ended the session")
 			return nil
 		}
 		return failure.New(failure.Relay, "relay stopped by SIGTERM")
 	case errors.Is(err, syscall.EPIPE) && ClientGone(h.Stdin):
 		// ssh exits by closing both pipes, stdout's reader first: a broken
 		// pipe with stdin closed too is the end of the session, not a loss.
-		h.logf("ssh closed both pipes: %v", err)
+		h.Logf.Printf("ssh closed both pipes: %v", err)
 		return nil
 	}
 	return failure.Wrap(failure.Relay, err, "connection lost")
@@ -97,10 +98,4 @@ func SendFDToSSH(stdout, conn *os.File) error {
 			WithHint("stdout must be ssh's socket: set ProxyUseFdpass yes, or use --relay")
 	}
 	return nil
-}
-
-func (h *Handoff) logf(format string, args ...any) {
-	if h.Logf != nil {
-		h.Logf(format, args...)
-	}
 }

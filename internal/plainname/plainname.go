@@ -166,7 +166,7 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 	leaseDir := cmp.Or(p.LeaseDir, leases.DefaultDir)
 	owners, problems := leases.Owners(leaseDir, name, time.Now())
 	for _, p := range problems {
-		logf(r, "%v", p)
+		r.Logf.Printf("%v", p)
 	}
 	switch len(owners) {
 	case 0:
@@ -179,7 +179,7 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 		e.Lasting = true // --wait would wait for a guest to give the name up
 		return Match{}, e
 	}
-	logf(r, "%s is the DHCP hostname of a guest of domain %q", name, owners[0])
+	r.Logf.Printf("%s is the DHCP hostname of a guest of domain %q", name, owners[0])
 	// libvirt's dnsmasq serves the system daemon's networks.
 	spec = host.Spec{Kind: host.Domain, Scope: host.System, Domain: owners[0]}
 	t, err = r.Resolve(ctx, spec, port)
@@ -190,6 +190,16 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 		return Match{}, fmt.Errorf("guest hostname %s: %w", name, err)
 	}
 	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
+}
+
+// Check is the drop-in's check (its Match exec) for name, ssh's %n, with
+// sshHost, its %h: whether ssh may hand name to the helper at all
+// (Eligible), then which domain the rules make of it (Resolve).
+func (p Rules) Check(ctx context.Context, name, sshHost string, port uint32) (Match, error) {
+	if err := Eligible(name, sshHost); err != nil {
+		return Match{}, err
+	}
+	return p.Resolve(ctx, name, port)
 }
 
 // HostsFile is where the system's resolver reads names of the user's own
@@ -258,10 +268,4 @@ func ruleOf(t target.Target, name string) Rule {
 		return DomainUUID
 	}
 	return 0
-}
-
-func logf(r *lookup.Resolver, format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/verbose"
 )
 
 // Hop is one ssh to a hypervisor that runs the helper there: for HV/FORM,
@@ -84,7 +85,7 @@ type Session struct {
 	// and writes the client's stdin and stdout.
 	FD bool
 	// Logf, when set, is told each step (-v).
-	Logf func(format string, args ...any)
+	Logf verbose.Logf
 }
 
 // Run runs argv (Argv), whose destination is hv. Under fd passing the ssh
@@ -100,7 +101,7 @@ func (s *Session) Run(hv string, argv []string) error {
 	}
 	cmd := exec.Command(sshPath, argv[1:]...)
 	cmd.Stderr = s.Stderr // the hypervisor's errors reach the user
-	s.logf("running %s", shquote.Join(argv...))
+	s.Logf.Printf("running %s", shquote.Join(argv...))
 	if s.FD {
 		return s.passSession(cmd, hv)
 	}
@@ -127,7 +128,7 @@ func (s *Session) passSession(cmd *exec.Cmd, hv string) error {
 	}
 	// Not waited for: it outlives us and is reparented.
 	cmd.Process.Release()
-	s.logf("passing the ssh session to %s to ssh", hv)
+	s.Logf.Printf("passing the ssh session to %s to ssh", hv)
 	return pipe.SendFDToSSH(s.Stdout, ours)
 }
 
@@ -169,7 +170,7 @@ func (s *Session) relaySession(cmd *exec.Cmd, hv string) error {
 	// ends the inner ssh with a signal or, when it noticed the closed pipes
 	// first, with exit 255: neither is a failure anyone needs to hear of.
 	if hup.Load() || pipe.ClientGone(s.Stdin) {
-		s.logf("ssh hung up: %v", err)
+		s.Logf.Printf("ssh hung up: %v", err)
 		return nil
 	}
 	var ee *exec.ExitError
@@ -177,10 +178,4 @@ func (s *Session) relaySession(cmd *exec.Cmd, hv string) error {
 		return failure.New(failure.Relay, "ssh to hypervisor %s: %v", hv, ee)
 	}
 	return failure.Wrap(failure.Relay, err, "ssh to hypervisor %s", hv)
-}
-
-func (s *Session) logf(format string, args ...any) {
-	if s.Logf != nil {
-		s.Logf(format, args...)
-	}
 }

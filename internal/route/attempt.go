@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/retry"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/verbose"
 )
 
 // Attempt runs try once, bounded by timeout (--timeout); with wait > 0
 // (--wait) it retries try while the guest may still be booting, each try
 // bounded by timeout and all of them by wait. logf is told each retry.
-func Attempt(timeout, wait time.Duration, logf func(string, ...any), try func(context.Context) error) error {
+func Attempt(timeout, wait time.Duration, logf verbose.Logf, try func(context.Context) error) error {
 	if wait == 0 {
 		ctx, cancel := WithTimeout(timeout)
 		defer cancel()
@@ -21,7 +22,7 @@ func Attempt(timeout, wait time.Duration, logf func(string, ...any), try func(co
 		fmt.Errorf("--wait %v ended", wait))
 	defer cancel()
 	p := retry.Policy{Wait: wait, Progress: func(err error, pause, left time.Duration) {
-		logf("not yet: %v; trying again in %v (%v left)", err, pause.Round(time.Millisecond), left.Round(time.Millisecond))
+		logf.Printf("not yet: %v; trying again in %v (%v left)", err, pause.Round(time.Millisecond), left.Round(time.Millisecond))
 	}}
 	return p.Do(ctx, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("--timeout %v expired", timeout))

@@ -34,7 +34,7 @@ func (r *Road) Candidates(ctx context.Context, t target.Target) target.Target {
 	seen := map[netip.Addr]bool{}
 	add := func(a target.Address, fromGuest bool) {
 		if why := unusable(a.IP, fromGuest); why != "" {
-			r.logf("skipping %s: %s", a, why)
+			r.Logf.Printf("skipping %s: %s", a, why)
 			return
 		}
 		if !seen[a.IP] {
@@ -44,7 +44,7 @@ func (r *Road) Candidates(ctx context.Context, t target.Target) target.Target {
 	}
 	api, ok := bounded(ctx, func() []target.Address { return r.InterfaceAddresses(ctx, d) })
 	if !ok {
-		r.logf("libvirt did not list the addresses of %q in time", d.Name)
+		r.Logf.Printf("libvirt did not list the addresses of %q in time", d.Name)
 	}
 	for _, a := range api {
 		add(a, true)
@@ -57,13 +57,13 @@ func (r *Road) Candidates(ctx context.Context, t target.Target) target.Target {
 	if d.XML != "" {
 		var err error
 		if macs, err = domainxml.MACsFromXML(d.XML); err != nil {
-			r.logf("reading the MACs of %q: %v", d.Name, err)
+			r.Logf.Printf("reading the MACs of %q: %v", d.Name, err)
 		}
 	}
-	r.logf("reading the lease files in %s for %q (MACs %v)", dir, d.Name, macs)
+	r.Logf.Printf("reading the lease files in %s for %q (MACs %v)", dir, d.Name, macs)
 	found, problems := leases.Find(dir, d.Name, macs, time.Now())
 	for _, p := range problems {
-		r.logf("lease files: %v", p)
+		r.Logf.Printf("lease files: %v", p)
 	}
 	for _, l := range found {
 		add(target.Address{IP: l.IP, Source: "lease file " + l.File}, false)

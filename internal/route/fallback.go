@@ -39,7 +39,7 @@ func (r *Road) dialIP(ctx context.Context, t target.Target, vsockErr error) (*os
 	if fe := (*failure.Error)(nil); errors.As(vsockErr, &fe) {
 		why = fe.Msg // the hint is for when everything failed
 	}
-	r.logf("%s; trying the IP addresses of %q", why, t.Domain.Name)
+	r.Logf.Printf("%s; trying the IP addresses of %q", why, t.Domain.Name)
 	tcp := r.Candidates(ctx, t)
 	if len(tcp.Addrs) == 0 {
 		if ctx.Err() != nil {
@@ -78,10 +78,4 @@ func fallbackFailed(vsockErr, ipErr error) error {
 		class = failure.Timeout
 	}
 	return &failure.Error{Class: class, Msg: fe.Msg + ", and the IP fallback failed", Err: ipErr, Hint: fe.Hint}
-}
-
-func (r *Road) logf(format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
 }
