@@ -16,7 +16,8 @@ plan t3/stack t3/guests-boot \
   t3/2-session/daemon-gone \
   t3/3-life/shut-off t3/3-life/no-vsock t3/3-life/paused t3/3-life/restart-new-cid-wait \
   t3/4-ip/fallback t3/5-guest/generator t3/5-guest/guest-deb \
-  t3/6-c-helper/logins t3/6-c-helper/handoff-time
+  t3/6-c-helper/logins t3/6-c-helper/handoff-time \
+  t3/7-plain-names/names
 
 say "tier3: kernel $(uname -r), $(nproc) cpus, systemd $(systemctl --version | awk 'NR==1{print $2}')"
 
@@ -74,12 +75,15 @@ L2FAST=$(echo $L2FAST)
 # default network, no vsock) | bare (no kernel: SeaBIOS finds nothing to boot and
 # idles, no vsock) | bare-vsock (the same, holding an auto CID)
 domxml() {
-  local name=$1 kind=$2 dir=$3 os dev=
+  local name=$1 kind=$2 dir=$3 os dev= dhcp=
+  # nic's DHCP client names it otherwise than its domain: the plain-names
+  # check reaches it by that lease hostname
+  [ "$kind" != nic ] || dhcp=" libvirt-ssh-proxy.dhcp-hostname=$NIC_HOSTNAME"
   os="<type arch='x86_64' machine='pc'>hvm</type>"
   case $kind in
     bare*) os="$os<boot dev='hd'/>" ;;
     *) os="$os<kernel>$dir/vmlinux</kernel><initrd>$dir/l2-initrd.cpio</initrd>
-      <cmdline>console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l2 libvirt-ssh-proxy.guest=$name $L2FAST</cmdline>" ;;
+      <cmdline>console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l2 libvirt-ssh-proxy.guest=$name$dhcp $L2FAST</cmdline>" ;;
   esac
   case $kind in
     vsock | bare-vsock) dev="<vsock model='virtio'><cid auto='yes'/></vsock>" ;;
@@ -106,6 +110,7 @@ EOX
 }
 
 V="virsh -c qemu:///system"
+NIC_HOSTNAME=nicbox
 cid_of() { $V dumpxml "$1" | sed -n "s/.*<cid auto='yes' address='\([0-9]*\)'.*/\1/p"; }
 # up CID: L2's vsock listener answers its readiness banner (the boot is over)
 up() { timeout 1300 "$RIG" wait "$1" 1024 1200; }
@@ -429,5 +434,33 @@ check t3/2-session/daemon-gone c_session_gone
 check t3/1-system/modular-sockets c_modular
 check t3/3-life/paused c_paused
 check t3/3-life/restart-new-cid-wait c_restart
+
+# ---------------------------------------------------------------- plain names (opt-in drop-in)
+# turned on as the README says for the host package, then plain ssh by a
+# running domain's name (over vsock) and by a guest's DHCP hostname from
+# libvirt's own dnsmasq files (nic: no vsock, so the IP fallback); a host that
+# is no domain goes ssh's way untouched; turned off again. Last, and alone:
+# the link changes every ssh on L1 while it is there.
+c_plain() {
+  local link=/etc/ssh/ssh_config.d/90-libvirt-ssh-proxy-plain-names.conf off on row
+  trap 'rm -f "$link"' EXIT
+  off=$(ssh -G nosuchhost.example)
+  ln -s /usr/share/libvirt-ssh-proxy/plain-names.conf "$link"
+  on=$(ssh -G nosuchhost.example)
+  want "ssh -G of a host that is no domain, plain names on = off" "$on" "$off"
+  cat /var/lib/libvirt/dnsmasq/virbr0.status /var/lib/libvirt/dnsmasq/virbr0.macs
+  login root vm vm
+  login root "$NIC_HOSTNAME" nic
+  login alice Mixed-Case Mixed-Case
+  "$HELPER" doctor "$NIC_HOSTNAME" | tee "$O/$CHECK.doctor" || true
+  grep -F "plain name $NIC_HOSTNAME: the guest hostname (DHCP lease) rule: domain \"nic\"" "$O/$CHECK.doctor"
+  "$HELPER" list | tee "$O/$CHECK.list"
+  row=$(awk '$1 == "vm" {print $(NF-1)}' "$O/$CHECK.list")
+  want "list's PLAIN for vm" "$row" vm
+  rm "$link"
+  want "ssh -G vm, plain names off again" "$(ssh -G vm | awk '$1 == "proxycommand" && $2 != "none" {print $2}')" ""
+  detail "on: vm over vsock, $NIC_HOSTNAME (nic's DHCP hostname) over the IP fallback, Mixed-Case as alice; other hosts untouched; off"
+}
+check t3/7-plain-names/names c_plain
 
 say "tier3 done"
