@@ -17,7 +17,7 @@ plan t3/stack t3/guests-boot \
   t3/3-life/shut-off t3/3-life/no-vsock t3/3-life/paused t3/3-life/restart-new-cid-wait \
   t3/4-ip/fallback t3/5-guest/generator t3/5-guest/guest-deb \
   t3/6-c-helper/logins t3/6-c-helper/handoff-time \
-  t3/7-plain-names/names
+  t3/7-plain-names/names t3/8-rpc/auth-and-calls
 
 say "tier3: kernel $(uname -r), $(nproc) cpus, systemd $(systemctl --version | awk 'NR==1{print $2}')"
 
@@ -434,6 +434,29 @@ check t3/2-session/daemon-gone c_session_gone
 check t3/1-system/modular-sockets c_modular
 check t3/3-life/paused c_paused
 check t3/3-life/restart-new-cid-wait c_restart
+
+# ---------------------------------------------------------------- the libvirt conversation
+# what trixie's read-only socket asks of root and of alice before it opens a
+# connection (AUTH_LIST's answer; CONNECT_OPEN sent without it, and what the
+# daemon logs of that), and the helper's calls with their times (-v): the
+# real daemon's side of issue 14's round trips
+c_rpc() {
+  local since
+  since=$(date '+%Y-%m-%d %H:%M:%S')
+  "$RIG" rpc /run/libvirt/libvirt-sock-ro qemu:///system | tee "$O/$CHECK.root"
+  as_alice "$RIG rpc /run/libvirt/libvirt-sock-ro qemu:///system" | tee "$O/$CHECK.alice"
+  grep -q '^AUTH_LIST: ' "$O/$CHECK.root"
+  grep -q '^AUTH_LIST: ' "$O/$CHECK.alice"
+  sleep 1
+  echo "libvirtd's journal since the probes:"
+  journalctl -u libvirtd --since "$since" --no-pager -o cat | tee "$O/$CHECK.journal" || true
+  "$HELPER" -v resolve qemu/vm 22 2>&1 > /dev/null | grep ': libvirt ' | tee "$O/$CHECK.calls-root"
+  as_alice "$HELPER -v resolve qemu/vm 22" 2>&1 > /dev/null | grep ': libvirt ' | tee "$O/$CHECK.calls-alice"
+  grep -q CONNECT_OPEN "$O/$CHECK.calls-root"
+  grep -q CONNECT_OPEN "$O/$CHECK.calls-alice"
+  detail "root: $(sed -n 1p "$O/$CHECK.root" | cut -c1-60); $(sed -n 2p "$O/$CHECK.root" | cut -c1-90) | alice: $(sed -n 1p "$O/$CHECK.alice" | cut -c1-60); $(sed -n 2p "$O/$CHECK.alice" | cut -c1-90) | daemon logged $(grep -c . "$O/$CHECK.journal" || true) lines"
+}
+check t3/8-rpc/auth-and-calls c_rpc
 
 # ---------------------------------------------------------------- plain names (opt-in drop-in)
 # turned on as the README says for the host package, then plain ssh by a
