@@ -169,21 +169,13 @@ func (c *invocation) road() *route.Road {
 		Dialer:       c.dialer,
 		NoIPFallback: c.noIPFallback,
 		LeaseDir:     c.leaseDir,
+		Plain:        c.plain,
 	}
 }
 
 // context bounds a command's lookup and connect by --timeout.
 func (c *invocation) context() (context.Context, context.CancelFunc) {
 	return route.WithTimeout(c.timeout)
-}
-
-// spec parses HOST. With --plain HOST is a plain name, which goRoad
-// resolves by the plain-names rules: its spec only names it.
-func (c *invocation) spec() (host.Spec, error) {
-	if c.plain {
-		return host.Spec{Kind: host.Domain, Domain: c.host}, nil
-	}
-	return route.Parse(c.host)
 }
 
 // port parses PORT, 22 when absent.
@@ -197,14 +189,10 @@ func (c *invocation) arg(i int) string {
 	return ""
 }
 
-// attempt takes r for spec as far as reach, retried by --wait and each
-// try bounded by --timeout (route.Attempt), and notes the domain's name.
-func (c *invocation) attempt(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (t target.Target, conn *os.File, err error) {
-	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
-		var err error
-		t, conn, err = c.goRoad(ctx, r, spec, port, reach)
-		return err
-	})
+// try takes r for spec as far as reach, as --wait and --timeout say
+// (route.Road.Try), and notes the domain's name.
+func (c *invocation) try(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (target.Target, *os.File, error) {
+	t, conn, err := r.Try(c.timeout, c.wait, spec, port, reach)
 	c.noteDomain(spec, t)
 	return t, conn, err
 }

@@ -18,8 +18,8 @@ func proxy(c *invocation) int {
 	// The libvirt connection closes while the guest is dialed.
 	var closing sync.WaitGroup
 	r.Closing = &closing
-	spec, perr := c.spec()
-	if perr == nil && !c.plain { // a plain name is never another host's
+	spec, perr := r.Spec(c.host)
+	if perr == nil {
 		hop, err := r.Hop(spec)
 		if err != nil {
 			return c.fail(err)
@@ -38,7 +38,7 @@ func proxy(c *invocation) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	_, conn, err := c.attempt(r, spec, port, route.Connect)
+	_, conn, err := c.try(r, spec, port, route.Connect)
 	closing.Wait()
 	if err != nil {
 		return c.fail(err)

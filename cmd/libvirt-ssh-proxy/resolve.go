@@ -24,7 +24,8 @@ func resolve(c *invocation) int {
 // resolveHost takes the road for HOST as far as the target and the
 // fallback's candidates (route.Resolve).
 func (c *invocation) resolveHost() (target.Target, error) {
-	spec, err := c.spec()
+	r := c.road()
+	spec, err := r.Spec(c.host)
 	if err != nil {
 		return target.Target{}, err
 	}
@@ -32,6 +33,6 @@ func (c *invocation) resolveHost() (target.Target, error) {
 	if err != nil {
 		return target.Target{}, err
 	}
-	t, _, err := c.attempt(c.road(), spec, port, route.Resolve)
+	t, _, err := c.try(r, spec, port, route.Resolve)
 	return t, err
 }

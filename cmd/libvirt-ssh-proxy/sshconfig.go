@@ -9,6 +9,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
@@ -83,7 +84,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 // would refuse fails here with the same message, and finds its domain in
 // its URI's listing.
 func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lookup.Listings) (*lookup.Entry, error) {
-	spec, err := c.spec()
+	spec, err := route.Parse(c.host) // ssh-config takes no --plain
 	if err != nil {
 		return nil, err
 	}
