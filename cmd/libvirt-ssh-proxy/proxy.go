@@ -55,9 +55,8 @@ func (c *invocation) remote(h remote.Hop) int {
 		return c.fail(err)
 	}
 	port := cmp.Or(c.arg(1), "22") // as typed: the helper there parses it
-	helper := cmp.Or(c.remoteCommand, remote.DefaultHelper())
 	s := remote.Session{Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr, FD: c.passFD(), Logf: c.logf}
-	return c.exit(s.Run(h.HV, remote.Argv(c.sshConfig, helper, h, port)))
+	return c.exit(s.Run(h.HV, remote.Argv(c.sshConfig, c.remoteCommand, h, port)))
 }
 
 // passFD says whether to hand ssh the connection itself (pipe.WantFD).

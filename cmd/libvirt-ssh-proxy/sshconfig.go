@@ -33,12 +33,8 @@ func sshConfig(c *invocation) int {
 	var want []sshname.Wanted
 	code := 0
 	if len(c.args) == 0 {
-		doms, err := ls.Reachable(ctx)
-		if err != nil {
+		if want, err = sshname.Reachable(ctx, ls); err != nil {
 			return c.fail(err)
-		}
-		for _, e := range doms {
-			want = append(want, sshname.Wanted{Dom: e})
 		}
 	} else {
 		want, code = c.named(ctx, r, ls)
@@ -93,9 +89,5 @@ func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lo
 	if err != nil {
 		return nil, err
 	}
-	if t.Domain == nil {
-		return nil, failure.New(failure.Usage, "names no libvirt domain").
-			WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
-	}
-	return ls.Entry(ctx, t.Domain)
+	return sshname.Entry(ctx, ls, t)
 }
