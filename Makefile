@@ -147,7 +147,7 @@ FUZZ_TARGETS := internal/host:FuzzParse internal/host:FuzzParsePort \
 	internal/domainxml:FuzzCIDFromXML internal/lookup:FuzzParseUUID \
 	internal/lookup:FuzzParseID internal/libvirturi:FuzzEndpointFor \
 	internal/domainxml:FuzzMACsFromXML \
-	cmd/libvirt-ssh-proxy:FuzzParseArgs cmd/libvirt-ssh-proxy:FuzzParseDuration \
+	cmd/libvirt-ssh-proxy:FuzzParseArgs internal/cmdline:FuzzDuration \
 	internal/sshconfig:FuzzParse internal/sshconfig:FuzzSplitCommand \
 	internal/sshconfig:FuzzQuoteArg internal/sshconfig:FuzzParseApplied \
 	internal/sshname:FuzzAlias internal/leases:FuzzParseStatus \

@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/cmdline"
 )
 
 // defaultTimeout bounds lookup plus connect. It is longer than the kernel's
@@ -50,99 +50,61 @@ type options struct {
 // arguments, as ssh users write them. "--" ends the options.
 func parseArgs(argv []string) (options, error) {
 	o := options{timeout: defaultTimeout}
-	var pos []string
-	for i := 0; i < len(argv); i++ {
-		a := argv[i]
-		if a == "--" {
-			pos = append(pos, argv[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		name, val, hasVal := strings.Cut(a, "=")
-		value := func() (string, error) {
-			if hasVal {
-				return val, nil
-			}
-			if i+1 >= len(argv) {
-				return "", fmt.Errorf("option %s needs a value", name)
-			}
-			i++
-			return argv[i], nil
-		}
-		if err := o.option(name, val, hasVal, value); err != nil {
-			return o, err
-		}
+	pos, err := cmdline.Scan(argv, &o, optionTable)
+	if err != nil {
+		return o, err
 	}
-	err := o.check(pos)
-	return o, err
+	return o, o.check(pos)
 }
 
-// option sets the option name from its value: val when written as
-// name=val (hasVal), else what value takes (the next argument).
-func (o *options) option(name, val string, hasVal bool, value func() (string, error)) error {
-	flag := func(p *bool) error {
-		if hasVal {
-			return fmt.Errorf("option %s takes no value", name)
-		}
-		*p = true
+// optionTable are the options. A slice of funcs that capture nothing,
+// which the linker lays out: nothing is built at start.
+var optionTable = []cmdline.Option[options]{
+	{Short: "-c", Long: "--connect", Set: func(o *options, _, v string) error {
+		o.connect = append(o.connect, v)
+		return nonEmpty(v, "option --connect needs a non-empty URI")
+	}},
+	{Short: "-t", Long: "--timeout", Set: func(o *options, name, v string) (err error) {
+		o.timeout, err = cmdline.Duration(name, v)
+		return err
+	}},
+	{Long: "--wait", Set: func(o *options, name, v string) (err error) {
+		o.wait, err = cmdline.Duration(name, v)
+		return err
+	}, Bare: func(o *options) { o.wait = defaultWait }},
+	{Long: "--fdpass", Flag: func(o *options) *bool { return &o.fdpass }},
+	{Long: "--relay", Flag: func(o *options) *bool { return &o.relay }},
+	{Short: "-v", Long: "--verbose", Flag: func(o *options) *bool { return &o.verbose }},
+	{Long: "--json", Flag: func(o *options) *bool { return &o.json }},
+	{Short: "-F", Long: "--ssh-config", Set: func(o *options, _, v string) error {
+		o.sshConfig = v
 		return nil
+	}},
+	{Long: "--system-config", Set: func(o *options, _, v string) error {
+		o.systemConfig = v
+		return nil
+	}},
+	{Long: "--remote-command", Set: func(o *options, _, v string) error {
+		o.remoteCommand = v
+		return nonEmpty(v, "option --remote-command needs a non-empty path")
+	}},
+	{Short: "-h", Long: "--help", Flag: func(o *options) *bool { return &o.help }},
+	{Short: "-V", Long: "--version", Flag: func(o *options) *bool { return &o.version }},
+	{Long: "--plain", Flag: func(o *options) *bool { return &o.plain }},
+	{Long: "--no-ip-fallback", Flag: func(o *options) *bool { return &o.noIPFallback }},
+	{Long: "--lease-dir", Set: func(o *options, _, v string) error {
+		o.leaseDir = v
+		return nonEmpty(v, "option --lease-dir needs a non-empty directory")
+	}},
+}
+
+// nonEmpty is the error msg when v, a value that must name something, is
+// empty.
+func nonEmpty(v, msg string) error {
+	if v == "" {
+		return errors.New(msg)
 	}
-	var err error
-	switch name {
-	case "-c", "--connect":
-		var v string
-		if v, err = value(); err == nil {
-			if v == "" {
-				err = errors.New("option --connect needs a non-empty URI")
-			}
-			o.connect = append(o.connect, v)
-		}
-	case "-t", "--timeout":
-		var v string
-		if v, err = value(); err == nil {
-			o.timeout, err = parseDuration(name, v)
-		}
-	case "--wait":
-		// Only --wait=D takes a value: a bare --wait is followed by HOST.
-		o.wait = defaultWait
-		if hasVal {
-			o.wait, err = parseDuration(name, val)
-		}
-	case "--fdpass":
-		err = flag(&o.fdpass)
-	case "--relay":
-		err = flag(&o.relay)
-	case "-v", "--verbose":
-		err = flag(&o.verbose)
-	case "--json":
-		err = flag(&o.json)
-	case "-F", "--ssh-config":
-		o.sshConfig, err = value()
-	case "--system-config":
-		o.systemConfig, err = value()
-	case "--remote-command":
-		if o.remoteCommand, err = value(); err == nil && o.remoteCommand == "" {
-			err = errors.New("option --remote-command needs a non-empty path")
-		}
-	case "-h", "--help":
-		err = flag(&o.help)
-	case "-V", "--version":
-		err = flag(&o.version)
-	case "--plain":
-		err = flag(&o.plain)
-	case "--no-ip-fallback":
-		err = flag(&o.noIPFallback)
-	case "--lease-dir":
-		if o.leaseDir, err = value(); err == nil && o.leaseDir == "" {
-			err = errors.New("option --lease-dir needs a non-empty directory")
-		}
-	default:
-		err = fmt.Errorf("unknown option %s", name)
-	}
-	return err
+	return nil
 }
 
 // check takes the positional arguments pos (the command and its
@@ -155,14 +117,16 @@ func (o *options) check(pos []string) error {
 	if len(pos) > 0 && pos[0] == "help" {
 		o.help, pos = true, pos[1:]
 	}
-	if len(pos) > 0 && isCommand(pos[0]) {
-		o.command, pos = pos[0], pos[1:]
+	if len(pos) > 0 && pos[0] != "" {
+		if _, ok := commandNamed(pos[0]); ok {
+			o.command, pos = pos[0], pos[1:]
+		}
 	}
 	o.args = pos
 	if o.help || o.version {
 		return nil
 	}
-	if n, _ := arity(o.command); len(pos) < n.min || len(pos) > n.max {
+	if n, _ := commandNamed(o.command); len(pos) < n.min || len(pos) > n.max {
 		noun := "arguments"
 		if len(pos) == 1 {
 			noun = "argument"
@@ -183,62 +147,4 @@ func (o *options) check(pos []string) error {
 		return errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
 	return nil
-}
-
-// arityRule is how many positional arguments a command takes, and what to
-// say when it gets another number.
-type arityRule struct {
-	command  string
-	min, max int
-	usage    string
-}
-
-// arities are the commands' arity rules. A slice, which the linker lays
-// out: a map would be built at every start, on the ProxyCommand path.
-var arities = []arityRule{
-	{"", 2, 2, "want HOST PORT"},
-	{"resolve", 1, 2, "resolve takes HOST and an optional PORT"},
-
-	{"list", 0, 0, "list takes no arguments"},
-	{"doctor", 1, 2, "doctor takes HOST and an optional PORT"},
-	{"ssh-config", 0, 1 << 16, "ssh-config takes HOST names"},
-
-	{"complete-hosts", 0, 1, "complete-hosts takes an optional WORD"},
-	{"plain-name", 1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
-}
-
-// arity returns the arity rule of the command named s; ok is false when s
-// names no command.
-func arity(s string) (r arityRule, ok bool) {
-	for _, r := range arities {
-		if r.command == s {
-			return r, true
-		}
-	}
-	return arityRule{}, false
-}
-
-// isCommand says whether s names a subcommand. It reads arities, which has
-// the same names as commands: commands refers to doctor, which reads the
-// helper's own command line with parseArgs, so parseArgs cannot refer to it.
-func isCommand(s string) bool {
-	_, ok := arity(s)
-	return ok && s != ""
-}
-
-// parseDuration takes option opt's value: a Go duration ("2s", "1m30s") or
-// plain seconds ("2", "0.5").
-func parseDuration(opt, s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || f != f || f > 1e6 {
-			return 0, fmt.Errorf("%s %q is not a duration (2s, 500ms) or a number of seconds", opt, s)
-		}
-		d = time.Duration(f * float64(time.Second))
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%s %q must be more than zero", opt, s)
-	}
-	return d, nil
 }

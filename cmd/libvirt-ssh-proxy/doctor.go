@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 )
 
@@ -18,41 +17,20 @@ func diagnose(c *invocation) int {
 	defer cancel()
 	d := doctor.Doctor{
 		Host: c.host,
+		Port: c.arg(1),
 		SSHG: func(ctx context.Context, host string) (sshconfig.Result, error) {
 			return sshconfig.Effective(ctx, "ssh", c.sshConfig, host)
 		},
 		SystemConfig: c.systemConfig,
-		ParseHelper:  parseHelper,
+		ParseHelper:  c.parseHelper,
 		Road:         *c.road(),
 	}
 	d.Self, _ = os.Executable() // without it, the helper is known by name only
-	if len(c.args) > 1 {
-		d.Port = c.args[1]
-	}
 	checks := d.Run(ctx)
-	failed := 0
 	for _, ch := range checks {
 		fmt.Fprintln(c.out, ch)
-		if ch.Status == doctor.Fail {
-			failed++
-		}
 	}
-	if err := doctor.Failed(checks); err != nil {
-		return c.fail(failure.Wrap(failure.ClassOf(err), nil, "%d of %d checks failed; the first: %s", failed, len(checks), firstLine(err)))
-	}
-	return 0
-}
-
-// firstLine is err's message without its hint, which the report printed.
-func firstLine(err error) string {
-	var fe *failure.Error
-	if errors.As(err, &fe) {
-		if fe.Err != nil {
-			return fe.Msg + ": " + fe.Err.Error()
-		}
-		return fe.Msg
-	}
-	return err.Error()
+	return c.exit(doctor.Failed(checks))
 }
 
 // parseHelper reads the words of a ProxyCommand after the program as this

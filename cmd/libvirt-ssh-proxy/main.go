@@ -8,17 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/pipe"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -28,32 +26,38 @@ var version = "devel"
 
 const prog = "libvirt-ssh-proxy"
 
-// commands are the subcommands ("" is the ProxyCommand form) and their
-// code. A slice, which the linker lays out: a map would be built at every
-// start, on the ProxyCommand path.
-var commands = []struct {
-	name string
-	run  func(*invocation) int
-}{
-	{"", proxy},
-	{"resolve", resolve},
-
-	{"list", list},
-	{"doctor", diagnose},
-	{"ssh-config", sshConfig},
-
-	{"complete-hosts", completeHosts},
-	{"plain-name", plainName},
+// command is a subcommand ("" is the ProxyCommand form): how many
+// arguments it takes, what to say when it gets another number, and its
+// code.
+type command struct {
+	name     string
+	min, max int
+	usage    string
+	run      func(*invocation) int
 }
 
-// command returns the code of the command named name, nil for none.
-func command(name string) func(*invocation) int {
+// commands are the subcommands. A slice, which the linker lays out: a map
+// would be built at every start, on the ProxyCommand path.
+var commands = []command{
+	{"", 2, 2, "want HOST PORT", proxy},
+	{"resolve", 1, 2, "resolve takes HOST and an optional PORT", resolve},
+
+	{"list", 0, 0, "list takes no arguments", list},
+	{"doctor", 1, 2, "doctor takes HOST and an optional PORT", diagnose},
+	{"ssh-config", 0, 1 << 16, "ssh-config takes HOST names", sshConfig},
+
+	{"complete-hosts", 0, 1, "complete-hosts takes an optional WORD", completeHosts},
+	{"plain-name", 1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)", plainName},
+}
+
+// commandNamed returns the command named name; ok is false for none.
+func commandNamed(name string) (c command, ok bool) {
 	for _, c := range commands {
 		if c.name == name {
-			return c.run
+			return c, true
 		}
 	}
-	return nil
+	return command{}, false
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -75,6 +79,10 @@ type invocation struct {
 	// it otherwise (a UUID, as ssh-config's aliases do): failures name it.
 	domain    string
 	fdChannel bool // stdin and stdout are ssh's ProxyUseFdpass socket
+	// parseHelper is set by run, not named in diagnose: the commands
+	// table names diagnose, and parseHelper reads the table (parseArgs),
+	// which would make the table's initialisation a cycle.
+	parseHelper func(args []string) (doctor.Helper, error)
 }
 
 func main() {
@@ -95,7 +103,7 @@ func run(argv []string, sys system) int {
 		fmt.Fprintf(sys.stderr, "%s: %v (see %s --help)\n", prog, err, prog)
 		return int(failure.Usage)
 	}
-	c := &invocation{options: o, system: sys, out: sys.stdout}
+	c := &invocation{options: o, system: sys, out: sys.stdout, parseHelper: parseHelper}
 	// Under ProxyUseFdpass stdout is ssh's fd channel: nothing but the fd
 	// may go there, so even help and version go to stderr.
 	if c.fdChannel = pipe.IsFDChannel(sys.stdin, sys.stdout); c.fdChannel {
@@ -109,10 +117,9 @@ func run(argv []string, sys system) int {
 		fmt.Fprintf(c.out, "%s %s\n", prog, version)
 		return 0
 	}
-	if len(o.args) > 0 {
-		c.host = o.args[0]
-	}
-	return command(o.command)(c)
+	c.host = c.arg(0)
+	cmd, _ := commandNamed(o.command)
+	return cmd.run(c)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.
@@ -121,10 +128,28 @@ func (c *invocation) fail(err error) int {
 	return int(failure.ClassOf(err))
 }
 
+// exit is the exit code for a command's outcome: 0 when err is nil, else
+// err's class, after its one line (fail).
+func (c *invocation) exit(err error) int {
+	if err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// printed is exit once the output is written: writing it failed when err
+// is not nil, an internal failure.
+func (c *invocation) printed(err error) int {
+	if err != nil {
+		err = failure.Wrap(failure.Internal, err, "print")
+	}
+	return c.exit(err)
+}
+
 // who is HOST as a failure names it: with the domain's name when HOST
 // spells the domain otherwise; empty without a HOST.
 func (c *invocation) who() string {
-	h := printable(c.host)
+	h := printable.String(c.host)
 	if c.host != "" && c.domain != "" {
 		h += fmt.Sprintf(" (domain %q)", c.domain)
 	}
@@ -134,7 +159,7 @@ func (c *invocation) who() string {
 // logf explains a step on stderr when -v is given.
 func (c *invocation) logf(format string, args ...any) {
 	if c.verbose {
-		c.say(printable(c.host), fmt.Sprintf(format, args...))
+		c.say(printable.String(c.host), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -149,19 +174,6 @@ func (c *invocation) say(who, msg string) {
 	fmt.Fprintf(c.stderr, "%s: %s: %s\n", prog, who, msg)
 }
 
-// printable returns s (HOST, a name) as typed, or quoted with Go's escapes
-// when it holds invalid UTF-8 or a rune a terminal does not show as itself:
-// control characters, format characters such as a bidi override, blanks
-// other than ' '. A hostile name must neither break the one-line message
-// or a table row, nor send escape sequences, nor reorder what is shown.
-// The one rule for what we print of others' text; list's cell adds blanks.
-func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
 // road returns the road from HOST to the socket that the options describe.
 func (c *invocation) road() *route.Road {
 	return &route.Road{
@@ -169,6 +181,7 @@ func (c *invocation) road() *route.Road {
 		Dialer:       c.dialer,
 		NoIPFallback: c.noIPFallback,
 		LeaseDir:     c.leaseDir,
+		Plain:        c.plain,
 	}
 }
 
@@ -177,29 +190,23 @@ func (c *invocation) context() (context.Context, context.CancelFunc) {
 	return route.WithTimeout(c.timeout)
 }
 
-// spec parses HOST. With --plain HOST is a plain name, which goRoad
-// resolves by the plain-names rules: its spec only names it.
-func (c *invocation) spec() (host.Spec, error) {
-	if c.plain {
-		return host.Spec{Kind: host.Domain, Domain: c.host}, nil
-	}
-	return route.Parse(c.host)
-}
-
 // port parses PORT, 22 when absent.
-func (c *invocation) port() (uint32, error) {
-	if len(c.args) > 1 {
-		return route.Port(c.args[1])
+func (c *invocation) port() (uint32, error) { return route.Port(c.arg(1)) }
+
+// arg is the i-th argument after the command, "" when it is not given.
+func (c *invocation) arg(i int) string {
+	if i < len(c.args) {
+		return c.args[i]
 	}
-	return route.Port("")
+	return ""
 }
 
-// resolveSpec resolves spec, HOST parsed, for the commands that resolve
-// without connecting (ssh-config), and notes the domain's name.
-func (c *invocation) resolveSpec(ctx context.Context, r *lookup.Resolver, spec host.Spec, port uint32) (target.Target, error) {
-	t, err := r.Resolve(ctx, spec, port)
+// try takes r for spec as far as reach, as --wait and --timeout say
+// (route.Road.Try), and notes the domain's name.
+func (c *invocation) try(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (target.Target, *os.File, error) {
+	t, conn, err := r.Try(c.timeout, c.wait, spec, port, reach)
 	c.noteDomain(spec, t)
-	return t, err
+	return t, conn, err
 }
 
 // noteDomain remembers the domain's name when HOST spells it otherwise (a

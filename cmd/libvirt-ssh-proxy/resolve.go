@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
-
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/resolution"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -16,20 +14,18 @@ func resolve(c *invocation) int {
 	t, err := c.resolveHost()
 	if err != nil {
 		if c.json {
-			printFailure(c.out, c.host, err)
+			resolution.WriteFailure(c.out, c.host, err)
 		}
 		return c.fail(err)
 	}
-	if err := printTarget(c.out, c.host, t, c.json); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
-	}
-	return 0
+	return c.printed(resolution.Write(c.out, c.host, t, c.json))
 }
 
 // resolveHost takes the road for HOST as far as the target and the
 // fallback's candidates (route.Resolve).
 func (c *invocation) resolveHost() (target.Target, error) {
-	spec, err := c.spec()
+	r := c.road()
+	spec, err := r.Spec(c.host)
 	if err != nil {
 		return target.Target{}, err
 	}
@@ -37,13 +33,6 @@ func (c *invocation) resolveHost() (target.Target, error) {
 	if err != nil {
 		return target.Target{}, err
 	}
-	r := c.road()
-	var t target.Target
-	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
-		var err error
-		t, _, err = c.goRoad(ctx, r, spec, port, route.Resolve)
-		return err
-	})
-	c.noteDomain(spec, t)
+	t, _, err := c.try(r, spec, port, route.Resolve)
 	return t, err
 }

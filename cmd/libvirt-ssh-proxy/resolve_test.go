@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/resolution"
 )
 
 // TestResolveJSONFailure: a failing `resolve --json` prints one object on
@@ -23,7 +25,7 @@ func TestResolveJSONFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := runCaptured(t, tt.argv...)
-		var v failed
+		var v resolution.Failed
 		dec := json.NewDecoder(strings.NewReader(stdout))
 		if err := dec.Decode(&v); err != nil || dec.More() {
 			t.Errorf("%q: want one JSON object on stdout (%v): %q", tt.argv, err, stdout)

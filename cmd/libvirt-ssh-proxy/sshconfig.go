@@ -8,6 +8,8 @@ import (
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
@@ -31,12 +33,8 @@ func sshConfig(c *invocation) int {
 	var want []sshname.Wanted
 	code := 0
 	if len(c.args) == 0 {
-		doms, err := ls.Reachable(ctx)
-		if err != nil {
+		if want, err = sshname.Reachable(ctx, ls); err != nil {
 			return c.fail(err)
-		}
-		for _, e := range doms {
-			want = append(want, sshname.Wanted{Dom: e})
 		}
 	} else {
 		want, code = c.named(ctx, r, ls)
@@ -49,7 +47,7 @@ func sshConfig(c *invocation) int {
 	// says --connect, which wins over an environment ssh may not have.
 	blocks := sshname.Blocks(want, exe, len(r.URIs) > 0, target)
 	if err := sshconfig.Write(c.out, blocks); err != nil {
-		return c.fail(failure.Wrap(failure.Internal, err, "print"))
+		return c.printed(err)
 	}
 	return code
 }
@@ -69,7 +67,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 				code = n
 			}
 			// printable: a comment must stay one line of the config.
-			want = append(want, sshname.Wanted{LeftOut: printable(fmt.Sprintf("%s left out: %v", c.who(), err))})
+			want = append(want, sshname.Wanted{LeftOut: printable.String(fmt.Sprintf("%s left out: %v", c.who(), err))})
 			continue
 		}
 		want = append(want, sshname.Wanted{Dom: e})
@@ -82,17 +80,14 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 // would refuse fails here with the same message, and finds its domain in
 // its URI's listing.
 func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lookup.Listings) (*lookup.Entry, error) {
-	spec, err := c.spec()
+	spec, err := route.Parse(c.host) // ssh-config takes no --plain
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.resolveSpec(ctx, r, spec, 22)
+	t, err := r.Resolve(ctx, spec, 22)
+	c.noteDomain(spec, t)
 	if err != nil {
 		return nil, err
 	}
-	if t.Domain == nil {
-		return nil, failure.New(failure.Usage, "names no libvirt domain").
-			WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
-	}
-	return ls.Entry(ctx, t.Domain)
+	return sshname.Entry(ctx, ls, t)
 }

@@ -132,14 +132,38 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 	return out
 }
 
-// Failed returns the first failing check's error, or nil when all passed.
+// Failed is the report's verdict: nil when no check failed, else a
+// failure of the first failing check's class (the exit code) that counts
+// the failures and names the first, without its hint, which the report
+// printed.
 func Failed(checks []Check) error {
+	var first error
+	failed := 0
 	for _, c := range checks {
-		if c.Status == Fail {
-			return c.Err
+		if c.Status != Fail {
+			continue
 		}
+		if failed == 0 {
+			first = c.Err
+		}
+		failed++
 	}
-	return nil
+	if first == nil {
+		return nil
+	}
+	return failure.Wrap(failure.ClassOf(first), nil, "%d of %d checks failed; the first: %s", failed, len(checks), firstLine(first))
+}
+
+// firstLine is err's message without its hint.
+func firstLine(err error) string {
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		if fe.Err != nil {
+			return fe.Msg + ": " + fe.Err.Error()
+		}
+		return fe.Msg
+	}
+	return err.Error()
 }
 
 // checkSSH asks ssh which ProxyCommand applies to the host and whether it
@@ -349,11 +373,7 @@ func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add fu
 // lookup's error, for the road to go on from.
 func checkPlain(ctx context.Context, r route.Road, name, sshHost string, port uint32, add func(Check)) (plainname.Match, error) {
 	what := "plain name " + name
-	err := plainname.Eligible(name, sshHost)
-	var m plainname.Match
-	if err == nil {
-		m, err = plainname.Rules{Resolver: &r.Resolver, LeaseDir: r.LeaseDir}.Resolve(ctx, name, port)
-	}
+	m, err := plainname.Rules{Resolver: &r.Resolver, LeaseDir: r.LeaseDir}.Check(ctx, name, sshHost, port)
 	if m.Rule == 0 {
 		add(Check{Status: Fail, Text: what + ": no rule matches", Err: err})
 		return m, err

@@ -322,3 +322,31 @@ func TestPlainNamesHint(t *testing.T) {
 		})
 	}
 }
+
+// TestFailed: the verdict is the first failure's class, counts the
+// failures and names the first without its hint (the report printed it).
+func TestFailed(t *testing.T) {
+	notRunning := failure.Wrap(failure.NotRunning, errors.New("shut off"), "domain %q", "web01").WithHint("virsh start web01")
+	notListening := failure.New(failure.NotListening, "nothing listens on port 22")
+	tests := []struct {
+		checks []Check
+		want   string
+		class  failure.Class
+	}{
+		{[]Check{{Status: OK}, {Status: Skip}}, "", 0},
+		{[]Check{{Status: OK}, {Status: Fail, Err: notRunning}, {Status: Fail, Err: notListening}}, `2 of 3 checks failed; the first: domain "web01": shut off`, failure.NotRunning},
+		{[]Check{{Status: Fail, Err: errors.New("boom")}}, "1 of 1 checks failed; the first: boom", failure.Internal},
+	}
+	for _, tt := range tests {
+		err := Failed(tt.checks)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("Failed = %v, want nil", err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != tt.want || failure.ClassOf(err) != tt.class {
+			t.Errorf("Failed = %v (class %v), want %q (class %v)", err, failure.ClassOf(err), tt.want, tt.class)
+		}
+	}
+}

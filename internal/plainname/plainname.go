@@ -76,6 +76,15 @@ type Match struct {
 	Target target.Target // as lookup.Resolver.Resolve returns it
 }
 
+// String is the match as -v tells it, in one form for the check and the
+// ProxyCommand it runs.
+func (m Match) String() string {
+	if m.Rule == 0 || m.Target.Domain == nil {
+		return "no match"
+	}
+	return fmt.Sprintf("matched by %s: domain %q on %s", m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)
+}
+
 // Eligible says whether ssh may hand name to the helper at all, before any
 // lookup: it is a name (not an IP address, nor one of the helper's forms),
 // and sshHost, ssh's %h when given, is that name. %h is the HostName ssh's
@@ -190,6 +199,16 @@ func (p Rules) Resolve(ctx context.Context, name string, port uint32) (Match, er
 		return Match{}, fmt.Errorf("guest hostname %s: %w", name, err)
 	}
 	return Match{Rule: GuestHostname, Spec: spec, Target: t}, err
+}
+
+// Check is the drop-in's check (its Match exec) for name, ssh's %n, with
+// sshHost, its %h: whether ssh may hand name to the helper at all
+// (Eligible), then which domain the rules make of it (Resolve).
+func (p Rules) Check(ctx context.Context, name, sshHost string, port uint32) (Match, error) {
+	if err := Eligible(name, sshHost); err != nil {
+		return Match{}, err
+	}
+	return p.Resolve(ctx, name, port)
 }
 
 // HostsFile is where the system's resolver reads names of the user's own

@@ -120,6 +120,27 @@ func TestResolveRouted(t *testing.T) {
 	}
 }
 
+// TestCheck: the check refuses what ssh must not hand over (an address,
+// a name with a HostName of the user's) before any lookup, and otherwise
+// asks the rules (here the hosts file takes the name).
+func TestCheck(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(f, []byte("10.0.0.9 mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, sshHost, want string }{
+		{"192.0.2.7", "", "address"},
+		{"web01", "web01.example.com", "HostName"},
+		{"mine", "", "mine is in /etc/hosts"},
+	}
+	for _, tt := range tests {
+		m, err := Rules{Resolver: &lookup.Resolver{}, HostsFile: f}.Check(t.Context(), tt.name, tt.sshHost, 22)
+		if m.Rule != 0 || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Check(%q, %q) = %+v, %v; want no match, %q", tt.name, tt.sshHost, m, err, tt.want)
+		}
+	}
+}
+
 func FuzzListed(f *testing.F) {
 	f.Add([]byte("127.0.0.1 localhost\n10.0.0.9 web01 # x\n"), "web01")
 	f.Add([]byte("# 1.2.3.4 a\n1.2.3.4\tb\tc\n"), "C")

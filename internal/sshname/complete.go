@@ -1,10 +1,40 @@
 package sshname
 
 import (
+	"context"
 	"strings"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 )
+
+// Complete returns the qemu host names of r's running domains that start
+// with word, for shell completion. word may carry "user@"; its spelling
+// (qemu/, qemu%, qemu:system/, ...) is kept, and without one the names
+// come as qemu/NAME. It asks libvirt only when word can still become a
+// qemu host name. A daemon that does not answer is told to r's Logf (-v);
+// the error is a bad URI list, or the first daemon's failure when none of
+// a spelling's daemons answered.
+func Complete(ctx context.Context, r *lookup.Resolver, word string) ([]string, error) {
+	at := strings.LastIndex(word, "@") + 1
+	user, typed := word[:at], word[at:]
+	var out []string
+	for _, form := range FormsOf(typed) {
+		listed, err := r.Running(ctx, form.Scope)
+		if err != nil {
+			return nil, err
+		}
+		names, errs := lookup.RunningNames(listed)
+		for _, err := range errs {
+			r.Logf.Printf("%v", err)
+		}
+		if len(errs) > 0 && len(errs) == len(listed) {
+			return nil, errs[0]
+		}
+		out = append(out, Candidates(user, typed, form, names)...)
+	}
+	return out, nil
+}
 
 // Form is a spelling of the qemu host prefix and the scope it searches.
 type Form struct {

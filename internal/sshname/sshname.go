@@ -3,7 +3,8 @@
 // into the same domain (list's names, completion's spellings), and aliases
 // safe to write into an ssh_config with their Host blocks (ssh-config).
 //
-// It is pure: it works on a lookup.Listing already fetched.
+// It asks libvirt only for completion, through the lookup.Resolver it is
+// handed (Complete); the rest works on a lookup.Listing already fetched.
 package sshname
 
 import (

@@ -5,47 +5,6 @@ import (
 	"testing"
 )
 
-func TestPrintable(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"qemu/web01", "qemu/web01"},
-		{"qemu/a*b?c[d]!e#f~g", "qemu/a*b?c[d]!e#f~g"},
-		{"qemu/日本語", "qemu/日本語"},
-		{"qemu/a\nb", `"qemu/a\nb"`},
-		{"qemu/\x1b[2J", `"qemu/\x1b[2J"`},
-		{"qemu/\u009b2J", `"qemu/\u009b2J"`}, // C1 CSI
-		{"qemu/\xff", `"qemu/\xff"`},
-		{"qemu/a\u202eb", `"qemu/a\u202eb"`}, // bidi override
-		{"qemu/a\u00a0b", `"qemu/a\u00a0b"`}, // no-break space
-		{"qemu/a\u200bb", `"qemu/a\u200bb"`}, // zero-width space
-	}
-	for _, tt := range tests {
-		if got := printable(tt.in); got != tt.want {
-			t.Errorf("printable(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
-
-// TestCell: list's table quotes what printable quotes, and an empty name
-// or one with a blank, which would split or hide a column.
-func TestCell(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"web01", "web01"},
-		{"café", "café"},
-		{"db:1", "db:1"},
-		{"", `""`},
-		{"my vm", `"my vm"`},
-		{"a\tb", `"a\tb"`},
-		{"a\u00a0b", `"a\u00a0b"`},
-		{"a\u202eb", `"a\u202eb"`},
-		{"a\xffb", `"a\xffb"`},
-	}
-	for _, tt := range tests {
-		if got := cell(tt.in); got != tt.want {
-			t.Errorf("cell(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestStderrLines: every line on stderr, -v steps and the failure alike,
 // starts with the program and then HOST when there is one; commands without
 // a HOST (list, ssh-config) print no empty field for it.

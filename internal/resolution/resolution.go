@@ -1,4 +1,8 @@
-package main
+// Package resolution is what resolve prints: the target HOST resolves to,
+// with its domain and the IP fallback's candidates, as lines for people or
+// one JSON object for scripts; and, with --json, a failure as an object
+// too.
+package resolution
 
 import (
 	"encoding/json"
@@ -33,27 +37,30 @@ type address struct {
 	Source  string `json:"source"`
 }
 
-// failed is what `resolve --json` prints when HOST does not resolve, so a
+// Failed is what `resolve --json` prints when HOST does not resolve, so a
 // script reading stdout gets an object either way: the failure line's
 // message, its class's name and its exit code.
-type failed struct {
+type Failed struct {
 	Host  string `json:"host"`
 	Error string `json:"error"`
 	Class string `json:"class"`
 	Exit  int    `json:"exit"`
 }
 
-// printFailure prints err as `resolve --json` does. A write error is not
-// reported: the failure's own line on stderr follows either way.
-func printFailure(w io.Writer, name string, err error) {
+// WriteFailure writes err, HOST's (host's) failure, as `resolve --json`
+// does. A write error is not reported: the failure's own line on stderr
+// follows either way.
+func WriteFailure(w io.Writer, host string, err error) {
 	c := failure.ClassOf(err)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(failed{Host: name, Error: err.Error(), Class: c.String(), Exit: int(c)})
+	enc.Encode(Failed{Host: host, Error: err.Error(), Class: c.String(), Exit: int(c)})
 }
 
-func printTarget(w io.Writer, name string, t target.Target, asJSON bool) error {
-	r := resolved{Host: name, Network: string(t.Network), Path: t.Path}
+// Write writes t, what HOST (host) resolves to: one JSON object when
+// asJSON, else a line per field for people.
+func Write(w io.Writer, host string, t target.Target, asJSON bool) error {
+	r := resolved{Host: host, Network: string(t.Network), Path: t.Path}
 	switch t.Network {
 	case target.VSock:
 		r.CID, r.Port = &t.CID, &t.Port
@@ -75,9 +82,15 @@ func printTarget(w io.Writer, name string, t target.Target, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	return writeLines(w, host, t)
+}
+
+// writeLines writes t as people read it: a "field: value" line each, the
+// values in one column.
+func writeLines(w io.Writer, host string, t target.Target) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k string, v any) { fmt.Fprintf(tw, "%s:\t%v\n", k, v) }
-	row("host", r.Host)
+	row("host", host)
 	if d := t.Domain; d != nil {
 		row("uri", d.URI)
 		row("name", d.Name)
