@@ -99,11 +99,10 @@ func main() {
 // run parses the command line and runs the command. It returns the exit code.
 func run(argv []string, sys system) int {
 	o, err := parseArgs(argv)
-	if err != nil {
-		fmt.Fprintf(sys.stderr, "%s: %v (see %s --help)\n", prog, err, prog)
-		return int(failure.Usage)
-	}
 	c := &invocation{options: o, system: sys, out: sys.stdout, parseHelper: parseHelper}
+	if err != nil {
+		return c.fail(failure.New(failure.Usage, "%v", err).WithHint("see %s --help", prog))
+	}
 	// Under ProxyUseFdpass stdout is ssh's fd channel: nothing but the fd
 	// may go there, so even help and version go to stderr.
 	if c.fdChannel = pipe.IsFDChannel(sys.stdin, sys.stdout); c.fdChannel {
@@ -201,9 +200,17 @@ func (c *invocation) arg(i int) string {
 	return ""
 }
 
-// try takes r for spec as far as reach, as --wait and --timeout say
-// (route.Road.Try), and notes the domain's name.
-func (c *invocation) try(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (target.Target, *os.File, error) {
+// try takes r for HOST and PORT as far as reach, as --wait and --timeout
+// say (route.Road.Try), and notes the domain's name.
+func (c *invocation) try(r *route.Road, reach route.Reach) (target.Target, *os.File, error) {
+	spec, err := r.Spec(c.host)
+	if err != nil {
+		return target.Target{}, nil, err
+	}
+	port, err := c.port()
+	if err != nil {
+		return target.Target{}, nil, err
+	}
 	t, conn, err := r.Try(c.timeout, c.wait, spec, port, reach)
 	c.noteDomain(spec, t)
 	return t, conn, err

@@ -34,11 +34,7 @@ func proxy(c *invocation) int {
 	if perr != nil {
 		return c.fail(perr)
 	}
-	port, err := c.port()
-	if err != nil {
-		return c.fail(err)
-	}
-	_, conn, err := c.try(r, spec, port, route.Connect)
+	_, conn, err := c.try(r, route.Connect)
 	closing.Wait()
 	if err != nil {
 		return c.fail(err)

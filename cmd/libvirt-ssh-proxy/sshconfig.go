@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -63,9 +64,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 		c.host, c.domain = h, ""
 		e, err := c.namedDomain(ctx, r, ls)
 		if err != nil {
-			if n := c.fail(err); code == 0 {
-				code = n
-			}
+			code = cmp.Or(code, c.fail(err)) // the first failure's
 			// printable: a comment must stay one line of the config.
 			want = append(want, sshname.Wanted{LeftOut: printable.String(fmt.Sprintf("%s left out: %v", c.who(), err))})
 			continue
