@@ -450,8 +450,13 @@ c_rpc() {
   since=$(date '+%Y-%m-%d %H:%M:%S')
   "$RIG" rpc /run/libvirt/libvirt-sock-ro qemu:///system | tee "$O/$CHECK.root"
   as_alice "$RIG rpc /run/libvirt/libvirt-sock-ro qemu:///system" | tee "$O/$CHECK.alice"
-  grep -q '^AUTH_LIST: ' "$O/$CHECK.root"
-  grep -q '^AUTH_LIST: ' "$O/$CHECK.alice"
+  # what the helper's Open relies on (internal/libvirtrpc/open.go): the
+  # socket refuses CONNECT_OPEN before AUTH_LIST, for root too (AUTH_LIST is
+  # what authenticates root on a polkit socket), and alice is asked for polkit
+  want "root: AUTH_LIST" "$(sed -n 's/^AUTH_LIST: \(\[[a-z ]*\]\) err=<nil>.*/\1/p' "$O/$CHECK.root")" "[none]"
+  want "alice: AUTH_LIST" "$(sed -n 's/^AUTH_LIST: \(\[[a-z ]*\]\) err=<nil>.*/\1/p' "$O/$CHECK.alice")" "[polkit]"
+  grep -q '^CONNECT_OPEN without AUTH_LIST: err=authentication required' "$O/$CHECK.root"
+  grep -q '^CONNECT_OPEN without AUTH_LIST: err=authentication required' "$O/$CHECK.alice"
   sleep 1
   echo "libvirtd's journal since the probes:"
   journalctl -u libvirtd --since "$since" --no-pager -o cat | tee "$O/$CHECK.journal" || true
