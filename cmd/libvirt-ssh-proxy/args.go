@@ -117,14 +117,16 @@ func (o *options) check(pos []string) error {
 	if len(pos) > 0 && pos[0] == "help" {
 		o.help, pos = true, pos[1:]
 	}
-	if len(pos) > 0 && isCommand(pos[0]) {
-		o.command, pos = pos[0], pos[1:]
+	if len(pos) > 0 && pos[0] != "" {
+		if _, ok := commandNamed(pos[0]); ok {
+			o.command, pos = pos[0], pos[1:]
+		}
 	}
 	o.args = pos
 	if o.help || o.version {
 		return nil
 	}
-	if n, _ := arity(o.command); len(pos) < n.min || len(pos) > n.max {
+	if n, _ := commandNamed(o.command); len(pos) < n.min || len(pos) > n.max {
 		noun := "arguments"
 		if len(pos) == 1 {
 			noun = "argument"
@@ -145,45 +147,4 @@ func (o *options) check(pos []string) error {
 		return errors.New("--remote-command goes with the ProxyCommand form (HOST PORT)")
 	}
 	return nil
-}
-
-// arityRule is how many positional arguments a command takes, and what to
-// say when it gets another number.
-type arityRule struct {
-	command  string
-	min, max int
-	usage    string
-}
-
-// arities are the commands' arity rules. A slice, which the linker lays
-// out: a map would be built at every start, on the ProxyCommand path.
-var arities = []arityRule{
-	{"", 2, 2, "want HOST PORT"},
-	{"resolve", 1, 2, "resolve takes HOST and an optional PORT"},
-
-	{"list", 0, 0, "list takes no arguments"},
-	{"doctor", 1, 2, "doctor takes HOST and an optional PORT"},
-	{"ssh-config", 0, 1 << 16, "ssh-config takes HOST names"},
-
-	{"complete-hosts", 0, 1, "complete-hosts takes an optional WORD"},
-	{"plain-name", 1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)"},
-}
-
-// arity returns the arity rule of the command named s; ok is false when s
-// names no command.
-func arity(s string) (r arityRule, ok bool) {
-	for _, r := range arities {
-		if r.command == s {
-			return r, true
-		}
-	}
-	return arityRule{}, false
-}
-
-// isCommand says whether s names a subcommand. It reads arities, which has
-// the same names as commands: commands refers to doctor, which reads the
-// helper's own command line with parseArgs, so parseArgs cannot refer to it.
-func isCommand(s string) bool {
-	_, ok := arity(s)
-	return ok && s != ""
 }

@@ -22,7 +22,7 @@ func diagnose(c *invocation) int {
 			return sshconfig.Effective(ctx, "ssh", c.sshConfig, host)
 		},
 		SystemConfig: c.systemConfig,
-		ParseHelper:  parseHelper,
+		ParseHelper:  c.parseHelper,
 		Road:         *c.road(),
 	}
 	d.Self, _ = os.Executable() // without it, the helper is known by name only

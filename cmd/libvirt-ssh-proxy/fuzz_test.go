@@ -38,7 +38,7 @@ func FuzzParseArgs(f *testing.F) {
 		if o.fdpass && o.relay {
 			t.Fatalf("parseArgs(%q): both --fdpass and --relay", argv)
 		}
-		if command(o.command) == nil {
+		if _, ok := commandNamed(o.command); !ok {
 			t.Fatalf("parseArgs(%q): unknown command %q", argv, o.command)
 		}
 		for _, c := range o.connect {
@@ -49,7 +49,7 @@ func FuzzParseArgs(f *testing.F) {
 		if o.help || o.version {
 			return
 		}
-		if n, _ := arity(o.command); len(o.args) < n.min || len(o.args) > n.max {
+		if n, _ := commandNamed(o.command); len(o.args) < n.min || len(o.args) > n.max {
 			t.Fatalf("parseArgs(%q): %d arguments for %q", argv, len(o.args), o.command)
 		}
 		if o.json && o.command == "" {

@@ -14,13 +14,7 @@ func list(c *invocation) int {
 	defer cancel()
 	r := c.resolver()
 	ls, err := r.List(ctx, host.Any)
-	// List expanded the same URI list already: an error here cannot be
-	// new, and would only leave the names empty.
-	searchURIs := func(s host.Scope) []string {
-		uris, _ := r.SearchURIs(s)
-		return uris
-	}
-	rows := listing.Rows(&ls, searchURIs, plainname.ReadHosts(plainname.HostsFile))
+	rows := listing.Rows(&ls, r, plainname.ReadHosts(plainname.HostsFile))
 	var perr error
 	if err == nil || len(rows) > 0 { // else nothing to show: the failure line says it all
 		perr = listing.Write(c.out, rows, c.json)

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/dial"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/doctor"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
@@ -25,32 +26,38 @@ var version = "devel"
 
 const prog = "libvirt-ssh-proxy"
 
-// commands are the subcommands ("" is the ProxyCommand form) and their
-// code. A slice, which the linker lays out: a map would be built at every
-// start, on the ProxyCommand path.
-var commands = []struct {
-	name string
-	run  func(*invocation) int
-}{
-	{"", proxy},
-	{"resolve", resolve},
-
-	{"list", list},
-	{"doctor", diagnose},
-	{"ssh-config", sshConfig},
-
-	{"complete-hosts", completeHosts},
-	{"plain-name", plainName},
+// command is a subcommand ("" is the ProxyCommand form): how many
+// arguments it takes, what to say when it gets another number, and its
+// code.
+type command struct {
+	name     string
+	min, max int
+	usage    string
+	run      func(*invocation) int
 }
 
-// command returns the code of the command named name, nil for none.
-func command(name string) func(*invocation) int {
+// commands are the subcommands. A slice, which the linker lays out: a map
+// would be built at every start, on the ProxyCommand path.
+var commands = []command{
+	{"", 2, 2, "want HOST PORT", proxy},
+	{"resolve", 1, 2, "resolve takes HOST and an optional PORT", resolve},
+
+	{"list", 0, 0, "list takes no arguments", list},
+	{"doctor", 1, 2, "doctor takes HOST and an optional PORT", diagnose},
+	{"ssh-config", 0, 1 << 16, "ssh-config takes HOST names", sshConfig},
+
+	{"complete-hosts", 0, 1, "complete-hosts takes an optional WORD", completeHosts},
+	{"plain-name", 1, 2, "plain-name takes NAME and an optional SSH_HOST (ssh's %n and %h)", plainName},
+}
+
+// commandNamed returns the command named name; ok is false for none.
+func commandNamed(name string) (c command, ok bool) {
 	for _, c := range commands {
 		if c.name == name {
-			return c.run
+			return c, true
 		}
 	}
-	return nil
+	return command{}, false
 }
 
 // system is what the command takes from the process; tests pass their own.
@@ -72,6 +79,10 @@ type invocation struct {
 	// it otherwise (a UUID, as ssh-config's aliases do): failures name it.
 	domain    string
 	fdChannel bool // stdin and stdout are ssh's ProxyUseFdpass socket
+	// parseHelper is set by run, not named in diagnose: the commands
+	// table names diagnose, and parseHelper reads the table (parseArgs),
+	// which would make the table's initialisation a cycle.
+	parseHelper func(args []string) (doctor.Helper, error)
 }
 
 func main() {
@@ -88,11 +99,10 @@ func main() {
 // run parses the command line and runs the command. It returns the exit code.
 func run(argv []string, sys system) int {
 	o, err := parseArgs(argv)
+	c := &invocation{options: o, system: sys, out: sys.stdout, parseHelper: parseHelper}
 	if err != nil {
-		fmt.Fprintf(sys.stderr, "%s: %v (see %s --help)\n", prog, err, prog)
-		return int(failure.Usage)
+		return c.fail(failure.New(failure.Usage, "%v", err).WithHint("see %s --help", prog))
 	}
-	c := &invocation{options: o, system: sys, out: sys.stdout}
 	// Under ProxyUseFdpass stdout is ssh's fd channel: nothing but the fd
 	// may go there, so even help and version go to stderr.
 	if c.fdChannel = pipe.IsFDChannel(sys.stdin, sys.stdout); c.fdChannel {
@@ -107,7 +117,8 @@ func run(argv []string, sys system) int {
 		return 0
 	}
 	c.host = c.arg(0)
-	return command(o.command)(c)
+	cmd, _ := commandNamed(o.command)
+	return cmd.run(c)
 }
 
 // fail reports err as the one line a failure gets and returns its exit code.
@@ -169,21 +180,13 @@ func (c *invocation) road() *route.Road {
 		Dialer:       c.dialer,
 		NoIPFallback: c.noIPFallback,
 		LeaseDir:     c.leaseDir,
+		Plain:        c.plain,
 	}
 }
 
 // context bounds a command's lookup and connect by --timeout.
 func (c *invocation) context() (context.Context, context.CancelFunc) {
 	return route.WithTimeout(c.timeout)
-}
-
-// spec parses HOST. With --plain HOST is a plain name, which goRoad
-// resolves by the plain-names rules: its spec only names it.
-func (c *invocation) spec() (host.Spec, error) {
-	if c.plain {
-		return host.Spec{Kind: host.Domain, Domain: c.host}, nil
-	}
-	return route.Parse(c.host)
 }
 
 // port parses PORT, 22 when absent.
@@ -197,14 +200,18 @@ func (c *invocation) arg(i int) string {
 	return ""
 }
 
-// attempt takes r for spec as far as reach, retried by --wait and each
-// try bounded by --timeout (route.Attempt), and notes the domain's name.
-func (c *invocation) attempt(r *route.Road, spec host.Spec, port uint32, reach route.Reach) (t target.Target, conn *os.File, err error) {
-	err = route.Attempt(c.timeout, c.wait, c.logf, func(ctx context.Context) error {
-		var err error
-		t, conn, err = c.goRoad(ctx, r, spec, port, reach)
-		return err
-	})
+// try takes r for HOST and PORT as far as reach, as --wait and --timeout
+// say (route.Road.Try), and notes the domain's name.
+func (c *invocation) try(r *route.Road, reach route.Reach) (target.Target, *os.File, error) {
+	spec, err := r.Spec(c.host)
+	if err != nil {
+		return target.Target{}, nil, err
+	}
+	port, err := c.port()
+	if err != nil {
+		return target.Target{}, nil, err
+	}
+	t, conn, err := r.Try(c.timeout, c.wait, spec, port, reach)
 	c.noteDomain(spec, t)
 	return t, conn, err
 }

@@ -18,8 +18,8 @@ func proxy(c *invocation) int {
 	// The libvirt connection closes while the guest is dialed.
 	var closing sync.WaitGroup
 	r.Closing = &closing
-	spec, perr := c.spec()
-	if perr == nil && !c.plain { // a plain name is never another host's
+	spec, perr := r.Spec(c.host)
+	if perr == nil {
 		hop, err := r.Hop(spec)
 		if err != nil {
 			return c.fail(err)
@@ -34,11 +34,7 @@ func proxy(c *invocation) int {
 	if perr != nil {
 		return c.fail(perr)
 	}
-	port, err := c.port()
-	if err != nil {
-		return c.fail(err)
-	}
-	_, conn, err := c.attempt(r, spec, port, route.Connect)
+	_, conn, err := c.try(r, route.Connect)
 	closing.Wait()
 	if err != nil {
 		return c.fail(err)
@@ -55,9 +51,8 @@ func (c *invocation) remote(h remote.Hop) int {
 		return c.fail(err)
 	}
 	port := cmp.Or(c.arg(1), "22") // as typed: the helper there parses it
-	helper := cmp.Or(c.remoteCommand, remote.DefaultHelper())
 	s := remote.Session{Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr, FD: c.passFD(), Logf: c.logf}
-	return c.exit(s.Run(h.HV, remote.Argv(c.sshConfig, helper, h, port)))
+	return c.exit(s.Run(h.HV, remote.Argv(c.sshConfig, c.remoteCommand, h, port)))
 }
 
 // passFD says whether to hand ssh the connection itself (pipe.WantFD).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/printable"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/route"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshname"
 )
@@ -32,12 +34,8 @@ func sshConfig(c *invocation) int {
 	var want []sshname.Wanted
 	code := 0
 	if len(c.args) == 0 {
-		doms, err := ls.Reachable(ctx)
-		if err != nil {
+		if want, err = sshname.Reachable(ctx, ls); err != nil {
 			return c.fail(err)
-		}
-		for _, e := range doms {
-			want = append(want, sshname.Wanted{Dom: e})
 		}
 	} else {
 		want, code = c.named(ctx, r, ls)
@@ -66,9 +64,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 		c.host, c.domain = h, ""
 		e, err := c.namedDomain(ctx, r, ls)
 		if err != nil {
-			if n := c.fail(err); code == 0 {
-				code = n
-			}
+			code = cmp.Or(code, c.fail(err)) // the first failure's
 			// printable: a comment must stay one line of the config.
 			want = append(want, sshname.Wanted{LeftOut: printable.String(fmt.Sprintf("%s left out: %v", c.who(), err))})
 			continue
@@ -83,7 +79,7 @@ func (c *invocation) named(ctx context.Context, r *lookup.Resolver, ls *lookup.L
 // would refuse fails here with the same message, and finds its domain in
 // its URI's listing.
 func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lookup.Listings) (*lookup.Entry, error) {
-	spec, err := c.spec()
+	spec, err := route.Parse(c.host) // ssh-config takes no --plain
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +88,5 @@ func (c *invocation) namedDomain(ctx context.Context, r *lookup.Resolver, ls *lo
 	if err != nil {
 		return nil, err
 	}
-	if t.Domain == nil {
-		return nil, failure.New(failure.Usage, "names no libvirt domain").
-			WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
-	}
-	return ls.Entry(ctx, t.Domain)
+	return sshname.Entry(ctx, ls, t)
 }

@@ -320,10 +320,7 @@ var noPort = Check{Status: Skip, Text: "guest port accepts a connection: no targ
 // lookup passed and the failing step with its fix, the guest port, and
 // the IP fallback's candidates.
 func (d *Doctor) checkRoad(ctx context.Context, h Helper, sshHost string, add func(Check)) {
-	spec, err := route.Parse(h.Host)
-	if h.Plain {
-		spec, err = host.Spec{Kind: host.Domain, Domain: h.Host}, nil
-	}
+	spec, err := (&route.Road{Plain: h.Plain}).Spec(h.Host)
 	if err != nil {
 		add(Check{Status: Fail, Text: fmt.Sprintf("host name %q", h.Host), Err: err})
 		skipSteps(0, "no host to look up", add)

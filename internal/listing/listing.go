@@ -40,10 +40,15 @@ type Row struct {
 	// The IP fallback's "addresses" go here.
 }
 
-// Rows returns a row for each domain of ls, in its order. searchURIs gives
-// the URIs a scope searches (lookup.Resolver.SearchURIs); hosts is the
-// hosts file, for the plain name.
-func Rows(ls *lookup.Listing, searchURIs func(host.Scope) []string, hosts []byte) []Row {
+// Rows returns a row for each domain of ls, which r listed, in its order;
+// hosts is the hosts file, for the plain name.
+func Rows(ls *lookup.Listing, r *lookup.Resolver, hosts []byte) []Row {
+	// List expanded the same URI list already: an error here cannot be
+	// new, and would only leave the names empty.
+	searchURIs := func(s host.Scope) []string {
+		uris, _ := r.SearchURIs(s)
+		return uris
+	}
 	rows := make([]Row, 0, len(ls.Entries))
 	for i := range ls.Entries {
 		rows = append(rows, row(ls, &ls.Entries[i], searchURIs, hosts))

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/domainxml"
-	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
@@ -18,8 +17,8 @@ func TestListOutput(t *testing.T) {
 		{Domain: target.Domain{URI: libvirturi.SystemURI, Name: "my vm", UUID: "00000000-0000-4000-8000-000000000002", ID: -1, State: "shut off"}, VSockErr: domainxml.ErrNoVsock},
 		{Domain: target.Domain{URI: libvirturi.SessionURI, Name: "auto", UUID: "00000000-0000-4000-8000-000000000003", ID: 1, State: "paused"}, VSockErr: domainxml.ErrNoCID},
 	}}
-	uris := func(s host.Scope) []string { return libvirturi.DefaultURIs(s, 1000) }
-	rows := Rows(ls, uris, nil)
+	r := &lookup.Resolver{Search: libvirturi.Search{Euid: 1000}} // the default URIs
+	rows := Rows(ls, r, nil)
 	var table strings.Builder
 	if err := Write(&table, rows, false); err != nil {
 		t.Fatal(err)

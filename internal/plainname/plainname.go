@@ -76,6 +76,15 @@ type Match struct {
 	Target target.Target // as lookup.Resolver.Resolve returns it
 }
 
+// String is the match as -v tells it, in one form for the check and the
+// ProxyCommand it runs.
+func (m Match) String() string {
+	if m.Rule == 0 || m.Target.Domain == nil {
+		return "no match"
+	}
+	return fmt.Sprintf("matched by %s: domain %q on %s", m.Rule, m.Target.Domain.Name, m.Target.Domain.URI)
+}
+
 // Eligible says whether ssh may hand name to the helper at all, before any
 // lookup: it is a name (not an IP address, nor one of the helper's forms),
 // and sshHost, ssh's %h when given, is that name. %h is the HostName ssh's

@@ -6,6 +6,7 @@
 package remote
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"os/exec"
@@ -54,8 +55,10 @@ func ForURI(h libvirturi.Hop, domain string) Hop {
 // Argv is the ssh command line that runs the helper on h's hypervisor:
 // ssh [-F FILE] [-oUser=USER] [-oPort=PORT] -oRequestTTY=no -- HV HELPER
 // --relay FORM... PORT. sshd hands the command words to the remote user's
-// shell joined by spaces, so each is shell-quoted.
+// shell joined by spaces, so each is shell-quoted. helper is the helper's
+// path there (--remote-command); "" is this binary's path (defaultHelper).
 func Argv(sshConfig, helper string, h Hop, port string) []string {
+	helper = cmp.Or(helper, defaultHelper())
 	argv := []string{"ssh"}
 	if sshConfig != "" {
 		argv = append(argv, "-F", sshConfig)
@@ -68,10 +71,10 @@ func Argv(sshConfig, helper string, h Hop, port string) []string {
 	return argv
 }
 
-// DefaultHelper is the helper's path on a hypervisor when --remote-command
+// defaultHelper is the helper's path on a hypervisor when --remote-command
 // names none: this binary's own path, as hypervisors usually share the
 // install layout.
-func DefaultHelper() string {
+func defaultHelper() string {
 	if p, err := os.Executable(); err == nil {
 		return p
 	}

@@ -1,11 +1,13 @@
 package remote
 
 import (
+	"os"
 	"slices"
 	"testing"
 
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/shquote"
 )
 
 func TestRemoteArgv(t *testing.T) {
@@ -20,6 +22,15 @@ func TestRemoteArgv(t *testing.T) {
 	want = []string{"ssh", "-F", "/tmp/my cfg", "-oRequestTTY=no", "--", "hv.example", "'/opt/a b/helper'", "--relay", `'qemu%it'\''s $(id)` + "`x`'", "2222"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Argv = %q, want %q", got, want)
+	}
+	// No --remote-command: this binary's own path, shell-quoted.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = Argv("", "", ForSpec(spec), "22")
+	if len(got) < 5 || got[4] != shquote.Quote(self) {
+		t.Errorf("Argv without a helper = %q, want %s as the helper", got, shquote.Quote(self))
 	}
 }
 

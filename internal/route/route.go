@@ -1,7 +1,9 @@
 // Package route is the one road from a HOST to a connected socket, which
-// every command takes: parse HOST (Parse, Port), pick the way (here, or
-// over ssh to another hypervisor: Hop), resolve it to a target, connect,
-// and fall back to the domain's IP addresses by the one rule (FallsBack).
+// every command takes: parse HOST (Spec, Port), pick the way (here, or
+// over ssh to another hypervisor: Hop), resolve it to a target (a plain
+// name by the plain-names rules), connect, and fall back to the domain's
+// IP addresses by the one rule (FallsBack); once, or again while --wait
+// lasts (Try).
 //
 // The ProxyCommand goes the whole road (Connect); resolve stops at the
 // target and the fallback's candidates (Resolve); doctor stops after a
@@ -17,6 +19,7 @@ import (
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/plainname"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/remote"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
@@ -33,6 +36,11 @@ type Road struct {
 	// LeaseDir is where the fallback reads dnsmasq's lease files; ""
 	// means leases.DefaultDir (--lease-dir).
 	LeaseDir string
+	// Plain (--plain) takes HOST as a plain name: the plain-names rules
+	// (internal/plainname), which the drop-in's check applied, look it
+	// up, and the road goes on from their answer. A plain name is never
+	// another host's: it has no Hop.
+	Plain bool
 }
 
 // Reach says how far Go goes.
@@ -72,6 +80,15 @@ func Parse(name string) (host.Spec, error) {
 	return spec, nil
 }
 
+// Spec reads HOST as the road takes it: the helper's host name (Parse),
+// or with Plain a plain name, whose spec only names it.
+func (r *Road) Spec(name string) (host.Spec, error) {
+	if r.Plain {
+		return host.Spec{Kind: host.Domain, Domain: name}, nil
+	}
+	return Parse(name)
+}
+
 // Port reads PORT, ssh's %p; "" is 22, the port resolve and doctor
 // assume when none is given.
 func Port(s string) (uint32, error) {
@@ -91,6 +108,9 @@ func Port(s string) (uint32, error) {
 // only on the host that runs the guest, so that domain is reached over
 // ssh, from there).
 func (r *Road) Hop(spec host.Spec) (*remote.Hop, error) {
+	if r.Plain {
+		return nil, nil
+	}
 	switch spec.Kind {
 	case host.Remote:
 		h := remote.ForSpec(spec)
@@ -112,14 +132,29 @@ func (r *Road) Hop(spec host.Spec) (*remote.Hop, error) {
 // unusable), the connection for Connect, which the caller closes, and the
 // failure that ended the road.
 func (r *Road) Go(ctx context.Context, spec host.Spec, port uint32, reach Reach, obs Observer) (target.Target, *os.File, error) {
+	if r.Plain {
+		return r.goPlain(ctx, spec.Domain, port, reach, obs)
+	}
 	t, err := r.Resolver.Resolve(ctx, spec, port)
 	return r.From(ctx, t, err, reach, obs)
+}
+
+// goPlain is Go for a plain name: the plain-names rules make the lookup,
+// the road goes on from their answer, and a name no rule matches ends it
+// there.
+func (r *Road) goPlain(ctx context.Context, name string, port uint32, reach Reach, obs Observer) (target.Target, *os.File, error) {
+	m, err := plainname.Rules{Resolver: &r.Resolver, LeaseDir: r.LeaseDir}.Resolve(ctx, name, port)
+	if m.Rule == 0 {
+		return target.Target{}, nil, err
+	}
+	r.Logf.Printf("%v", m)
+	return r.From(ctx, m.Target, err, reach, obs)
 }
 
 // From is Go after a lookup made elsewhere: t and err as
 // lookup.Resolver.Resolve returns them. The plain-names rules
 // (internal/plainname) look the name up themselves, and the road goes on
-// from their answer without a second lookup.
+// from their answer without a second lookup (goPlain, and doctor's check).
 func (r *Road) From(ctx context.Context, t target.Target, err error, reach Reach, obs Observer) (target.Target, *os.File, error) {
 	tell(obs.Resolved, t, err)
 	if reach == Resolve {

@@ -1,13 +1,16 @@
 package sshname
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/host"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/target"
 )
 
 // Wanted is one place in ssh-config's output: a domain to write a Host
@@ -16,6 +19,28 @@ import (
 type Wanted struct {
 	Dom     *lookup.Entry
 	LeftOut string
+}
+
+// Reachable is ssh-config's places without a HOST: every running domain
+// with a vsock CID that qemu/ reaches, in the listing's order.
+func Reachable(ctx context.Context, ls *lookup.Listings) ([]Wanted, error) {
+	doms, err := ls.Reachable(ctx)
+	want := make([]Wanted, 0, len(doms))
+	for _, e := range doms {
+		want = append(want, Wanted{Dom: e})
+	}
+	return want, err
+}
+
+// Entry is the place of a HOST given to ssh-config: the domain HOST
+// resolved to (t, as the helper resolves it), found in its URI's listing.
+// A HOST that names no libvirt domain wants no alias.
+func Entry(ctx context.Context, ls *lookup.Listings, t target.Target) (*lookup.Entry, error) {
+	if t.Domain == nil {
+		return nil, failure.New(failure.Usage, "names no libvirt domain").
+			WithHint("ssh-config writes aliases for qemu/NAME hosts; vsock/ and unix/ names need none")
+	}
+	return ls.Entry(ctx, t.Domain)
 }
 
 // Blocks makes one Host block per domain, in order. The ProxyCommand

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/failure"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirturi"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/lookup"
 	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/sshconfig"
@@ -71,5 +72,17 @@ func TestHostBlocks(t *testing.T) {
 	}
 	if got, want := ProxyCommand("/bin/lsp", libvirturi.SessionURI, "my 100% vm", false), "/bin/lsp 'qemu:session/my 100%% vm' %p"; got != want {
 		t.Errorf("ProxyCommand = %q, want %q", got, want)
+	}
+}
+
+// TestEntryNoDomain: a HOST that names no libvirt domain (vsock/, unix/)
+// has no place in ssh-config: a usage failure that says why, before any
+// listing.
+func TestEntryNoDomain(t *testing.T) {
+	for _, tg := range []target.Target{{Network: target.VSock, CID: 3, Port: 22}, {Network: target.Unix, Path: "/run/s"}} {
+		e, err := Entry(t.Context(), nil, tg)
+		if e != nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "names no libvirt domain") {
+			t.Errorf("Entry(%+v) = %v, %v; want a usage failure", tg, e, err)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func refRows(helper, ref, build string, runs int) []row {
 	figures := []string{"exec -> vsock step, N=10", "exec -> vsock step, N=10,000", "libvirt calls per connection", "peak RSS, N=10 lookup"}
 	absent := func(why string) []row {
 		var rs []row
-		for _, f := range figures {
+		for _, f := range append(figures, floorFigure) {
 			rs = append(rs, row{figure: f, note: "reference rig absent: " + why})
 		}
 		return rs
@@ -163,17 +163,28 @@ func refRows(helper, ref, build string, runs int) []row {
 	if err := copyExecutable(helper, staged); err != nil {
 		return absent(err.Error())
 	}
-	// The rig's README gives these patterns: our line at the vsock step
-	// under its guard, and the lines of a lookup that failed before it.
-	cmd := exec.Command(script, "--with-ref", "--label", "ours", "--mode", "preload", "--n", "10 10000",
-		"--runs", strconv.Itoa(runs), "--out", out,
-		"--expect", "no VM holds vsock CID 7: no such device",
-		"--reject", `no domain named|domain "[^"]*" on \S+ has no vsock device|cannot reach libvirt|without a CID address|is not running`,
-		"--", staged, "%h", "%p")
-	cmd.Env = append(os.Environ(), "LSP_BUILD="+build)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return absent(fmt.Sprintf("run-ref.sh failed (%v); its output is above", err))
+	rig := func(label, bin, ns, out string, opts ...string) error {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		// The rig's README gives these patterns: our line at the vsock
+		// step under its guard, and the lines of a lookup that failed
+		// before it.
+		args := append([]string{"--with-ref", "--label", label, "--mode", "preload", "--n", ns,
+			"--runs", strconv.Itoa(runs), "--out", out,
+			"--expect", "no VM holds vsock CID 7: no such device",
+			"--reject", `no domain named|domain "[^"]*" on \S+ has no vsock device|cannot reach libvirt|without a CID address|is not running`},
+			opts...)
+		cmd := exec.Command(script, append(args, "--", bin, "%h", "%p")...)
+		cmd.Env = append(os.Environ(), "LSP_BUILD="+build)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("run-ref.sh failed (%v); its output is above", err)
+		}
+		return nil
+	}
+	if err := rig("ours", staged, "10 10000", out); err != nil {
+		return absent(err.Error())
 	}
 	var rs []row
 	for _, n := range []string{"10", "10000"} {
@@ -184,6 +195,26 @@ func refRows(helper, ref, build string, runs int) []row {
 		}
 		rs = append(rs, row{figure: figures[len(rs)], unit: "ms", ours: ours, yard: c, yardName: "libvirt's C helper"})
 	}
+	// The floor: what the rig times for a Go helper that does nothing but
+	// the vsock step (no libvirt at all), against the same C helper. What
+	// ours takes above it is its own work, mostly the libvirt round trips.
+	// The rig's strace pass proves which unix socket a helper used: this
+	// one uses none, so it is skipped (the guard is still outermost).
+	floorRow := row{figure: floorFigure}
+	if floor, err := floorBinary(out); err != nil {
+		floorRow.note = err.Error()
+	} else if err := rig("floor", floor, "10", filepath.Join(out, "floor"), "--no-strace"); err != nil {
+		floorRow.note = err.Error()
+	} else {
+		f, e1 := rigRuns(filepath.Join(out, "floor", "runs-preload-10.0.csv"))
+		c, e2 := rigRuns(filepath.Join(out, "floor", "runs-preload-10.1.csv"))
+		if err := errors.Join(e1, e2); err != nil {
+			floorRow.note = err.Error()
+		} else {
+			floorRow = row{figure: floorFigure, unit: "ms", ours: f, yard: c, yardName: "libvirt's C helper"}
+		}
+	}
+	rs = append(rs, floorRow)
 	ourCalls, cCalls, err := roundTrips(filepath.Join(out, "shim-preload-10.log"))
 	if err != nil {
 		return append(rs, row{figure: figures[2], note: err.Error()})
@@ -200,6 +231,38 @@ func refRows(helper, ref, build string, runs int) []row {
 	rs = append(rs, row{figure: figures[3] + " (rig; ours no lower than its harness)", unit: "MB",
 		ours: []float64{ourRSS}, yard: []float64{cRSS}, yardName: "libvirt's C helper"})
 	return rs
+}
+
+const floorFigure = "exec -> vsock step, N=10: the rig's floor for a Go helper (a static Go binary that only takes the vsock step)"
+
+// floorSource is the floor helper: the vsock step (which the rig's guard
+// fails) and the line the rig expects of ours there, nothing else.
+const floorSource = `package main
+
+import (
+	"os"
+	"syscall"
+)
+
+func main() {
+	syscall.Socket(40, syscall.SOCK_STREAM, 0) // AF_VSOCK
+	os.Stderr.WriteString("libvirt-ssh-proxy: qemu/dom-00005: no VM holds vsock CID 7: no such device\n")
+	os.Exit(11)
+}
+`
+
+// floorBinary builds the floor helper in dir, as the Makefile builds ours.
+func floorBinary(dir string) (string, error) {
+	bin := filepath.Join(dir, "bin", "floor")
+	if err := os.WriteFile(filepath.Join(dir, "floor.go"), []byte(floorSource), 0o644); err != nil {
+		return "", err
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, filepath.Join(dir, "floor.go"))
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the floor helper: %v: %s", err, strings.Join(strings.Fields(string(out)), " "))
+	}
+	return bin, nil
 }
 
 // rigRuns reads the timed (not warm-up) wall times of one rig CSV.

@@ -16,7 +16,8 @@ plan t3/stack t3/guests-boot \
   t3/2-session/daemon-gone \
   t3/3-life/shut-off t3/3-life/no-vsock t3/3-life/paused t3/3-life/restart-new-cid-wait \
   t3/4-ip/fallback t3/5-guest/generator t3/5-guest/guest-deb \
-  t3/6-c-helper/logins t3/6-c-helper/handoff-time
+  t3/6-c-helper/logins t3/6-c-helper/handoff-time \
+  t3/7-plain-names/names t3/8-rpc/auth-and-calls
 
 say "tier3: kernel $(uname -r), $(nproc) cpus, systemd $(systemctl --version | awk 'NR==1{print $2}')"
 
@@ -74,12 +75,15 @@ L2FAST=$(echo $L2FAST)
 # default network, no vsock) | bare (no kernel: SeaBIOS finds nothing to boot and
 # idles, no vsock) | bare-vsock (the same, holding an auto CID)
 domxml() {
-  local name=$1 kind=$2 dir=$3 os dev=
+  local name=$1 kind=$2 dir=$3 os dev= dhcp=
+  # nic's DHCP client names it otherwise than its domain: the plain-names
+  # check reaches it by that lease hostname
+  [ "$kind" != nic ] || dhcp=" libvirt-ssh-proxy.dhcp-hostname=$NIC_HOSTNAME"
   os="<type arch='x86_64' machine='pc'>hvm</type>"
   case $kind in
     bare*) os="$os<boot dev='hd'/>" ;;
     *) os="$os<kernel>$dir/vmlinux</kernel><initrd>$dir/l2-initrd.cpio</initrd>
-      <cmdline>console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l2 libvirt-ssh-proxy.guest=$name $L2FAST</cmdline>" ;;
+      <cmdline>console=ttyS0 quiet panic=-1 rdinit=/init libvirt-ssh-proxy.rig=l2 libvirt-ssh-proxy.guest=$name$dhcp $L2FAST</cmdline>" ;;
   esac
   case $kind in
     vsock | bare-vsock) dev="<vsock model='virtio'><cid auto='yes'/></vsock>" ;;
@@ -106,6 +110,7 @@ EOX
 }
 
 V="virsh -c qemu:///system"
+NIC_HOSTNAME=nicbox
 cid_of() { $V dumpxml "$1" | sed -n "s/.*<cid auto='yes' address='\([0-9]*\)'.*/\1/p"; }
 # up CID: L2's vsock listener answers its readiness banner (the boot is over)
 up() { timeout 1300 "$RIG" wait "$1" 1024 1200; }
@@ -254,12 +259,17 @@ check t3/guests-boot c_boot
 # login WHO HOST [SSH OPTS...]: one session; upload with half-close, SHA-256 in the
 # guest, who answered; stderr silent
 login() {
-  local who=$1 host=$2 want_guest=$3 out
+  local who=$1 host=$2 want_guest=$3 out rc=0
   shift 3
   if [ "$who" = root ]; then
-    out=$(sshr "$@" "root@$host" "$REMOTE" < "$W/data/big" 2> "$O/$CHECK.err")
+    out=$(sshr "$@" "root@$host" "$REMOTE" < "$W/data/big" 2> "$O/$CHECK.err") || rc=$?
   else
-    out=$(as_alice "ssh $* root@$host $(printf %q "$REMOTE")" < "$W/data/big" 2> "$O/$CHECK.err")
+    out=$(as_alice "ssh $* root@$host $(printf %q "$REMOTE")" < "$W/data/big" 2> "$O/$CHECK.err") || rc=$?
+  fi
+  if [ $rc -ne 0 ]; then
+    echo "MISMATCH: ssh root@$host as $who: exit $rc; stderr:"; sed 's/^/  | /' "$O/$CHECK.err"
+    detail "ssh root@$host as $who: exit $rc: $(head -c 200 "$O/$CHECK.err")"
+    return 1
   fi
   printf '%s\n' "$out"
   want "remote sha256" "$(printf '%s\n' "$out" | sed -n '1s/ .*//p')" "$SHA"
@@ -447,5 +457,75 @@ check t3/2-session/daemon-gone c_session_gone
 check t3/1-system/modular-sockets c_modular
 check t3/3-life/paused c_paused
 check t3/3-life/restart-new-cid-wait c_restart
+
+# ---------------------------------------------------------------- the libvirt conversation
+# what trixie's read-only socket asks of root and of alice before it opens a
+# connection (AUTH_LIST's answer; CONNECT_OPEN sent without it, and what the
+# daemon logs of that), and the helper's calls with their times (-v): the
+# real daemon's side of issue 14's round trips
+c_rpc() {
+  local since
+  since=$(date '+%Y-%m-%d %H:%M:%S')
+  "$RIG" rpc /run/libvirt/libvirt-sock-ro qemu:///system | tee "$O/$CHECK.root"
+  as_alice "$RIG rpc /run/libvirt/libvirt-sock-ro qemu:///system" | tee "$O/$CHECK.alice"
+  # what the helper's Open relies on (internal/libvirtrpc/open.go): the
+  # socket refuses CONNECT_OPEN before AUTH_LIST, for root too (AUTH_LIST is
+  # what authenticates root on a polkit socket), and alice is asked for polkit
+  want "root: AUTH_LIST" "$(sed -n 's/^AUTH_LIST: \(\[[a-z ]*\]\) err=<nil>.*/\1/p' "$O/$CHECK.root")" "[none]"
+  want "alice: AUTH_LIST" "$(sed -n 's/^AUTH_LIST: \(\[[a-z ]*\]\) err=<nil>.*/\1/p' "$O/$CHECK.alice")" "[polkit]"
+  grep -q '^CONNECT_OPEN without AUTH_LIST: err=authentication required' "$O/$CHECK.root"
+  grep -q '^CONNECT_OPEN without AUTH_LIST: err=authentication required' "$O/$CHECK.alice"
+  sleep 1
+  echo "libvirtd's journal since the probes:"
+  journalctl -u libvirtd --since "$since" --no-pager -o cat | tee "$O/$CHECK.journal" || true
+  "$HELPER" -v resolve qemu/vm 22 2>&1 > /dev/null | grep ': libvirt ' | tee "$O/$CHECK.calls-root"
+  as_alice "$HELPER -v resolve qemu/vm 22" 2>&1 > /dev/null | grep ': libvirt ' | tee "$O/$CHECK.calls-alice"
+  grep -q CONNECT_OPEN "$O/$CHECK.calls-root"
+  grep -q CONNECT_OPEN "$O/$CHECK.calls-alice"
+  detail "root: $(sed -n 1p "$O/$CHECK.root" | cut -c1-60); $(sed -n 2p "$O/$CHECK.root" | cut -c1-90) | alice: $(sed -n 1p "$O/$CHECK.alice" | cut -c1-60); $(sed -n 2p "$O/$CHECK.alice" | cut -c1-90) | daemon logged $(grep -c . "$O/$CHECK.journal" || true) lines"
+}
+check t3/8-rpc/auth-and-calls c_rpc
+
+# ---------------------------------------------------------------- plain names (opt-in drop-in)
+# turned on as the README says for the host package, then plain ssh by a
+# running domain's name (over vsock) and by a guest's DHCP hostname from
+# libvirt's own dnsmasq files (nic: no vsock, so the IP fallback); a host that
+# is no domain goes ssh's way untouched; turned off again. Last, and alone:
+# the link changes every ssh on L1 while it is there.
+c_plain() {
+  local link=/etc/ssh/ssh_config.d/90-libvirt-ssh-proxy-plain-names.conf off on row alice
+  trap 'rm -f "$link"' EXIT
+  off=$(ssh -G nosuchhost.example)
+  ln -s /usr/share/libvirt-ssh-proxy/plain-names.conf "$link"
+  on=$(ssh -G nosuchhost.example)
+  want "ssh -G of a host that is no domain, plain names on = off" "$on" "$off"
+  cat /var/lib/libvirt/dnsmasq/virbr0.status /var/lib/libvirt/dnsmasq/virbr0.macs
+  login root vm vm
+  login root "$NIC_HOSTNAME" nic
+  login root Mixed-Case Mixed-Case
+  # alice, not root: the system daemon's read-only socket asks her for
+  # polkit, which under nested TCG can take longer than the drop-in's
+  # --timeout 1 (a bound for a hung daemon); the rule itself must hold for
+  # her, and the time her check took is recorded
+  as_alice "$HELPER plain-name -v --timeout 60 Mixed-Case Mixed-Case" 2>&1 | tee "$O/$CHECK.alice"
+  grep -q 'domain "Mixed-Case"' "$O/$CHECK.alice"
+  cat > "$O/alice-plain.sh" <<EOS
+s=\$EPOCHREALTIME
+"$HELPER" plain-name --timeout 1 Mixed-Case Mixed-Case
+awk -v r=\$? -v a=\$s -v b=\$EPOCHREALTIME 'BEGIN{printf "exit %d after %.2f s\\n", r, b-a}'
+EOS
+  cat "$O/alice-plain.sh"
+  alice=$(as_alice "bash $O/alice-plain.sh")
+  echo "alice, the drop-in's check: $alice"
+  "$HELPER" doctor "$NIC_HOSTNAME" | tee "$O/$CHECK.doctor" || true
+  grep -F "plain name $NIC_HOSTNAME: the guest hostname (DHCP lease) rule: domain \"nic\"" "$O/$CHECK.doctor"
+  "$HELPER" list | tee "$O/$CHECK.list"
+  row=$(awk '$1 == "vm" {print $(NF-1)}' "$O/$CHECK.list")
+  want "list's PLAIN for vm" "$row" vm
+  rm "$link"
+  want "ssh -G vm, plain names off again" "$(ssh -G vm | awk '$1 == "proxycommand" && $2 != "none" {print $2}')" ""
+  detail "on: vm over vsock, $NIC_HOSTNAME (nic's DHCP hostname) over the IP fallback, Mixed-Case; alice's check with the drop-in's --timeout 1: $alice; other hosts untouched; off"
+}
+check t3/7-plain-names/names c_plain
 
 say "tier3 done"

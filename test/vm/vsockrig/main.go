@@ -18,6 +18,11 @@
 //	    one dial; prints "connected" or the errno name; exit 0/1.
 //	vsockrig cid
 //	    prints the local CID.
+//	vsockrig rpc SOCKET URI
+//	    what a libvirt daemon's unix SOCKET asks of a client before it opens
+//	    URI read-only, on two connections: AUTH_LIST's answer; and
+//	    CONNECT_OPEN sent first, without AUTH_LIST. Prints each answer and
+//	    its time (no vsock: the rig's view of issue 14's round trips).
 //	vsockrig handoff CMD [ARGS...]
 //	    what ssh does with ProxyUseFdpass: run CMD with one end of a unix
 //	    socket pair as its stdin and stdout and receive the connection it
@@ -31,6 +36,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -38,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/libvirt-ssh-proxy/libvirt-ssh-proxy/internal/libvirtrpc"
 	"github.com/mdlayher/vsock"
 )
 
@@ -169,6 +176,15 @@ func main() {
 			log("handoff: %v", err)
 			os.Exit(1)
 		}
+	case "rpc":
+		if len(os.Args) != 4 {
+			log("usage: vsockrig rpc SOCKET URI")
+			os.Exit(2)
+		}
+		if err := rpcProbe(os.Args[2], os.Args[3]); err != nil {
+			log("rpc: %v", err)
+			os.Exit(1)
+		}
 	case "cid":
 		c, err := vsock.ContextID()
 		if err != nil {
@@ -180,6 +196,32 @@ func main() {
 		log("unknown command %q", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// rpcProbe asks the daemon at sock for its authentication types, then, on
+// a new connection, opens uri read-only without asking first, and prints
+// both answers with their times. The second connection ends as a client's
+// should (CONNECT_CLOSE) when its open worked, else by hanging up.
+func rpcProbe(sock, uri string) error {
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	types, err := libvirtrpc.New(nc).AuthList().Wait()
+	fmt.Printf("AUTH_LIST: %v err=%v in %v\n", types, err, time.Since(t0))
+	nc.Close()
+	if nc, err = net.Dial("unix", sock); err != nil {
+		return err
+	}
+	c := libvirtrpc.New(nc)
+	t0 = time.Now()
+	_, err = c.ConnectOpen(uri, libvirtrpc.ReadOnly).Wait()
+	fmt.Printf("CONNECT_OPEN without AUTH_LIST: err=%v in %v\n", err, time.Since(t0))
+	if err == nil {
+		return c.Close()
+	}
+	return nc.Close()
 }
 
 // handoff runs argv as ssh runs a ProxyCommand with ProxyUseFdpass and times
