@@ -156,12 +156,8 @@ func Failed(checks []Check) error {
 
 // firstLine is err's message without its hint.
 func firstLine(err error) string {
-	var fe *failure.Error
-	if errors.As(err, &fe) {
-		if fe.Err != nil {
-			return fe.Msg + ": " + fe.Err.Error()
-		}
-		return fe.Msg
+	if fe := (*failure.Error)(nil); errors.As(err, &fe) {
+		return fe.Message()
 	}
 	return err.Error()
 }

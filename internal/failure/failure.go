@@ -75,14 +75,20 @@ type Error struct {
 // Error is the failure line's text after HOST: the message, the cause
 // and the hint in parentheses.
 func (e *Error) Error() string {
-	s := e.Msg
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
+	s := e.Message()
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}
 	return s
+}
+
+// Message is what failed and why, without the hint: for a line that names
+// a failure whose hint was already printed (doctor's verdict).
+func (e *Error) Message() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
 }
 
 // Unwrap returns the cause, for errors.Is and errors.As.

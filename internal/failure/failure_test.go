@@ -1,6 +1,7 @@
 package failure
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -21,5 +22,26 @@ func TestClassString(t *testing.T) {
 	}
 	if got := Class(99).String(); got != "class 99" {
 		t.Errorf("Class(99) = %q, want %q", got, "class 99")
+	}
+}
+
+// TestMessage: the line is the message, the cause and the hint; Message
+// is the same without the hint.
+func TestMessage(t *testing.T) {
+	tests := []struct {
+		err       *Error
+		line, msg string
+	}{
+		{New(NotFound, "no domain %q", "web01"), `no domain "web01"`, `no domain "web01"`},
+		{New(NotFound, "no domain").WithHint("virsh list --all"), "no domain (virsh list --all)", "no domain"},
+		{Wrap(Unreachable, errors.New("refused"), "connect").WithHint("start it"), "connect: refused (start it)", "connect: refused"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.line {
+			t.Errorf("Error() = %q, want %q", got, tt.line)
+		}
+		if got := tt.err.Message(); got != tt.msg {
+			t.Errorf("Message() = %q, want %q", got, tt.msg)
+		}
 	}
 }
