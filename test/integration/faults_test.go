@@ -242,36 +242,66 @@ func TestFaultsDomainDestroyed(t *testing.T) {
 }
 
 // proxyStatus returns an ssh -o ProxyCommand that runs the helper with
-// extra flags and writes its exit status to statusFile. The wrapper shell
-// runs the helper in the background and closes its own copies of stdin and
-// stdout, so that only the helper holds ssh's end (a helper closing stdout
-// must reach ssh as EOF); it traps the SIGHUP ssh sends its ProxyCommand on
-// exit, so the helper ends by itself and its own exit status is recorded.
+// extra flags and writes its exit status to statusFile, and on the next
+// lines the CPU time of the helper (the shell's `times`: its own, then its
+// children's, the helper's). The wrapper shell runs the helper in the
+// background and closes its own copies of stdin and stdout, so that only the
+// helper holds ssh's end (a helper closing stdout must reach ssh as EOF); it
+// traps the SIGHUP ssh sends its ProxyCommand on exit, so the helper ends by
+// itself and its own exit status is recorded. The file appears whole (a
+// rename), so a reader never sees half of it.
 func proxyStatus(statusFile string, flags ...string) string {
 	script := `trap : HUP; exec 3<&0 4>&1 </dev/null >/dev/null; "$0" "$@" <&3 >&4 3<&- 4>&- & p=$!; exec 3<&- 4>&-; ` +
-		`while wait $p; s=$?; [ $s -gt 128 ] && kill -0 $p 2>/dev/null; do :; done; echo $s >"` + statusFile + `"`
+		`while wait $p; s=$?; [ $s -gt 128 ] && kill -0 $p 2>/dev/null; do :; done; ` +
+		`{ echo $s; times; } >"` + statusFile + `.new"; mv "` + statusFile + `.new" "` + statusFile + `"`
 	return fmt.Sprintf(`ProxyCommand=sh -c '%s' %s %s '%%n' %%p`, script, helperBin, strings.Join(flags, " "))
 }
 
 // readStatus waits (bounded) for the wrapper of proxyStatus to write the
 // helper's exit status.
-func readStatus(t *testing.T, statusFile string) int {
+func readStatus(t testing.TB, statusFile string) int {
+	t.Helper()
+	code, _ := readStatusCPU(t, statusFile)
+	return code
+}
+
+// readStatusCPU is readStatus with the helper's CPU time, user and system.
+func readStatusCPU(t testing.TB, statusFile string) (int, time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		b, err := os.ReadFile(statusFile)
-		if s := strings.TrimSpace(string(b)); err == nil && s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatalf("status file: %q", b)
-			}
-			return n
+		if err == nil {
+			return parseStatus(t, string(b))
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the helper's exit status never appeared in %s", statusFile)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// parseStatus reads what proxyStatus's wrapper wrote: the exit status, then
+// `times`: the shell's own user and system time, then its children's.
+func parseStatus(t testing.TB, s string) (int, time.Duration) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	code, err := strconv.Atoi(lines[0])
+	if err != nil || len(lines) != 3 {
+		t.Fatalf("status file: %q", s)
+	}
+	var cpu time.Duration
+	for _, f := range strings.Fields(lines[2]) {
+		// dash and bash print 0m0.120000s
+		m, sec, ok := strings.Cut(strings.TrimSuffix(f, "s"), "m")
+		mins, err1 := strconv.Atoi(m)
+		secs, err2 := strconv.ParseFloat(sec, 64)
+		if !ok || err1 != nil || err2 != nil {
+			t.Fatalf("status file: times: %q", s)
+		}
+		cpu += time.Duration(mins)*time.Minute + time.Duration(secs*float64(time.Second))
+	}
+	return code, cpu
 }
 
 // relayRun is the helper relaying between two pipes the test holds (as ssh

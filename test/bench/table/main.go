@@ -18,7 +18,8 @@
 //   - relay throughput, both directions over a unix socket and over TCP,
 //     against a plain io.Copy pair (BenchmarkRelay in internal/pipe).
 //   - ssh sessions through the relay against fd passing, upload and
-//     download (BenchmarkSSH in test/integration, real ssh and sshd).
+//     download (BenchmarkSSH in test/integration, real ssh and sshd), and
+//     the helper's CPU time per MiB relayed against ssh's own.
 //   - what the plain-names drop-in's check adds to every ssh to a host that
 //     is no domain: ssh -G with it against ssh -G without, with no daemon
 //     socket and with a private libvirtd (BenchmarkPlainNames).
@@ -449,9 +450,10 @@ func relayRows(count int) ([]row, error) {
 	return rs, nil
 }
 
-// sshRows runs BenchmarkSSH: real ssh and sshd, relayed against fd passing.
+// sshRows runs BenchmarkSSH: real ssh and sshd, relayed against fd passing,
+// and the relay's CPU time against ssh's own in the same sessions.
 func sshRows(count int) ([]row, error) {
-	res, err := goBench(count, "MiB/s", "./test/integration/", "SSH", "1x", "-tags", "integration")
+	res, err := goBenchMetrics(count, []string{"MiB/s", "helper-cpu-us/MiB", "ssh-cpu-us/MiB"}, "./test/integration/", "SSH", "1x", "-tags", "integration")
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +461,12 @@ func sshRows(count int) ([]row, error) {
 	for _, dir := range []string{"up", "down"} {
 		k := "BenchmarkSSH/" + dir + "/"
 		rs = append(rs, row{figure: fmt.Sprintf("ssh session %s, relay", arrow(dir)), unit: "MiB/s",
-			ours: res[k+"relay"], yard: res[k+"fdpass"], yardName: "fd passing"})
+			ours: res["MiB/s"][k+"relay"], yard: res["MiB/s"][k+"fdpass"], yardName: "fd passing"})
+	}
+	for _, dir := range []string{"up", "down"} {
+		k := "BenchmarkSSH/" + dir + "/relay"
+		rs = append(rs, row{figure: fmt.Sprintf("ssh session %s, relay: the helper's CPU per MiB", arrow(dir)), unit: "µs/MiB",
+			ours: res["helper-cpu-us/MiB"][k], yard: res["ssh-cpu-us/MiB"][k], yardName: "ssh's own CPU per MiB, same sessions"})
 	}
 	return rs, nil
 }
