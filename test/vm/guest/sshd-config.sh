@@ -4,7 +4,12 @@
 
 # sshd_config FILE KEYDIR ENV: host key and authorized keys from KEYDIR, an
 # sftp subsystem, and ENV (NAME=VALUE) set in each session, which is how a
-# check tells which sshd served it.
+# check tells which sshd served it. No login grace time: on a 2-vCPU host
+# whose syscalls are dear, three parallel logins to a freshly booted L2
+# guest under nested TCG outlasted sshd's default 120 s before
+# authentication, and sshd hung up on all three ("Connection closed", the
+# monitor gone: mm_log_handler: write: Broken pipe); the clients' own
+# ConnectTimeout and timeout (600 s) bound a login instead.
 sshd_config() {
   cat > "$1" <<EOC
 HostKey $2/hostkey
@@ -20,5 +25,6 @@ PidFile none
 Subsystem sftp /usr/lib/openssh/sftp-server
 SetEnv $3
 LogLevel VERBOSE
+LoginGraceTime 0
 EOC
 }
