@@ -414,7 +414,13 @@ boot_l1() {
   say "booting L1 ($what; QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
   if [ -n "${VM_VERBOSE:-}" ]; then tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; fi
   # TMPDIR: where snapshot=on keeps L1's writes (the cached disk image stays untouched)
-  TMPDIR=$W timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
+  # svm=off, vmx=off: no KVM in L1 (its guests are TCG anyway). With SVM, the
+  # stock L1 loads kvm_amd, libvirt's QEMU probes KVM_CREATE_VM, KVM turns on
+  # the preempt-notifier static key, the kernel patches __schedule with int3
+  # while the other vCPU runs it, and multi-threaded TCG can then execute the
+  # stale int3: an Oops in __schedule under kvm_dev_ioctl, twice on
+  # 2026-12-05, 60 s and 2038 s into tier 3.
+  TMPDIR=$W timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max,svm=off,vmx=off}" \
     -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
     -serial "file:$LOG/console-l1.log" "${boot[@]}" \
     -virtfs "local,path=$W,mount_tag=share,security_model=none,multidevs=remap,id=fs1" \
@@ -427,8 +433,8 @@ boot_l1() {
   STEPS+=("guest $(secs "$t0")")
   echo "qemu exit status $rc" >> "$LOG/steps/qemu-l1.log"
   # L1's own kernel dying is the emulator's trouble, not the product's: say
-  # so first (seen once under heavy host load: an int3 Oops in __schedule,
-  # TCG, tier 3's trixie kernel), the checks it cut short show as MISSING
+  # so first (the int3 Oops above, before L1 lost SVM), the checks it cut
+  # short show as MISSING
   if grep -qE 'Kernel panic|Oops:' "$LOG/console-l1.log"; then
     FAILED="L1's kernel crashed under QEMU TCG (not a product check; see $LOG/console-l1.log)"
   fi
