@@ -392,11 +392,18 @@ boot_l1() {
   [ "$TIER" = tier1 ] || [ "$TIER" = bench ] || mem=4096
   if [ "$TIER" = tier3 ]; then
     # the stock rootfs on a virtio disk, its own kernel and initramfs, systemd as
-    # PID 1 (lsp-rig.service in the image runs the tier's script), no network
+    # PID 1 (lsp-rig.service in the image runs the tier's script), no network.
+    # No KVM in L1 (its guests are TCG, type='qemu'): TCG's max CPU offers SVM,
+    # kvm_amd would load, libvirt's QEMU would probe KVM_CREATE_VM, KVM's first
+    # VM turns on the preempt-notifier static key, the kernel patches
+    # __schedule with int3 while the other vCPU runs it, and multi-threaded
+    # TCG can execute the stale int3: an Oops in __schedule under
+    # kvm_dev_ioctl, twice on 2026-12-05 (60 s and 2038 s into tier 3).
+    # (-cpu max,svm=off instead left L1's systemd unable to mount anything.)
     what="Debian $SUITE with systemd"
     boot=(-kernel "$ROOTFS/vmlinuz" -initrd "$ROOTFS/initrd.img" -nic none
       -drive "file=$ROOTFS/disk.img,if=virtio,format=raw,snapshot=on,cache=unsafe"
-      -append "root=/dev/vda rw console=ttyS0 quiet panic=-1 libvirt-ssh-proxy.rig=l1 libvirt-ssh-proxy.share=$W libvirt-ssh-proxy.tier=$TIER libvirt-ssh-proxy.budget=$(( $(remaining) - 30 ))")
+      -append "root=/dev/vda rw console=ttyS0 quiet panic=-1 module_blacklist=kvm_amd,kvm_intel libvirt-ssh-proxy.rig=l1 libvirt-ssh-proxy.share=$W libvirt-ssh-proxy.tier=$TIER libvirt-ssh-proxy.budget=$(( $(remaining) - 30 ))")
     # a virtio-vsock device, so that L1 is a vsock guest too (what
     # systemd-ssh-generator wants): vhost-user, as this machine has no
     # /dev/vhost-vsock; vhost-user hands the back end L1's memory, so it must be
@@ -414,13 +421,7 @@ boot_l1() {
   say "booting L1 ($what; QEMU TCG, $(remaining) s left of the ${TOTAL} s budget); console: $LOG/console-l1.log"
   if [ -n "${VM_VERBOSE:-}" ]; then tail -n +1 -F "$LOG/console-l1.log" 2>/dev/null >&2 & TAILPID=$!; fi
   # TMPDIR: where snapshot=on keeps L1's writes (the cached disk image stays untouched)
-  # svm=off, vmx=off: no KVM in L1 (its guests are TCG anyway). With SVM, the
-  # stock L1 loads kvm_amd, libvirt's QEMU probes KVM_CREATE_VM, KVM turns on
-  # the preempt-notifier static key, the kernel patches __schedule with int3
-  # while the other vCPU runs it, and multi-threaded TCG can then execute the
-  # stale int3: an Oops in __schedule under kvm_dev_ioctl, twice on
-  # 2026-12-05, 60 s and 2038 s into tier 3.
-  TMPDIR=$W timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max,svm=off,vmx=off}" \
+  TMPDIR=$W timeout -k 5 "$(remaining)" qemu-system-x86_64 -accel tcg,thread=multi -cpu "${VM_L1_CPU:-max}" \
     -smp "${VM_L1_SMP:-2}" -m "$mem" -display none -nodefaults -no-reboot \
     -serial "file:$LOG/console-l1.log" "${boot[@]}" \
     -virtfs "local,path=$W,mount_tag=share,security_model=none,multidevs=remap,id=fs1" \
@@ -433,8 +434,8 @@ boot_l1() {
   STEPS+=("guest $(secs "$t0")")
   echo "qemu exit status $rc" >> "$LOG/steps/qemu-l1.log"
   # L1's own kernel dying is the emulator's trouble, not the product's: say
-  # so first (the int3 Oops above, before L1 lost SVM), the checks it cut
-  # short show as MISSING
+  # so first (the int3 Oops of tier 3, before L1 lost KVM), the checks it
+  # cut short show as MISSING
   if grep -qE 'Kernel panic|Oops:' "$LOG/console-l1.log"; then
     FAILED="L1's kernel crashed under QEMU TCG (not a product check; see $LOG/console-l1.log)"
   fi
