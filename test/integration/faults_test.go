@@ -292,14 +292,11 @@ func parseStatus(t testing.TB, s string) (int, time.Duration) {
 	}
 	var cpu time.Duration
 	for _, f := range strings.Fields(lines[2]) {
-		// dash and bash print 0m0.120000s
-		m, sec, ok := strings.Cut(strings.TrimSuffix(f, "s"), "m")
-		mins, err1 := strconv.Atoi(m)
-		secs, err2 := strconv.ParseFloat(sec, 64)
-		if !ok || err1 != nil || err2 != nil {
+		d, err := time.ParseDuration(f) // dash and bash print 0m0.120000s
+		if err != nil {
 			t.Fatalf("status file: times: %q", s)
 		}
-		cpu += time.Duration(mins)*time.Minute + time.Duration(secs*float64(time.Second))
+		cpu += d
 	}
 	return code, cpu
 }
